@@ -1,0 +1,1 @@
+"""Domain layer: bounded contexts with models, services and pure rules."""

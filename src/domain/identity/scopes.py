@@ -1,0 +1,52 @@
+"""Roles and the scopes they grant. Permissions are declared against scopes, never roles."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Scope(str, Enum):
+    CRM_READ = "crm:read"
+    CRM_WRITE = "crm:write"
+    SALES_READ = "sales:read"
+    SALES_WRITE = "sales:write"
+    INVENTORY_READ = "inventory:read"
+    INVENTORY_WRITE = "inventory:write"
+    PRODUCTION_READ = "production:read"
+    PRODUCTION_WRITE = "production:write"
+    PLANNING_READ = "planning:read"
+    PLANNING_WRITE = "planning:write"
+    FINANCE_READ = "finance:read"
+    FINANCE_WRITE = "finance:write"
+    COSTING_READ = "costing:read"
+    INTEGRATION_WRITE = "integration:write"
+    ADMIN = "admin"
+
+
+_READ_MASTER = {Scope.CRM_READ, Scope.INVENTORY_READ, Scope.SALES_READ}
+
+ROLE_SCOPES: dict[str, frozenset[Scope]] = {
+    "admin": frozenset(Scope),
+    "sales": frozenset(_READ_MASTER | {Scope.CRM_WRITE, Scope.SALES_WRITE, Scope.PRODUCTION_READ}),
+    "finance": frozenset(
+        _READ_MASTER | {Scope.FINANCE_READ, Scope.FINANCE_WRITE, Scope.COSTING_READ}
+    ),
+    "production": frozenset(
+        _READ_MASTER
+        | {Scope.INVENTORY_WRITE, Scope.PRODUCTION_READ, Scope.PRODUCTION_WRITE, Scope.COSTING_READ}
+    ),
+    "planner": frozenset(
+        _READ_MASTER
+        | {Scope.PRODUCTION_READ, Scope.PLANNING_READ, Scope.PLANNING_WRITE, Scope.INVENTORY_WRITE}
+    ),
+    "partner": frozenset(
+        {Scope.CRM_READ, Scope.CRM_WRITE, Scope.SALES_READ, Scope.SALES_WRITE, Scope.INVENTORY_READ,
+         Scope.INTEGRATION_WRITE}
+    ),
+}
+
+ROLES = tuple(ROLE_SCOPES)
+
+
+def scopes_for(role: str) -> frozenset[Scope]:
+    return ROLE_SCOPES[role]

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Identity, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.shared.db import Base
+
+
+class ExternalRef(Base):
+    """Where a record also lives in an external system, and how its writeback stands."""
+
+    __tablename__ = "external_refs"
+    __table_args__ = (
+        CheckConstraint("status IN ('PENDING', 'SYNCED', 'FAILED')", name="status_known"),
+        Index("ix_external_refs_entity", "entity_type", "entity_id"),
+        Index(
+            "uq_external_refs_system_external_id",
+            "system", "entity_type", "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    system: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(10), server_default=text("'PENDING'"))
+    attempts: Mapped[int] = mapped_column(server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    synced_at: Mapped[datetime | None]

@@ -1,0 +1,59 @@
+"""The domain events table: every state change appends one row in its own transaction.
+
+``id`` orders events and is the public cursor. Because a sequence value is taken at
+insert and not at commit, ``txid`` (the writing transaction) lets a reader stop below
+the oldest transaction still in flight, so no event is skipped by a cursor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Identity, String, func, insert, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import UserDefinedType
+
+from domain.shared.db import Base
+
+
+class Xid8(UserDefinedType):
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "xid8"
+
+
+class DomainEvent(Base):
+    __tablename__ = "domain_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    type: Mapped[str] = mapped_column(String(80), index=True)
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    actor: Mapped[str | None] = mapped_column(String(120))
+    txid: Mapped[int] = mapped_column(Xid8, server_default=text("pg_current_xact_id()"))
+    occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+async def record_event(
+    session: AsyncSession,
+    type: str,
+    entity_type: str,
+    entity_id: int,
+    payload: dict[str, Any] | None = None,
+    actor: str | None = None,
+) -> None:
+    """Append an event in the caller's transaction (never after commit)."""
+    await session.execute(
+        insert(DomainEvent).values(
+            type=type,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            payload=payload or {},
+            actor=actor,
+        )
+    )

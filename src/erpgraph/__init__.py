@@ -1,0 +1,1 @@
+"""erpgraph: composition root (settings, CLI, embedded services, demo data)."""

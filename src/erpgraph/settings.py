@@ -1,0 +1,37 @@
+"""Configuration, read from environment variables (see README: Configuration)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    env: Literal["development", "production", "test"] = Field(
+        default="development", alias="ERPGRAPH_ENV"
+    )
+    data_dir: Path = Field(default=Path(".erpgraph"), alias="ERPGRAPH_DATA_DIR")
+    db_pool_size: int = Field(default=10, alias="ERPGRAPH_DB_POOL_SIZE")
+
+    # GraphQL limits
+    max_depth: int = Field(default=12, alias="ERPGRAPH_MAX_DEPTH")
+    max_aliases: int = Field(default=30, alias="ERPGRAPH_MAX_ALIASES")
+    max_tokens: int = Field(default=5000, alias="ERPGRAPH_MAX_TOKENS")
+    max_cost: int = Field(default=50_000, alias="ERPGRAPH_MAX_COST")
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
