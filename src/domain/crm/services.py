@@ -1,0 +1,153 @@
+"""CRM use cases on customers and contacts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.crm.models import Contact, Customer
+from domain.shared.errors import DomainError, ErrorCode, Problems
+from domain.shared.events import record_event
+from domain.shared.numbers import check_decimal, check_text
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+MAX_TERMS_DAYS = 365
+
+
+@dataclass
+class NewContact:
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    title: str | None = None
+
+
+@dataclass
+class NewCustomer:
+    code: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    segment: str | None = None
+    tags: list[str] | None = None
+    contacts: list[NewContact] = field(default_factory=list)
+    payment_terms_days: int | None = None
+    credit_limit: Decimal | None = None
+
+
+def _check_email(problems: Problems, value: str | None, *path: str) -> None:
+    if value is not None and not EMAIL.match(value):
+        problems.invalid("is not a valid e-mail address", *path)
+
+
+def _check_common(problems: Problems, values: Mapping[str, Any]) -> None:
+    if "name" in values:
+        check_text(problems, values["name"], "name", required=True)
+    _check_email(problems, values.get("email"), "email")
+    check_text(problems, values.get("phone"), "phone", max_length=50)
+    check_text(problems, values.get("segment"), "segment", max_length=80)
+    for i, tag in enumerate(values.get("tags") or ()):
+        if not tag.strip() or len(tag) > 60:
+            problems.invalid("tags must be 1-60 characters", "tags", str(i))
+    terms = values.get("payment_terms_days")
+    if terms is not None and not 0 <= terms <= MAX_TERMS_DAYS:
+        problems.invalid(f"must be between 0 and {MAX_TERMS_DAYS}", "paymentTermsDays")
+    check_decimal(
+        problems, values.get("credit_limit"), "creditLimit", places=2, non_negative=True,
+        label="creditLimit",
+    )
+
+
+def _check_contacts(problems: Problems, contacts: Sequence[NewContact]) -> None:
+    for i, contact in enumerate(contacts):
+        check_text(problems, contact.name, "contacts", str(i), "name", required=True)
+        _check_email(problems, contact.email, "contacts", str(i), "email")
+
+
+async def _code_taken(session: AsyncSession, code: str) -> bool:
+    return (await session.execute(select(Customer.id).where(Customer.code == code))).first() is not None
+
+
+async def create_customer(session: AsyncSession, data: NewCustomer, actor: str | None = None) -> Customer:
+    problems = Problems()
+    code = data.code.strip()
+    if not CODE.match(code) or len(code) > 40:
+        problems.invalid("code must be 1-40 letters, digits, '.', '_' or '-'", "code")
+    values = {k: getattr(data, k) for k in ("name", "email", "phone", "segment", "tags",
+                                             "payment_terms_days", "credit_limit")}
+    _check_common(problems, values)
+    _check_contacts(problems, data.contacts)
+    problems.raise_if_any()
+    if await _code_taken(session, code):
+        raise DomainError.one(ErrorCode.DUPLICATE, f"customer code {code!r} is taken", ["code"])
+
+    customer = Customer(
+        code=code,
+        name=data.name.strip(),
+        email=data.email,
+        phone=data.phone,
+        segment=data.segment,
+        tags=[t.strip() for t in data.tags or []],
+        payment_terms_days=30 if data.payment_terms_days is None else data.payment_terms_days,
+        credit_limit=data.credit_limit if data.credit_limit is not None else Decimal("0"),
+    )
+    session.add(customer)
+    await session.flush()
+    session.add_all(
+        Contact(customer_id=customer.id, name=c.name.strip(), email=c.email, phone=c.phone, title=c.title)
+        for c in data.contacts
+    )
+    await record_event(
+        session, "customer.created", "Customer", customer.id, {"code": code}, actor
+    )
+    await session.flush()
+    await session.refresh(customer)
+    return customer
+
+
+UPDATABLE = ("name", "email", "phone", "segment", "tags", "payment_terms_days", "credit_limit")
+NOT_NULL = {"name", "tags", "payment_terms_days", "credit_limit"}
+
+
+async def update_customer(
+    session: AsyncSession, customer_id: int, changes: Mapping[str, Any], actor: str | None = None
+) -> Customer:
+    """Apply ``changes`` (only the keys given; None clears a nullable field)."""
+    problems = Problems()
+    unknown = set(changes) - set(UPDATABLE)
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    for key in NOT_NULL & set(changes):
+        if changes[key] is None:
+            problems.invalid("must not be null", _camel(key))
+    _check_common(problems, {k: v for k, v in changes.items() if v is not None})
+    problems.raise_if_any()
+
+    customer = await session.get(Customer, customer_id, with_for_update=True)
+    if customer is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "customer not found", ["id"])
+    for key, value in changes.items():
+        if key == "name":
+            value = value.strip()
+        elif key == "tags":
+            value = [t.strip() for t in value]
+        setattr(customer, key, value)
+    await session.flush()
+    await record_event(
+        session, "customer.updated", "Customer", customer.id,
+        {"fields": sorted(_camel(k) for k in changes)}, actor,
+    )
+    await session.refresh(customer)
+    return customer
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)

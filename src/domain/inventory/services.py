@@ -1,0 +1,313 @@
+"""Inventory use cases: items, bills of materials, warehouses and the stock ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.inventory.models import (
+    ITEM_KINDS,
+    LOT_SIZINGS,
+    PROCUREMENTS,
+    Bom,
+    BomLine,
+    Item,
+    StockBalance,
+    StockMove,
+    Warehouse,
+)
+from domain.shared.errors import DomainError, ErrorCode, Problems
+from domain.shared.events import record_event
+from domain.shared.numbers import check_decimal, check_text
+
+# BOM edits are rare; serialising them makes the cycle check immune to two
+# concurrent edits that would only form a cycle together.
+BOM_LOCK_KEY = 0x424F4D  # "BOM"
+
+
+@dataclass
+class NewItem:
+    sku: str
+    name: str
+    kind: str
+    procurement: str
+    uom: str | None = None
+    lead_time_days: int | None = None
+    safety_stock: Decimal | None = None
+    scrap_rate: Decimal | None = None
+    lot_sizing: str | None = None
+    fixed_lot_size: Decimal | None = None
+    min_order_quantity: Decimal | None = None
+    lot_multiple: Decimal | None = None
+    list_price: Decimal | None = None
+    standard_cost: Decimal | None = None
+
+
+@dataclass
+class NewBomLine:
+    component_id: int
+    quantity: Decimal
+    scrap_rate: Decimal | None = None
+
+
+@dataclass
+class StockAdjustment:
+    item_id: int
+    quantity: Decimal
+    reason: str
+    warehouse_id: int | None = None
+    unit_cost: Decimal | None = None
+
+
+def _check_item(problems: Problems, data: NewItem) -> None:
+    check_text(problems, data.sku, "sku", required=True, max_length=60)
+    check_text(problems, data.name, "name", required=True)
+    check_text(problems, data.uom, "uom", max_length=20)
+    if data.uom is not None and not data.uom.strip():
+        problems.invalid("must not be blank", "uom")
+    if data.kind not in ITEM_KINDS:
+        problems.invalid("unknown item kind", "kind")
+    if data.procurement not in PROCUREMENTS:
+        problems.invalid("unknown procurement", "procurement")
+    if data.lot_sizing is not None and data.lot_sizing not in LOT_SIZINGS:
+        problems.invalid("unknown lot sizing", "lotSizing")
+    if data.lead_time_days is not None and not 0 <= data.lead_time_days <= 3650:
+        problems.invalid("must be between 0 and 3650 days", "leadTimeDays")
+    check_decimal(problems, data.safety_stock, "safetyStock", places=6, non_negative=True)
+    check_decimal(problems, data.scrap_rate, "scrapRate", places=6, non_negative=True)
+    if data.scrap_rate is not None and data.scrap_rate.is_finite() and data.scrap_rate >= 1:
+        problems.invalid("must be below 1 (a share, 0.05 = 5%)", "scrapRate")
+    for value, path in (
+        (data.fixed_lot_size, "fixedLotSize"),
+        (data.min_order_quantity, "minOrderQuantity"),
+        (data.lot_multiple, "lotMultiple"),
+    ):
+        check_decimal(problems, value, path, places=6, positive=True)
+    if data.lot_sizing == "FIXED_ORDER_QUANTITY" and data.fixed_lot_size is None:
+        problems.invalid("is required for FIXED_ORDER_QUANTITY", "fixedLotSize")
+    check_decimal(problems, data.list_price, "listPrice", places=4, non_negative=True)
+    check_decimal(problems, data.standard_cost, "standardCost", places=4, non_negative=True)
+
+
+async def create_item(session: AsyncSession, data: NewItem, actor: str | None = None) -> Item:
+    problems = Problems()
+    _check_item(problems, data)
+    problems.raise_if_any()
+    sku = data.sku.strip()
+    if (await session.execute(select(Item.id).where(Item.sku == sku))).first() is not None:
+        raise DomainError.one(ErrorCode.DUPLICATE, f"SKU {sku!r} is taken", ["sku"])
+    item = Item(
+        sku=sku,
+        name=data.name.strip(),
+        uom=(data.uom or "pcs").strip(),
+        kind=data.kind,
+        procurement=data.procurement,
+        lead_time_days=data.lead_time_days or 0,
+        safety_stock=data.safety_stock or Decimal(0),
+        scrap_rate=data.scrap_rate or Decimal(0),
+        lot_sizing=data.lot_sizing or "LOT_FOR_LOT",
+        fixed_lot_size=data.fixed_lot_size,
+        min_order_quantity=data.min_order_quantity,
+        lot_multiple=data.lot_multiple,
+        list_price=data.list_price or Decimal(0),
+        standard_cost=data.standard_cost,
+    )
+    session.add(item)
+    await session.flush()
+    await record_event(session, "item.created", "Item", item.id, {"sku": sku}, actor)
+    await session.refresh(item)
+    return item
+
+
+async def set_bom(
+    session: AsyncSession,
+    item_id: int,
+    lines: Sequence[NewBomLine],
+    output_quantity: Decimal | None = None,
+    actor: str | None = None,
+) -> Item:
+    """Replace the item's BOM; refuse a component that would close a cycle at any depth."""
+    problems = Problems()
+    check_decimal(problems, output_quantity, "outputQuantity", places=6, positive=True)
+    seen: dict[int, int] = {}
+    for i, line in enumerate(lines):
+        path = ("lines", str(i))
+        check_decimal(problems, line.quantity, *path, "quantity", places=6, positive=True)
+        check_decimal(problems, line.scrap_rate, *path, "scrapRate", places=6, non_negative=True)
+        if line.scrap_rate is not None and line.scrap_rate.is_finite() and line.scrap_rate >= 1:
+            problems.invalid("must be below 1", *path, "scrapRate")
+        if line.component_id in seen:
+            problems.invalid(f"component repeats line {seen[line.component_id]}", *path, "componentId")
+        seen.setdefault(line.component_id, i)
+    problems.raise_if_any()
+
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BOM_LOCK_KEY})
+    item = await session.get(Item, item_id, with_for_update=True)
+    if item is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "item not found", ["itemId"])
+    known = set(
+        (await session.execute(select(Item.id).where(Item.id.in_(list(seen))))).scalars()
+    )
+    for i, line in enumerate(lines):
+        if line.component_id not in known:
+            problems.add(ErrorCode.NOT_FOUND, "component not found", "lines", str(i), "componentId")
+    problems.raise_if_any()
+
+    for i in await _lines_closing_a_cycle(session, item_id, lines):
+        problems.invalid(
+            "component would make the BOM cyclic (it is, or contains, the item itself)",
+            "lines", str(i), "componentId",
+        )
+    problems.raise_if_any()
+
+    await session.execute(delete(BomLine).where(BomLine.bom_item_id == item_id))
+    values = {"output_quantity": output_quantity or Decimal(1), "updated_at": func.now()}
+    await session.execute(
+        pg_insert(Bom)
+        .values(item_id=item_id, **values)
+        .on_conflict_do_update(index_elements=[Bom.item_id], set_=values)
+    )
+    if lines:
+        await session.execute(
+            insert(BomLine),
+            [
+                {
+                    "bom_item_id": item_id,
+                    "component_id": line.component_id,
+                    "position": i,
+                    "quantity": line.quantity,
+                    "scrap_rate": line.scrap_rate or Decimal(0),
+                }
+                for i, line in enumerate(lines)
+            ],
+        )
+    await record_event(
+        session, "bom.set", "Item", item_id,
+        {"components": [line.component_id for line in lines]}, actor,
+    )
+    return item
+
+
+async def _lines_closing_a_cycle(
+    session: AsyncSession, item_id: int, lines: Sequence[NewBomLine]
+) -> list[int]:
+    """Indexes of lines whose component is the item or reaches it through existing BOMs."""
+    components = [line.component_id for line in lines]
+    if not components:
+        return []
+    reach = text(
+        """
+        WITH RECURSIVE reach(root, node) AS (
+            SELECT c, c FROM unnest(CAST(:components AS bigint[])) AS c
+            UNION
+            SELECT r.root, bl.component_id
+            FROM reach r JOIN bom_lines bl ON bl.bom_item_id = r.node
+            WHERE bl.bom_item_id <> :item
+        )
+        SELECT DISTINCT root FROM reach WHERE node = :item
+        """
+    ).bindparams(bindparam("components", type_=ARRAY(BIGINT)))
+    bad = set((await session.execute(reach, {"components": components, "item": item_id})).scalars())
+    return [i for i, c in enumerate(components) if c in bad]
+
+
+async def create_warehouse(
+    session: AsyncSession, code: str, name: str, is_default: bool = False
+) -> Warehouse:
+    warehouse = Warehouse(code=code, name=name, is_default=is_default)
+    session.add(warehouse)
+    await session.flush()
+    await record_event(session, "warehouse.created", "Warehouse", warehouse.id, {"code": code})
+    return warehouse
+
+
+async def default_warehouse_id(session: AsyncSession) -> int | None:
+    return (
+        await session.execute(
+            select(Warehouse.id).order_by(Warehouse.is_default.desc(), Warehouse.id).limit(1)
+        )
+    ).scalar()
+
+
+async def adjust_stock(
+    session: AsyncSession, adj: StockAdjustment, actor: str | None = None
+) -> StockBalance:
+    """Post a signed on-hand change to the ledger and the balance in one transaction.
+
+    A decrease may not take on-hand below zero nor below what is reserved.
+    """
+    problems = Problems()
+    check_decimal(problems, adj.quantity, "quantity", places=6, label="quantity")
+    if adj.quantity.is_finite() and adj.quantity == 0:
+        problems.invalid("quantity must not be zero", "quantity")
+    check_decimal(problems, adj.unit_cost, "unitCost", places=4, non_negative=True)
+    check_text(problems, adj.reason, "reason", required=True, max_length=300)
+    problems.raise_if_any()
+
+    if (await session.get(Item, adj.item_id)) is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "item not found", ["itemId"])
+    warehouse_id = adj.warehouse_id
+    if warehouse_id is None:
+        warehouse_id = await default_warehouse_id(session)
+        if warehouse_id is None:
+            raise DomainError.one(ErrorCode.INVALID_STATE, "no warehouse exists", ["warehouseId"])
+    elif (await session.get(Warehouse, warehouse_id)) is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "warehouse not found", ["warehouseId"])
+
+    key = {"item_id": adj.item_id, "warehouse_id": warehouse_id}
+    if adj.quantity > 0:
+        balance = (
+            await session.execute(
+                pg_insert(StockBalance)
+                .values(**key, on_hand=adj.quantity)
+                .on_conflict_do_update(
+                    index_elements=[StockBalance.item_id, StockBalance.warehouse_id],
+                    set_={"on_hand": StockBalance.on_hand + adj.quantity},
+                )
+                .returning(StockBalance)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one()
+    else:
+        # Conditional update: concurrent decreases can never take stock below reserved.
+        balance = (
+            await session.execute(
+                update(StockBalance)
+                .where(
+                    StockBalance.item_id == adj.item_id,
+                    StockBalance.warehouse_id == warehouse_id,
+                    StockBalance.on_hand + adj.quantity >= StockBalance.reserved,
+                )
+                .values(on_hand=StockBalance.on_hand + adj.quantity)
+                .returning(StockBalance)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        if balance is None:
+            raise DomainError.one(
+                ErrorCode.INSUFFICIENT_STOCK,
+                "not enough unreserved stock on hand for this decrease",
+                ["quantity"],
+            )
+    await session.execute(
+        insert(StockMove).values(
+            **key,
+            kind="ADJUSTMENT",
+            quantity_on_hand=adj.quantity,
+            unit_cost=adj.unit_cost if adj.quantity > 0 else None,
+            reason=adj.reason.strip(),
+            actor=actor,
+        )
+    )
+    await record_event(
+        session, "stock.adjusted", "Item", adj.item_id,
+        {"warehouseId": warehouse_id, "quantity": str(adj.quantity), "onHand": str(balance.on_hand)},
+        actor,
+    )
+    return balance
