@@ -1,0 +1,1 @@
+"""API layer: Starlette + strawberry over the domain services."""

@@ -1,0 +1,142 @@
+"""The ASGI application: /graphql over HTTP and graphql-transport-ws, behind bearer tokens."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from arq import ArqRedis, create_pool
+from arq.connections import RedisSettings
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from api.auth import Authenticator, bearer_token
+from api.context import Context
+from api.graphiql import STATIC_PATH, render_graphiql, static_app
+from api.schema import build_schema
+from domain.shared.db import make_engine, make_sessionmaker
+from erpgraph.settings import Settings
+
+GRAPHQL_PATH = "/graphql"
+
+
+@dataclass
+class Resources:
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker
+    authenticator: Authenticator
+    jobs: ArqRedis
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        resources: Resources = request.app.state.resources
+        return Context(
+            sessionmaker=resources.sessionmaker,
+            settings=self.settings,
+            principal=request.scope.get("state", {}).get("principal"),
+            request=request,
+            response=response,
+        )
+
+    async def on_ws_connect(self, context: Context) -> None:
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        token = bearer_token(header) if header else params.get("token")
+        resources: Resources = context.request.app.state.resources
+        principal = await resources.authenticator(token if isinstance(token, str) else None)
+        if principal is None:
+            raise ConnectionRejectionError()
+        context.principal = principal
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(render_graphiql(GRAPHQL_PATH))
+
+
+def _unauthorized(message: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="erpgraph"'},
+    )
+
+
+class BearerAuth:
+    """Every HTTP request to /graphql needs a valid token; only the GraphiQL page is open."""
+
+    def __init__(self, app: ASGIApp, *, graphiql: bool) -> None:
+        self.app = app
+        self.graphiql = graphiql
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].rstrip("/") != GRAPHQL_PATH:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if self.graphiql and request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+            await self.app(scope, receive, send)
+            return
+        header = request.headers.get("authorization")
+        if header is None:
+            await _unauthorized("missing Authorization: Bearer <token> header")(scope, receive, send)
+            return
+        resources: Resources = scope["app"].state.resources
+        principal = await resources.authenticator(bearer_token(header))
+        if principal is None:
+            await _unauthorized("invalid or revoked token")(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The API; its lifespan opens the database pool and the Redis connection."""
+    if not settings.database_url or not settings.redis_url:
+        raise ValueError("DATABASE_URL and REDIS_URL are required")
+    graphiql = not settings.production
+    graphql = GraphQLApp(
+        settings,
+        schema=build_schema(settings),
+        graphql_ide="graphiql" if graphiql else None,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)  # type: ignore[arg-type]
+        sessionmaker = make_sessionmaker(engine)
+        jobs = await create_pool(RedisSettings.from_dsn(settings.redis_url))  # type: ignore[arg-type]
+        app.state.resources = Resources(engine, sessionmaker, Authenticator(sessionmaker), jobs)
+        try:
+            yield
+        finally:
+            await jobs.aclose()
+            await engine.dispose()
+
+    async def health(request: Request) -> Response:
+        return Response(json.dumps({"status": "ok"}), media_type="application/json")
+
+    routes: list[Any] = [
+        Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
+        WebSocketRoute(GRAPHQL_PATH, graphql),
+        Route("/health", health),
+    ]
+    if graphiql:
+        routes.append(Mount(STATIC_PATH, static_app(), name="graphiql-static"))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(BearerAuth, graphiql=graphiql)
+    return app

@@ -1,0 +1,38 @@
+"""Per-request context: who is asking, short-lived sessions, and the request's loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from strawberry.types import Info as StrawberryInfo
+
+from domain.identity.services import Principal
+from erpgraph.settings import Settings
+
+
+@dataclass
+class Context:
+    sessionmaker: async_sessionmaker
+    settings: Settings
+    principal: Principal | None
+    request: Any = None
+    response: Any = None
+    connection_params: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def loaders(self) -> Any:
+        from api.loaders import Loaders
+
+        return Loaders(self.sessionmaker)
+
+    @property
+    def viewer(self) -> Principal:
+        if self.principal is None:  # HTTP requires a token before execution; ws at init
+            raise PermissionError("not authenticated")
+        return self.principal
+
+
+Info = StrawberryInfo[Context, None]

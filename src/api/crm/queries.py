@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import or_, select
+
+from api.context import Info
+from api.crm.types import Customer
+from api.permissions import requires
+from api.relay import Connection, from_global_id, paginate
+from api.search import contains
+from domain.crm.models import Customer as CustomerRow
+from domain.identity.scopes import Scope
+
+
+@strawberry.type
+class CrmQuery:
+    @strawberry.field(permission_classes=[requires(Scope.CRM_READ)])
+    async def customer(
+        self, info: Info, id: strawberry.ID | None = None, code: str | None = None
+    ) -> Customer | None:
+        if id is not None:
+            decoded = from_global_id(id)
+            if decoded is None or decoded[0] != "Customer":
+                return None
+            row = await info.context.loaders.customer.load(decoded[1])
+        elif code is not None:
+            async with info.context.sessionmaker() as session:
+                row = (
+                    await session.execute(select(CustomerRow).where(CustomerRow.code == code))
+                ).scalar_one_or_none()
+        else:
+            return None
+        return None if row is None else Customer.from_row(row)
+
+    @strawberry.field(permission_classes=[requires(Scope.CRM_READ)])
+    async def customers(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        search: str | None = None,
+    ) -> Connection[Customer]:
+        stmt = select(CustomerRow)
+        if search:
+            pattern = contains(search)
+            stmt = stmt.where(or_(
+                CustomerRow.code.ilike(pattern), CustomerRow.name.ilike(pattern),
+                CustomerRow.email.ilike(pattern),
+            ))
+        return await paginate(info, stmt, CustomerRow.id, Customer.from_row, first=first, after=after)

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+
+from api.context import Info
+from api.errors import UserError
+from api.integration.types import ExternalRef
+from api.relay import Node
+from domain.crm.models import Contact as ContactRow
+from domain.crm.models import Customer as CustomerRow
+
+
+@strawberry.type
+class Contact(Node):
+    name: str
+    email: str | None
+    phone: str | None
+    title: str | None
+
+    @classmethod
+    def from_row(cls, row: ContactRow) -> Contact:
+        return cls(pk=row.id, name=row.name, email=row.email, phone=row.phone, title=row.title)
+
+
+@strawberry.type
+class Customer(Node):
+    code: str
+    name: str
+    email: str | None
+    phone: str | None
+    segment: str | None
+    tags: list[str]
+    payment_terms_days: int
+    credit_limit: Decimal
+    created_at: datetime
+    updated_at: datetime
+
+    @strawberry.field
+    async def contacts(self, info: Info) -> list[Contact]:
+        rows = await info.context.loaders.contacts_by_customer.load(self.pk)
+        return [Contact.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def external_refs(self, info: Info) -> list[ExternalRef]:
+        rows = await info.context.loaders.external_refs.load(("Customer", self.pk))
+        return [ExternalRef.from_row(row) for row in rows]
+
+    @classmethod
+    def from_row(cls, row: CustomerRow) -> Customer:
+        return cls(
+            pk=row.id, code=row.code, name=row.name, email=row.email, phone=row.phone,
+            segment=row.segment, tags=list(row.tags), payment_terms_days=row.payment_terms_days,
+            credit_limit=row.credit_limit, created_at=row.created_at, updated_at=row.updated_at,
+        )
+
+
+@strawberry.type
+class CustomerPayload:
+    customer: Customer | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import or_, select
+
+from api.context import Info
+from api.inventory.types import Item, ItemKind, Warehouse
+from api.permissions import requires
+from api.relay import Connection, from_global_id, paginate
+from api.search import contains
+from domain.identity.scopes import Scope
+from domain.inventory.models import Item as ItemRow
+from domain.inventory.models import Warehouse as WarehouseRow
+
+
+@strawberry.type
+class InventoryQuery:
+    @strawberry.field(permission_classes=[requires(Scope.INVENTORY_READ)])
+    async def item(
+        self, info: Info, id: strawberry.ID | None = None, sku: str | None = None
+    ) -> Item | None:
+        if id is not None:
+            decoded = from_global_id(id)
+            if decoded is None or decoded[0] != "Item":
+                return None
+            row = await info.context.loaders.item.load(decoded[1])
+        elif sku is not None:
+            async with info.context.sessionmaker() as session:
+                row = (
+                    await session.execute(select(ItemRow).where(ItemRow.sku == sku))
+                ).scalar_one_or_none()
+        else:
+            return None
+        return None if row is None else Item.from_row(row)
+
+    @strawberry.field(permission_classes=[requires(Scope.INVENTORY_READ)])
+    async def items(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        search: str | None = None, kind: ItemKind | None = None,
+    ) -> Connection[Item]:
+        stmt = select(ItemRow)
+        if search:
+            pattern = contains(search)
+            stmt = stmt.where(or_(ItemRow.sku.ilike(pattern), ItemRow.name.ilike(pattern)))
+        if kind is not None:
+            stmt = stmt.where(ItemRow.kind == kind.value)
+        return await paginate(info, stmt, ItemRow.id, Item.from_row, first=first, after=after)
+
+    @strawberry.field(permission_classes=[requires(Scope.INVENTORY_READ)])
+    async def warehouses(self, info: Info) -> list[Warehouse]:
+        async with info.context.sessionmaker() as session:
+            rows = (await session.execute(select(WarehouseRow).order_by(WarehouseRow.id))).scalars()
+            return [Warehouse.from_row(row) for row in rows]

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+
+from api.context import Info
+from api.errors import UserError
+from api.permissions import can
+from api.relay import Node
+from domain.identity.scopes import Scope
+from domain.inventory import models as m
+
+
+@strawberry.enum
+class ItemKind(Enum):
+    FINISHED = "FINISHED"
+    SEMI_FINISHED = "SEMI_FINISHED"
+    RAW_MATERIAL = "RAW_MATERIAL"
+
+
+@strawberry.enum
+class Procurement(Enum):
+    MAKE = "MAKE"
+    BUY = "BUY"
+    SUBCONTRACT = "SUBCONTRACT"
+
+
+@strawberry.enum
+class LotSizing(Enum):
+    LOT_FOR_LOT = "LOT_FOR_LOT"
+    FIXED_ORDER_QUANTITY = strawberry.enum_value(
+        "FIXED_ORDER_QUANTITY",
+        description="Every planned order is exactly fixedLotSize (several orders when needed).",
+    )
+    MIN_MULTIPLE = strawberry.enum_value(
+        "MIN_MULTIPLE",
+        description="At least minOrderQuantity, rounded up to a multiple of lotMultiple.",
+    )
+
+
+@strawberry.type
+class Warehouse(Node):
+    code: str
+    name: str
+
+    @classmethod
+    def from_row(cls, row: m.Warehouse) -> Warehouse:
+        return cls(pk=row.id, code=row.code, name=row.name)
+
+
+@strawberry.type
+class StockLevel:
+    item_pk: strawberry.Private[int]
+    warehouse_pk: strawberry.Private[int]
+    on_hand: Decimal
+    reserved: Decimal
+
+    @strawberry.field
+    def available(self) -> Decimal:
+        return self.on_hand - self.reserved
+
+    @strawberry.field
+    async def item(self, info: Info) -> Item:
+        return Item.from_row(await info.context.loaders.item.load(self.item_pk))
+
+    @strawberry.field
+    async def warehouse(self, info: Info) -> Warehouse:
+        return Warehouse.from_row(await info.context.loaders.warehouse.load(self.warehouse_pk))
+
+    @classmethod
+    def from_row(cls, row: m.StockBalance) -> StockLevel:
+        return cls(
+            item_pk=row.item_id, warehouse_pk=row.warehouse_id,
+            on_hand=row.on_hand, reserved=row.reserved,
+        )
+
+
+@strawberry.type
+class BomLine:
+    component_pk: strawberry.Private[int]
+    quantity: Decimal
+    scrap_rate: Decimal = strawberry.field(description="Component loss on top of quantity, 0-1.")
+
+    @strawberry.field
+    async def component(self, info: Info) -> Item:
+        return Item.from_row(await info.context.loaders.item.load(self.component_pk))
+
+
+@strawberry.type
+class Bom:
+    item_pk: strawberry.Private[int]
+    output_quantity: Decimal = strawberry.field(
+        description="Quantity of the parent that the lines below produce (usually 1)."
+    )
+
+    @strawberry.field
+    async def item(self, info: Info) -> Item:
+        return Item.from_row(await info.context.loaders.item.load(self.item_pk))
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[BomLine]:
+        rows = await info.context.loaders.bom_lines.load(self.item_pk)
+        return [
+            BomLine(component_pk=r.component_id, quantity=r.quantity, scrap_rate=r.scrap_rate)
+            for r in rows
+        ]
+
+
+@strawberry.type
+class Item(Node):
+    sku: str
+    name: str
+    uom: str
+    kind: ItemKind
+    procurement: Procurement
+    lead_time_days: int
+    safety_stock: Decimal
+    scrap_rate: Decimal = strawberry.field(
+        description="Expected loss when this item is produced, 0-1 (0.05 = 5%)."
+    )
+    lot_sizing: LotSizing
+    fixed_lot_size: Decimal | None
+    min_order_quantity: Decimal | None
+    lot_multiple: Decimal | None
+    list_price: Decimal
+    cost: strawberry.Private[Decimal | None]
+
+    @strawberry.field(description="Null unless the viewer may see costs.")
+    def standard_cost(self, info: Info) -> Decimal | None:
+        return self.cost if can(info, Scope.COSTING_READ) else None
+
+    @strawberry.field
+    async def bom(self, info: Info) -> Bom | None:
+        row = await info.context.loaders.bom.load(self.pk)
+        return None if row is None else Bom(item_pk=self.pk, output_quantity=row.output_quantity)
+
+    @strawberry.field(description="Items whose BOM uses this item.")
+    async def where_used(self, info: Info) -> list[Item]:
+        lines = await info.context.loaders.where_used.load(self.pk)
+        parents = await info.context.loaders.item.load_many([line.bom_item_id for line in lines])
+        return [Item.from_row(row) for row in parents]
+
+    @strawberry.field
+    async def stock(self, info: Info) -> list[StockLevel]:
+        rows = await info.context.loaders.stock_by_item.load(self.pk)
+        return [StockLevel.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def on_hand(self, info: Info) -> Decimal:
+        return sum((r.on_hand for r in await info.context.loaders.stock_by_item.load(self.pk)),
+                   Decimal(0))
+
+    @strawberry.field
+    async def reserved(self, info: Info) -> Decimal:
+        return sum((r.reserved for r in await info.context.loaders.stock_by_item.load(self.pk)),
+                   Decimal(0))
+
+    @strawberry.field
+    async def available(self, info: Info) -> Decimal:
+        rows = await info.context.loaders.stock_by_item.load(self.pk)
+        return sum((r.on_hand - r.reserved for r in rows), Decimal(0))
+
+    @strawberry.field(description="Open purchase and work order quantities not yet received.")
+    def incoming(self) -> Decimal:
+        # Purchase and work orders arrive with the plan-to-produce issue; until
+        # then no document can be open, so nothing is incoming.
+        return Decimal(0)
+
+    @classmethod
+    def from_row(cls, row: m.Item) -> Item:
+        return cls(
+            pk=row.id, sku=row.sku, name=row.name, uom=row.uom, kind=ItemKind(row.kind),
+            procurement=Procurement(row.procurement), lead_time_days=row.lead_time_days,
+            safety_stock=row.safety_stock, scrap_rate=row.scrap_rate,
+            lot_sizing=LotSizing(row.lot_sizing), fixed_lot_size=row.fixed_lot_size,
+            min_order_quantity=row.min_order_quantity, lot_multiple=row.lot_multiple,
+            list_price=row.list_price, cost=row.standard_cost,
+        )
+
+
+@strawberry.type
+class ItemPayload:
+    item: Item | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class StockAdjustmentPayload:
+    stock: StockLevel | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,61 @@
+"""``Query.node`` / ``nodes`` / ``viewer``: any global id, resolved through the loaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import strawberry
+
+from api.context import Info
+from api.crm.types import Contact, Customer
+from api.identity.types import Viewer
+from api.inventory.types import Item, Warehouse
+from api.permissions import can
+from api.relay import Node, from_global_id
+from domain.identity.scopes import Scope
+
+Resolver = Callable[[Info, int], Awaitable[Any]]
+
+
+def _via(loader: str, convert: Callable[[Any], Any]) -> Resolver:
+    async def resolve(info: Info, pk: int) -> Any:
+        row = await getattr(info.context.loaders, loader).load(pk)
+        return None if row is None else convert(row)
+
+    return resolve
+
+
+NODE_TYPES: dict[str, tuple[Scope, Resolver]] = {
+    "Customer": (Scope.CRM_READ, _via("customer", Customer.from_row)),
+    "Contact": (Scope.CRM_READ, _via("contact", Contact.from_row)),
+    "Item": (Scope.INVENTORY_READ, _via("item", Item.from_row)),
+    "Warehouse": (Scope.INVENTORY_READ, _via("warehouse", Warehouse.from_row)),
+}
+
+
+async def resolve_node(info: Info, global_id: str) -> Node | None:
+    decoded = from_global_id(global_id)
+    if decoded is None or decoded[0] not in NODE_TYPES:
+        return None
+    scope, resolve = NODE_TYPES[decoded[0]]
+    if not can(info, scope):
+        return None
+    return await resolve(info, decoded[1])  # type: ignore[no-any-return]
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await resolve_node(info, id)
+
+    @strawberry.field
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        # gathered so the loaders batch; gather keeps the order of ids
+        return list(await asyncio.gather(*(resolve_node(info, gid) for gid in ids)))
+
+    @strawberry.field
+    def viewer(self, info: Info) -> Viewer:
+        return Viewer.from_principal(info.context.viewer)

@@ -1,0 +1,135 @@
+"""Relay conventions: opaque global ids, the Node interface, keyset connections."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from sqlalchemy import Select, func, select
+from strawberry.types import Info
+
+from api.limits import check_page_size
+from domain.shared.errors import DomainError, ErrorCode
+
+T = TypeVar("T")
+NodeT = TypeVar("NodeT")
+
+
+def to_global_id(type_name: str, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+def from_global_id(global_id: str) -> tuple[str, int] | None:
+    """``(type name, primary key)``, or None when the id is not one of ours."""
+    try:
+        type_name, _, raw = base64.urlsafe_b64decode(global_id.encode()).decode().partition(":")
+        pk = int(raw)
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    if not type_name or pk <= 0 or pk >= 2**63:
+        return None
+    return type_name, pk
+
+
+def decode_id(global_id: str, expected: str, *field: str) -> int:
+    """Primary key of a global id of type ``expected``; a DomainError names ``field``."""
+    decoded = from_global_id(global_id)
+    if decoded is None:
+        raise DomainError.one(ErrorCode.INVALID, "is not a valid id", field or None)
+    type_name, pk = decoded
+    if type_name != expected:
+        raise DomainError.one(ErrorCode.NOT_FOUND, f"{expected} not found", field or None)
+    return pk
+
+
+@strawberry.interface
+class Node:
+    pk: strawberry.Private[int]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id(self.__strawberry_definition__.name, self.pk))  # type: ignore[attr-defined]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field
+    async def total_count(self) -> int:
+        return await self.count()
+
+
+def encode_cursor(pk: int) -> str:
+    return base64.urlsafe_b64encode(f"cursor:{pk}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    decoded = from_global_id(cursor)
+    if decoded is None or decoded[0] != "cursor":
+        raise DomainError.one(ErrorCode.INVALID, "is not a valid cursor", ["after"])
+    return decoded[1]
+
+
+async def paginate(
+    info: Info,
+    stmt: Select[Any],
+    pk_column: Any,
+    convert: Callable[[Any], NodeT],
+    *,
+    first: int | None,
+    after: str | None,
+) -> Connection[NodeT]:
+    """Keyset page over ``stmt`` (rows of one entity) in primary-key order.
+
+    ``totalCount`` is counted only when the client selects it.
+    """
+    size = check_page_size(first)
+    after_pk = decode_cursor(after)
+    page_stmt = stmt.order_by(pk_column).limit(size + 1)
+    if after_pk is not None:
+        page_stmt = page_stmt.where(pk_column > after_pk)
+    sessionmaker = info.context.sessionmaker
+    async with sessionmaker() as session:
+        rows: Sequence[Any] = (await session.execute(page_stmt)).scalars().all()
+    has_next = len(rows) > size
+    edges = [Edge(cursor=encode_cursor(row.id), node=convert(row)) for row in rows[:size]]
+
+    async def count() -> int:
+        async with sessionmaker() as session:
+            total = await session.execute(
+                select(func.count()).select_from(stmt.order_by(None).subquery())
+            )
+            return int(total.scalar_one())
+
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=after_pk is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count=count,
+    )

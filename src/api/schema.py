@@ -1,0 +1,54 @@
+"""The schema: every context's roots merged, with limits and production hardening."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.extensions import DisableIntrospection, MaskErrors
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from api.crm.mutations import CrmMutation
+from api.crm.queries import CrmQuery
+from api.crm.types import Contact, Customer
+from api.inventory.mutations import InventoryMutation
+from api.inventory.queries import InventoryQuery
+from api.inventory.types import Item, Warehouse
+from api.limits import limit_extensions
+from api.node import NodeQuery
+from api.scalars import DecimalScalar
+from erpgraph.settings import Settings
+
+Query = merge_types("Query", (NodeQuery, CrmQuery, InventoryQuery))
+Mutation = merge_types("Mutation", (CrmMutation, InventoryMutation))
+
+NODE_IMPLEMENTATIONS = [Customer, Contact, Item, Warehouse]
+
+
+def _expected_error(error: Any) -> bool:
+    """Errors clients caused (validation, limits, permissions) stay visible in production."""
+    return error.original_error is None or isinstance(error.original_error, PermissionError)
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    extensions: list[Any] = limit_extensions(
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_cost=settings.max_cost,
+    )
+    if settings.production:
+        extensions += [DisableIntrospection(), MaskErrors(should_mask_error=lambda e: not _expected_error(e))]
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=NODE_IMPLEMENTATIONS,
+        extensions=extensions,
+        scalar_overrides={Decimal: DecimalScalar},
+        config=StrawberryConfig(disable_field_suggestions=settings.production),
+    )
+
+
+schema = build_schema(Settings(ERPGRAPH_ENV="development"))
