@@ -16,7 +16,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 def alembic_config(database_url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", database_url)
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))  # configparser escaping
     return cfg
 
 

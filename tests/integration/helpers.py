@@ -1,0 +1,55 @@
+"""Small builders shared by the integration tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CREATE_ITEM = """
+mutation($input: ItemInput!) {
+  createItem(input: $input) { item { id sku } errors { code field message } }
+}"""
+
+SET_BOM = """
+mutation($itemId: ID!, $input: BomInput!) {
+  setBom(itemId: $itemId, input: $input) {
+    item { id sku bom { outputQuantity lines { component { sku } quantity scrapRate } } }
+    errors { code field message }
+  }
+}"""
+
+ADJUST = """
+mutation($input: StockAdjustmentInput!) {
+  adjustStock(input: $input) {
+    stock { onHand reserved available item { sku } warehouse { code } }
+    errors { code field message }
+  }
+}"""
+
+
+async def create_item(gql: Any, sku: str, **fields: Any) -> str:
+    payload = {"sku": sku, "name": f"Item {sku}", "kind": "RAW_MATERIAL", "procurement": "BUY"} | fields
+    body = await gql(CREATE_ITEM, {"input": payload})
+    assert body["data"]["createItem"]["errors"] == [], body
+    return str(body["data"]["createItem"]["item"]["id"])
+
+
+async def set_bom(gql: Any, item_id: str, components: list[tuple[str, str]], **extra: Any) -> dict[str, Any]:
+    lines = [{"componentId": cid, "quantity": qty} for cid, qty in components]
+    body = await gql(SET_BOM, {"itemId": item_id, "input": {"lines": lines} | extra})
+    return dict(body["data"]["setBom"])
+
+
+async def create_warehouse(sessionmaker: Any, code: str, default: bool = False) -> str:
+    from api.relay import to_global_id
+    from domain.inventory.services import create_warehouse as create
+
+    async with sessionmaker.begin() as session:
+        warehouse = await create(session, code, f"Warehouse {code}", is_default=default)
+    return to_global_id("Warehouse", warehouse.id)
+
+
+async def adjust(gql: Any, item_id: str, quantity: str, warehouse_id: str | None = None,
+                 reason: str = "count") -> dict[str, Any]:
+    variables = {"input": {"itemId": item_id, "quantity": quantity, "reason": reason,
+                           "warehouseId": warehouse_id}}
+    return dict((await gql(ADJUST, variables))["data"]["adjustStock"])
