@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection, MaskErrors
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -19,6 +20,7 @@ from api.inventory.types import Item, Warehouse
 from api.limits import limit_extensions
 from api.node import NodeQuery
 from api.scalars import DecimalScalar
+from domain.shared.errors import DomainError
 from erpgraph.settings import Settings
 
 Query = merge_types("Query", (NodeQuery, CrmQuery, InventoryQuery))
@@ -29,7 +31,8 @@ NODE_IMPLEMENTATIONS = [Customer, Contact, Item, Warehouse]
 
 def _expected_error(error: Any) -> bool:
     """Errors clients caused (validation, limits, permissions) stay visible in production."""
-    return error.original_error is None or isinstance(error.original_error, PermissionError)
+    original = error.original_error
+    return original is None or isinstance(original, (GraphQLError, DomainError, PermissionError))
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
