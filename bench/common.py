@@ -1,0 +1,129 @@
+"""Shared benchmark plumbing: servers, a scratch database, a server process, timing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+from erpgraph.embedded import embedded_services
+from erpgraph.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@contextlib.contextmanager
+def servers() -> Iterator[tuple[str, str]]:
+    """DATABASE_URL / REDIS_URL when set, embedded servers otherwise."""
+    with tempfile.TemporaryDirectory(prefix="erpgraph-bench-") as tmp:
+        with embedded_services(Path(tmp), os.environ.get("DATABASE_URL"),
+                               os.environ.get("REDIS_URL")) as svc:
+            assert svc.database_url and svc.redis_url
+            yield svc.database_url, svc.redis_url
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(server_url: str) -> AsyncIterator[str]:
+    name = f"erpgraph_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(asyncpg_dsn(server_url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+        url = with_database(server_url, name)
+        await asyncio.to_thread(upgrade, url)
+        yield url
+    finally:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def api_process(database_url: str, redis_url: str) -> AsyncIterator[str]:
+    """`erpgraph serve` in production mode, in its own process (own core)."""
+    port = free_port()
+    env = os.environ | {"DATABASE_URL": database_url, "REDIS_URL": redis_url,
+                        "ERPGRAPH_ENV": "production"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "erpgraph.cli", "serve", "--port", str(port)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(300):
+                if proc.poll() is not None:
+                    raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get(base + "/health")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@dataclass
+class Figures:
+    requests: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, p: float) -> float:
+        return statistics.quantiles(self.latencies, n=100)[int(p) - 1] * 1000
+
+    def line(self, label: str) -> str:
+        return (f"{label:<34} {self.rate:9.1f} req/s   p50 {self.pct(50):7.1f} ms   "
+                f"p95 {self.pct(95):7.1f} ms   ({self.requests} requests)")
+
+
+async def load(clients: int, seconds: float, call: Callable[[int, int], Awaitable[None]],
+               warmup: float = 1.0) -> Figures:
+    """``clients`` loops calling ``call(client, n)`` for ``seconds`` after a warm-up."""
+    latencies: list[float] = []
+    start = time.perf_counter()
+    measure_from = start + warmup
+    stop = measure_from + seconds
+
+    async def client(index: int) -> None:
+        n = 0
+        while (now := time.perf_counter()) < stop:
+            await call(index, n)
+            done = time.perf_counter()
+            if now >= measure_from:
+                latencies.append(done - now)
+            n += 1
+
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    return Figures(len(latencies), time.perf_counter() - measure_from, latencies)
