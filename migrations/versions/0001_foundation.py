@@ -77,6 +77,7 @@ def upgrade() -> None:
     sa.Column('occurred_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_domain_events'))
     )
+    op.create_index('ix_domain_events_txid_id', 'domain_events', ['txid', 'id'], unique=False)
     op.create_index(op.f('ix_domain_events_type'), 'domain_events', ['type'], unique=False)
     op.create_table('external_refs',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),

@@ -1,7 +1,9 @@
 """Per-request DataLoaders: one SQL statement per batch, never one per row.
 
 Each batch opens its own short session, so concurrently resolved fields never
-share an AsyncSession.
+share an AsyncSession. Reads fetch plain rows of the mapped table (attribute names
+equal column names), not ORM instances: the graph only reads them, and building
+identity-mapped objects was a large share of a page's time.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from domain.inventory.models import Bom, BomLine, Item, StockBalance, Warehouse
 def one_by(sm: async_sessionmaker, entity: Any, column: ColumnElement[Any]) -> DataLoader[Any, Any]:
     async def load(keys: Sequence[Hashable]) -> list[Any]:
         async with sm() as session:
-            rows = (await session.execute(select(entity).where(column.in_(keys)))).scalars()
+            rows = await session.execute(select(entity.__table__).where(column.in_(keys)))
             found = {getattr(row, column.key): row for row in rows}
         return [found.get(key) for key in keys]
 
@@ -34,9 +36,9 @@ def many_by(
 ) -> DataLoader[Any, list[Any]]:
     async def load(keys: Sequence[Hashable]) -> list[list[Any]]:
         async with sm() as session:
-            stmt = select(entity).where(column.in_(keys)).order_by(*order)
+            stmt = select(entity.__table__).where(column.in_(keys)).order_by(*order)
             groups: dict[Any, list[Any]] = defaultdict(list)
-            for row in (await session.execute(stmt)).scalars():
+            for row in await session.execute(stmt):
                 groups[getattr(row, column.key)].append(row)
         return [groups.get(key, []) for key in keys]
 

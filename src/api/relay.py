@@ -112,7 +112,7 @@ async def paginate(
         page_stmt = page_stmt.where(pk_column > after_pk)
     sessionmaker = info.context.sessionmaker
     async with sessionmaker() as session:
-        rows: Sequence[Any] = (await session.execute(page_stmt)).scalars().all()
+        rows: Sequence[Any] = (await session.execute(page_stmt)).all()
     has_next = len(rows) > size
     edges = [Edge(cursor=encode_cursor(row.id), node=convert(row)) for row in rows[:size]]
 

@@ -37,7 +37,7 @@ class CrmQuery:
         self, info: Info, first: int | None = None, after: str | None = None,
         search: str | None = None,
     ) -> Connection[Customer]:
-        stmt = select(CustomerRow)
+        stmt = select(CustomerRow.__table__)
         if search:
             pattern = contains(search)
             stmt = stmt.where(or_(

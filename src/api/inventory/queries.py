@@ -38,7 +38,7 @@ class InventoryQuery:
         self, info: Info, first: int | None = None, after: str | None = None,
         search: str | None = None, kind: ItemKind | None = None,
     ) -> Connection[Item]:
-        stmt = select(ItemRow)
+        stmt = select(ItemRow.__table__)
         if search:
             pattern = contains(search)
             stmt = stmt.where(or_(ItemRow.sku.ilike(pattern), ItemRow.name.ilike(pattern)))

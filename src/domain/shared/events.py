@@ -1,8 +1,10 @@
 """The domain events table: every state change appends one row in its own transaction.
 
-``id`` orders events and is the public cursor. Because a sequence value is taken at
-insert and not at commit, ``txid`` (the writing transaction) lets a reader stop below
-the oldest transaction still in flight, so no event is skipped by a cursor.
+A sequence value is taken at insert, not at commit, so paging by ``id`` alone can
+skip an event whose transaction commits late. Readers (the relay in
+``workers.relay``) therefore read only rows whose ``txid`` is older than every
+transaction still in flight and page by ``(txid, id)``; the index below serves that.
+``record_event`` also sends a NOTIFY (delivered only on commit) to wake the relay.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Identity, String, func, insert, text
+from sqlalchemy import BigInteger, Identity, Index, String, func, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -28,6 +30,7 @@ class Xid8(UserDefinedType):
 
 class DomainEvent(Base):
     __tablename__ = "domain_events"
+    __table_args__ = (Index("ix_domain_events_txid_id", "txid", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     type: Mapped[str] = mapped_column(String(80), index=True)
@@ -57,3 +60,5 @@ async def record_event(
             actor=actor,
         )
     )
+    # PostgreSQL folds equal notifications of one transaction into one
+    await session.execute(text("SELECT pg_notify('domain_events', '')"))

@@ -1,0 +1,1 @@
+"""Background work on arq: the outbox relay and scheduled jobs."""

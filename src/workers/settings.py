@@ -1,0 +1,138 @@
+"""The arq worker: its jobs, the relay cron, and the resources jobs share through ctx.
+
+``ctx`` holds ``settings``, ``redis`` (set by arq), ``engine``, ``sessionmaker`` and
+``relay`` (the :class:`~workers.relay.RelayConfig`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import partial
+from typing import Any
+
+from arq.connections import RedisSettings
+from arq.constants import default_queue_name
+from arq.cron import CronJob, cron
+from arq.worker import Function, Worker, func
+from sqlalchemy.engine import make_url
+
+from domain.shared.db import async_url, make_engine, make_sessionmaker
+from erpgraph.settings import Settings
+from workers.relay import RelayConfig, relay, relay_events
+from workers.wakeup import listen_and_relay
+
+logger = logging.getLogger(__name__)
+
+RELAY_TIMEOUT_S = 60
+
+
+def _functions() -> list[Function]:
+    return [func(relay_events, name="relay_events", max_tries=1, timeout=RELAY_TIMEOUT_S)]
+
+
+def _cron_jobs() -> list[CronJob]:
+    # CronJob objects keep their next run time, so every worker gets its own.
+    return [
+        cron(
+            relay_events,
+            name="cron:relay_events",
+            second=set(range(60)),
+            unique=True,
+            run_at_startup=True,
+            max_tries=1,
+            timeout=RELAY_TIMEOUT_S,
+            keep_result=0,
+        )
+    ]
+
+
+def asyncpg_dsn(database_url: str) -> str:
+    """The database URL as plain asyncpg accepts it (no SQLAlchemy driver suffix)."""
+    url = make_url(async_url(database_url)).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def worker_settings(
+    settings: Settings,
+    *,
+    relay: RelayConfig | None = None,
+    queue_name: str = default_queue_name,
+) -> dict[str, Any]:
+    """Keyword arguments for :class:`arq.worker.Worker` (also accepted by ``arq.run_worker``).
+
+    A fresh dict on every call: the ctx and the cron schedule belong to one worker.
+    """
+    if not settings.database_url or not settings.redis_url:
+        raise ValueError("DATABASE_URL and REDIS_URL are required")
+    return {
+        "functions": _functions(),
+        "cron_jobs": _cron_jobs(),
+        "queue_name": queue_name,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "ctx": {"settings": settings, "relay": relay or RelayConfig()},
+    }
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx["settings"]
+    assert settings.database_url is not None
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    ctx["engine"] = engine
+    ctx["sessionmaker"] = make_sessionmaker(engine)
+    ctx["relay_listener"] = asyncio.create_task(
+        listen_and_relay(
+            asyncpg_dsn(settings.database_url), partial(relay, ctx["redis"], engine, ctx["relay"])
+        ),
+        name="relay-listener",
+    )
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    listener: asyncio.Task[None] | None = ctx.pop("relay_listener", None)
+    if listener is not None:
+        listener.cancel()
+        # wait() rather than await: the listener's CancelledError is expected, ours is not.
+        await asyncio.wait({listener})
+    engine = ctx.pop("engine", None)
+    ctx.pop("sessionmaker", None)
+    if engine is not None:
+        await engine.dispose()
+
+
+async def run_worker(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    relay: RelayConfig | None = None,
+    queue_name: str = default_queue_name,
+) -> None:
+    """Run the worker inside the current event loop (``erpgraph dev``).
+
+    Returns when ``stop`` is set; stops when cancelled; raises if the worker fails to
+    start. Jobs in flight are cancelled and connections closed before it returns.
+    """
+    worker = Worker(
+        **worker_settings(settings, relay=relay, queue_name=queue_name), handle_signals=False
+    )
+    running = asyncio.ensure_future(worker.async_run())
+    waiting: set[asyncio.Future[Any]] = {running}
+    stopping = asyncio.ensure_future(stop.wait()) if stop is not None else None
+    if stopping is not None:
+        waiting.add(stopping)
+    try:
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if stopping is not None:
+            stopping.cancel()
+        try:
+            await worker.close()
+        finally:
+            # close() skips on_shutdown when Redis is gone; shutdown() is idempotent.
+            await shutdown(worker.ctx)
+        running.cancel()
+        await asyncio.wait({running})
+    if not running.cancelled():
+        running.result()

@@ -1,0 +1,86 @@
+"""Relay positions, messages and worker settings, without services."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from erpgraph.settings import Settings
+from workers.relay import START, Position, RelayConfig, encode_event
+from workers.settings import asyncpg_dsn, worker_settings
+
+
+def test_position_round_trips_and_orders_by_txid_before_id() -> None:
+    position = Position(9_000_000_000, 12)
+    assert Position.decode(position.encode().encode()) == position
+    assert Position.decode(position.encode()) == position
+    assert Position.decode(None) == START == Position(0, 0)
+    assert Position(5, 100) < Position(6, 1)
+
+
+def test_message_has_the_public_field_names() -> None:
+    row = SimpleNamespace(
+        id=3,
+        txid=777,
+        type="order.confirmed",
+        entity_type="order",
+        entity_id=41,
+        payload={"total": "12.50", "note": "Grüße"},
+        occurred_at=datetime(2025, 1, 2, 3, 4, 5, 678, tzinfo=timezone.utc),
+    )
+    message = encode_event(row)
+    assert "Grüße" in message
+    assert json.loads(message) == {
+        "id": 3,
+        "type": "order.confirmed",
+        "entityType": "order",
+        "entityId": 41,
+        "payload": {"total": "12.50", "note": "Grüße"},
+        "occurredAt": "2025-01-02T03:04:05.000678+00:00",
+    }
+
+
+def test_worker_settings_are_fresh_per_worker() -> None:
+    settings = Settings(DATABASE_URL="postgresql://u@db/x", REDIS_URL="redis://cache:6380/2")
+    config = RelayConfig(channel="c", cursor_key="k", lock_key="l")
+    first = worker_settings(settings, relay=config, queue_name="q")
+    second = worker_settings(settings)
+
+    assert first["ctx"] == {"settings": settings, "relay": config}
+    assert second["ctx"]["relay"] == RelayConfig()
+    assert first["ctx"] is not second["ctx"]
+    assert first["cron_jobs"][0] is not second["cron_jobs"][0]
+    assert first["queue_name"] == "q"
+    assert (first["redis_settings"].host, first["redis_settings"].port) == ("cache", 6380)
+    assert first["redis_settings"].database == 2
+    (relay_cron,) = first["cron_jobs"]
+    assert relay_cron.name == "cron:relay_events" and relay_cron.unique
+    assert relay_cron.second == set(range(60))
+
+
+def test_worker_settings_accept_an_embedded_redis_socket() -> None:
+    settings = Settings(
+        DATABASE_URL="postgresql://u@db/x", REDIS_URL="unix:///tmp/r/redis.socket?db=9"
+    )
+    redis_settings = worker_settings(settings)["redis_settings"]
+    assert (redis_settings.unix_socket_path, redis_settings.database) == ("/tmp/r/redis.socket", 9)
+
+
+def test_worker_settings_need_both_urls() -> None:
+    with pytest.raises(ValueError):
+        worker_settings(Settings(DATABASE_URL="postgresql://u@db/x", REDIS_URL=None))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:p@db:5433/x",
+        "postgresql+asyncpg://u:p@db:5433/x",
+        "postgres://u:p@db:5433/x",
+    ],
+)
+def test_listener_dsn_drops_the_driver(url: str) -> None:
+    assert asyncpg_dsn(url) == "postgresql://u:p@db:5433/x"
