@@ -7,6 +7,7 @@ so a second start reuses it.
 from __future__ import annotations
 
 import contextlib
+import json
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,11 +31,33 @@ class EmbeddedServices:
         self._handles.clear()
 
 
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop pids of processes that died without cleaning up (kill -9, a crash).
+
+    pgserver stops the server only when the last process using it exits; a stale
+    pid in its handle list would otherwise keep PostgreSQL running forever.
+    """
+    import psutil
+
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
 def start_postgres(data_dir: Path) -> tuple[str, Any]:
-    import pgserver
+    with warnings.catch_warnings():
+        # platformdirs warns at import when XDG_RUNTIME_DIR is unset (containers, CI)
+        warnings.simplefilter("ignore")
+        import pgserver
 
     pgdata = (data_dir / "pg").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(pgdata)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     return server.get_uri(), server
 
@@ -52,16 +75,19 @@ def start_redis(data_dir: Path) -> tuple[str, Any]:
 
 @contextlib.contextmanager
 def embedded_services(
-    data_dir: Path, database_url: str | None, redis_url: str | None
+    data_dir: Path, database_url: str | None, redis_url: str | None, *, redis: bool = True
 ) -> Iterator[EmbeddedServices]:
-    """Start whichever of PostgreSQL / Redis has no URL; stop them on exit."""
+    """Start whichever of PostgreSQL / Redis has no URL; stop them on exit.
+
+    ``redis=False`` is for tools that need only the database (``erpgraph migrate``).
+    """
     handles: list[Any] = []
     services = EmbeddedServices(database_url, redis_url, handles)
     try:
         if database_url is None:
             services.database_url, handle = start_postgres(data_dir)
             handles.append(handle)
-        if redis_url is None:
+        if redis_url is None and redis:
             services.redis_url, handle = start_redis(data_dir)
             handles.append(handle)
         yield services

@@ -1,0 +1,221 @@
+"""The `erpgraph` command: dev, serve, worker, migrate, token create, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from erpgraph.server import StartupError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        code = handler(args)
+    except StartupError as exc:
+        print(f"erpgraph: {exc}", file=sys.stderr)
+        code = exc.code
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="erpgraph", description="One GraphQL graph over CRM and ERP data."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    dev = commands.add_parser(
+        "dev", help="run API and worker, with embedded PostgreSQL/Redis when no URLs are set"
+    )
+    _listen_options(dev)
+    dev.add_argument("--no-demo", action="store_true", help="do not load the demo company")
+    dev.set_defaults(handler=_dev)
+
+    serve = commands.add_parser("serve", help="run the API (production; needs DATABASE_URL, REDIS_URL)")
+    _listen_options(serve)
+    serve.add_argument("--workers", type=_positive, default=1, help="processes (default 1)")
+    serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser("worker", help="run an arq worker (needs DATABASE_URL, REDIS_URL)")
+    worker.set_defaults(handler=_worker)
+
+    migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest revision")
+    migrate.set_defaults(handler=_migrate)
+
+    token = commands.add_parser("token", help="manage API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True, metavar="COMMAND")
+    create = token_commands.add_parser("create", help="create a token and print it")
+    create.add_argument("--name", required=True, help="who or what uses the token")
+    # Checked by hand, not with choices=, so a bad role is one line, not usage text.
+    create.add_argument("--role", required=True, help="admin, sales, finance, production, planner or partner")
+    create.set_defaults(handler=_token_create)
+
+    export = commands.add_parser("export-schema", help="write the GraphQL SDL")
+    export.add_argument("--output", "-o", type=Path, default=Path("schema.graphql"),
+                        help="file to write (default: schema.graphql)")
+    export.set_defaults(handler=_export_schema)
+    return parser
+
+
+def _listen_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=8000, help="TCP port (default 8000)")
+
+
+def _port(value: str) -> int:
+    port = int(value) if value.isdigit() else -1
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"not a TCP port: {value!r}")
+    return port
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive number: {value!r}")
+    return int(value)
+
+
+def _settings() -> Any:
+    from pydantic import ValidationError
+
+    from erpgraph.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = ".".join(str(part) for part in error["loc"])
+        raise StartupError(f"invalid configuration: {name}: {error['msg']}", code=2) from None
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from erpgraph.dev import run
+
+    return run(_settings(), host=args.host, port=args.port, demo=not args.no_demo)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from erpgraph.server import preflight
+
+    settings = _settings()
+    asyncio.run(preflight(settings))
+    # A supervisor stops us with SIGTERM; let it end as cleanly (exit 0) as Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    uvicorn.run(
+        "erpgraph.server:app_factory",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from arq.worker import run_worker
+
+    from erpgraph.server import preflight
+    from workers.settings import worker_settings
+
+    settings = _settings()
+    asyncio.run(preflight(settings))
+    run_worker(worker_settings(settings))  # handles SIGINT/SIGTERM itself
+    return 0
+
+
+@contextlib.contextmanager
+def _database(settings: Any) -> Iterator[str]:
+    """DATABASE_URL, or the embedded PostgreSQL in the data dir (as `erpgraph dev` uses)."""
+    from erpgraph.embedded import embedded_services
+
+    if settings.database_url:
+        yield settings.database_url
+        return
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with embedded_services(settings.data_dir, None, None, redis=False) as services:
+        assert services.database_url
+        yield services.database_url
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from erpgraph.migrate import head_revision, upgrade
+    from erpgraph.server import check_database, connection_errors, reason, shown
+
+    settings = _settings()
+    with _database(settings) as url:
+        asyncio.run(check_database(url, migrated=False))
+        try:
+            upgrade(url)
+        except connection_errors() as exc:
+            raise StartupError(f"migration failed on {shown(url)}: {reason(exc)}") from None
+    where = shown(settings.database_url) if settings.database_url else "embedded database"
+    print(f"{where} is at revision {head_revision()}")
+    return 0
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from domain.identity.scopes import ROLES
+
+    if args.role not in ROLES:
+        raise StartupError(f"unknown role {args.role!r}; choose one of {', '.join(ROLES)}", code=2)
+    settings = _settings()
+    with _database(settings) as url:
+        token = asyncio.run(_create_token(url, args.name, args.role))
+    print(token)
+    return 0
+
+
+async def _create_token(url: str, name: str, role: str) -> str:
+    from domain.identity.services import create_token
+    from domain.shared.db import make_engine, make_sessionmaker
+    from domain.shared.errors import DomainError
+    from erpgraph.server import check_database
+
+    await check_database(url)
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            return await create_token(session, name, role)
+    except DomainError as exc:
+        problem = exc.problems[0]
+        field = ".".join(problem.field or ())
+        raise StartupError(f"{field}: {problem.message}" if field else problem.message, code=2) from None
+    finally:
+        await engine.dispose()
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from api.schema import schema
+
+    output: Path = args.output
+    try:
+        output.write_text(schema.as_str() + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise StartupError(f"cannot write {output}: {exc.strerror}") from None
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    main()
