@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any, NewType
+from typing import Any
 
 import strawberry
 from graphql import FloatValueNode, IntValueNode, StringValueNode, ValueNode
@@ -36,7 +36,6 @@ def parse_decimal_literal(node: ValueNode, variables: dict[str, Any] | None = No
 
 
 DecimalScalar = strawberry.scalar(
-    NewType("Decimal", Decimal),
     name="Decimal",
     description="Exact decimal number, sent as a string (e.g. \"1250.00\").",
     serialize=serialize_decimal,
@@ -44,4 +43,4 @@ DecimalScalar = strawberry.scalar(
     parse_literal=parse_decimal_literal,
 )
 
-SCALAR_OVERRIDES: dict[object, Any] = {Decimal: DecimalScalar}
+SCALAR_MAP: dict[object, Any] = {Decimal: DecimalScalar}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import strawberry
@@ -19,7 +18,7 @@ from api.inventory.queries import InventoryQuery
 from api.inventory.types import Item, Warehouse
 from api.limits import limit_extensions
 from api.node import NodeQuery
-from api.scalars import DecimalScalar
+from api.scalars import SCALAR_MAP
 from domain.shared.errors import DomainError
 from erpgraph.settings import Settings
 
@@ -49,8 +48,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         mutation=Mutation,
         types=NODE_IMPLEMENTATIONS,
         extensions=extensions,
-        scalar_overrides={Decimal: DecimalScalar},
-        config=StrawberryConfig(disable_field_suggestions=settings.production),
+        config=StrawberryConfig(
+            scalar_map=SCALAR_MAP, disable_field_suggestions=settings.production
+        ),
     )
 
 
