@@ -34,6 +34,14 @@ def _expected_error(error: Any) -> bool:
     return original is None or isinstance(original, (GraphQLError, DomainError, PermissionError))
 
 
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        """Log only unexpected errors; a client's bad query is not a server fault."""
+        unexpected = [error for error in errors if not _expected_error(error)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     extensions: list[Any] = limit_extensions(
         max_depth=settings.max_depth,
@@ -43,7 +51,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     )
     if settings.production:
         extensions += [DisableIntrospection(), MaskErrors(should_mask_error=lambda e: not _expected_error(e))]
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         types=NODE_IMPLEMENTATIONS,
