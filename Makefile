@@ -23,6 +23,7 @@ run: $(STAMP)
 	$(BIN)/erpgraph dev $(ARGS)
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests bench migrations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(STAMP)

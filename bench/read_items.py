@@ -20,7 +20,7 @@ import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import api_process, asyncpg_dsn, load, scratch_database, servers  # noqa: E402
+from common import api_process, asyncpg_dsn, load, scratch_database, servers
 
 QUERY = """
 query($after: String) {

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.shared.errors import DomainError, ErrorCode as DomainErrorCode, Problem
+from domain.shared.errors import DomainError, Problem
+from domain.shared.errors import ErrorCode as DomainErrorCode
 
 ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
 

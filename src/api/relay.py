@@ -79,6 +79,28 @@ class Connection(Generic[NodeT]):
         return await self.count()
 
 
+async def lookup(
+    info: Info,
+    entity: Any,
+    type_name: str,
+    loader: Any,
+    *,
+    id: str | None,
+    key_column: Any,
+    key: str | None,
+) -> Any:
+    """The row behind ``id`` (a global id of ``type_name``) or else behind a unique key."""
+    if id is not None:
+        decoded = from_global_id(id)
+        if decoded is None or decoded[0] != type_name:
+            return None
+        return await loader.load(decoded[1])
+    if key is None:
+        return None
+    async with info.context.sessionmaker() as session:
+        return (await session.execute(select(entity.__table__).where(key_column == key))).first()
+
+
 def encode_cursor(pk: int) -> str:
     return base64.urlsafe_b64encode(f"cursor:{pk}".encode()).decode()
 

@@ -29,6 +29,7 @@ from erpgraph.server import (
     connection_errors,
     reason,
     shown,
+    tune_gc,
 )
 from erpgraph.settings import Settings
 
@@ -179,6 +180,7 @@ async def _main(settings: Settings, sock: socket.socket, host: str, port: int, d
     if stop.is_set():
         return 0
     server = _Server(uvicorn.Config(create_app(settings), host=host, port=port, log_level="info"))
+    tune_gc()
     serving = asyncio.create_task(_serve(server, sock), name="uvicorn")
     working = asyncio.create_task(run_worker(settings, stop=stop), name="arq worker")
     stopping = asyncio.create_task(stop.wait(), name="stop")

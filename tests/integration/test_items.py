@@ -11,7 +11,11 @@ from sqlalchemy.exc import DBAPIError
 
 from domain.inventory.models import BomLine, StockBalance, StockMove
 from tests.integration.helpers import (
-    CREATE_ITEM, adjust, create_item, create_warehouse, set_bom,
+    CREATE_ITEM,
+    adjust,
+    create_item,
+    create_warehouse,
+    set_bom,
 )
 
 ITEM_FIELDS = """
@@ -125,7 +129,8 @@ async def test_bom_bad_lines(gql) -> None:
         body = await gql("""mutation($id: ID!, $input: BomInput!) { setBom(itemId: $id, input: $input) {
             item { id } errors { code field } } }""", {"id": fg, "input": {"lines": lines}})
         payload = body["data"]["setBom"]
-        assert payload["item"] is None and (payload["errors"][0]["code"], payload["errors"][0]["field"]) == (code, field)
+        assert payload["item"] is None
+        assert (payload["errors"][0]["code"], payload["errors"][0]["field"]) == (code, field)
     unknown_parent = await set_bom(gql, missing, [(a, "1")])
     assert unknown_parent["errors"][0] == {"code": "NOT_FOUND", "field": ["itemId"], "message": "item not found"}
 
@@ -167,7 +172,8 @@ async def test_adjust_stock_bad_input_changes_nothing(gql, sessionmaker) -> None
     ]
     for kwargs, (code, field) in cases:
         result = await adjust(gql, kwargs.pop("item_id", item), **kwargs)
-        assert result["stock"] is None and (result["errors"][0]["code"], result["errors"][0]["field"]) == (code, field), kwargs
+        assert result["stock"] is None, kwargs
+        assert (result["errors"][0]["code"], result["errors"][0]["field"]) == (code, field), kwargs
     async with sessionmaker() as s:
         assert await s.scalar(select(func.count()).select_from(StockMove)) == 1
         assert await s.scalar(select(StockBalance.on_hand)) == Decimal("3")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -29,7 +29,7 @@ def test_message_has_the_public_field_names() -> None:
         entity_type="order",
         entity_id=41,
         payload={"total": "12.50", "note": "Grüße"},
-        occurred_at=datetime(2025, 1, 2, 3, 4, 5, 678, tzinfo=timezone.utc),
+        occurred_at=datetime(2025, 1, 2, 3, 4, 5, 678, tzinfo=UTC),
     )
     message = encode_event(row)
     assert "Grüße" in message

@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from api.context import Info
 from api.crm.types import Customer
 from api.permissions import requires
-from api.relay import Connection, from_global_id, paginate
+from api.relay import Connection, lookup, paginate
 from api.search import contains
 from domain.crm.models import Customer as CustomerRow
 from domain.identity.scopes import Scope
@@ -18,18 +18,10 @@ class CrmQuery:
     async def customer(
         self, info: Info, id: strawberry.ID | None = None, code: str | None = None
     ) -> Customer | None:
-        if id is not None:
-            decoded = from_global_id(id)
-            if decoded is None or decoded[0] != "Customer":
-                return None
-            row = await info.context.loaders.customer.load(decoded[1])
-        elif code is not None:
-            async with info.context.sessionmaker() as session:
-                row = (
-                    await session.execute(select(CustomerRow).where(CustomerRow.code == code))
-                ).scalar_one_or_none()
-        else:
-            return None
+        row = await lookup(
+            info, CustomerRow, "Customer", info.context.loaders.customer,
+            id=id, key_column=CustomerRow.code, key=code,
+        )
         return None if row is None else Customer.from_row(row)
 
     @strawberry.field(permission_classes=[requires(Scope.CRM_READ)])

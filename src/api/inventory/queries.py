@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from api.context import Info
 from api.inventory.types import Item, ItemKind, Warehouse
 from api.permissions import requires
-from api.relay import Connection, from_global_id, paginate
+from api.relay import Connection, lookup, paginate
 from api.search import contains
 from domain.identity.scopes import Scope
 from domain.inventory.models import Item as ItemRow
@@ -19,18 +19,9 @@ class InventoryQuery:
     async def item(
         self, info: Info, id: strawberry.ID | None = None, sku: str | None = None
     ) -> Item | None:
-        if id is not None:
-            decoded = from_global_id(id)
-            if decoded is None or decoded[0] != "Item":
-                return None
-            row = await info.context.loaders.item.load(decoded[1])
-        elif sku is not None:
-            async with info.context.sessionmaker() as session:
-                row = (
-                    await session.execute(select(ItemRow).where(ItemRow.sku == sku))
-                ).scalar_one_or_none()
-        else:
-            return None
+        row = await lookup(
+            info, ItemRow, "Item", info.context.loaders.item, id=id, key_column=ItemRow.sku, key=sku,
+        )
         return None if row is None else Item.from_row(row)
 
     @strawberry.field(permission_classes=[requires(Scope.INVENTORY_READ)])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     CRM_READ = "crm:read"
     CRM_WRITE = "crm:write"
     SALES_READ = "sales:read"
