@@ -39,4 +39,5 @@ class InventoryMutation:
         adjustment = input.to_domain()
         async with info.context.sessionmaker.begin() as session:
             row = await services.adjust_stock(session, adjustment, actor=info.context.viewer.name)
-        return StockAdjustmentPayload(stock=StockLevel.from_row(row))
+        levels = await StockLevel.load(info, [row])
+        return StockAdjustmentPayload(stock=levels[0])

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import Enum
+from typing import Any
 
 import strawberry
 
@@ -52,8 +53,10 @@ class Warehouse(Node):
 
 @strawberry.type
 class StockLevel:
-    item_pk: strawberry.Private[int]
-    warehouse_pk: strawberry.Private[int]
+    # The parent item and the warehouse come loaded with the level: a page of items
+    # then resolves them without one awaited field per row.
+    item_row: strawberry.Private[Any]
+    warehouse_row: strawberry.Private[Any]
     on_hand: Decimal
     reserved: Decimal
 
@@ -62,30 +65,35 @@ class StockLevel:
         return self.on_hand - self.reserved
 
     @strawberry.field
-    async def item(self, info: Info) -> Item:
-        return Item.from_row(await info.context.loaders.item.load(self.item_pk))
+    def item(self) -> Item:
+        return Item.from_row(self.item_row)
 
     @strawberry.field
-    async def warehouse(self, info: Info) -> Warehouse:
-        return Warehouse.from_row(await info.context.loaders.warehouse.load(self.warehouse_pk))
+    def warehouse(self) -> Warehouse:
+        return Warehouse.from_row(self.warehouse_row)
 
     @classmethod
-    def from_row(cls, row: m.StockBalance) -> StockLevel:
-        return cls(
-            item_pk=row.item_id, warehouse_pk=row.warehouse_id,
-            on_hand=row.on_hand, reserved=row.reserved,
+    async def load(cls, info: Info, rows: list[Any], item_row: Any | None = None) -> list[StockLevel]:
+        loaders = info.context.loaders
+        warehouses = await loaders.warehouse.load_many([r.warehouse_id for r in rows])
+        items = [item_row] * len(rows) if item_row is not None else await loaders.item.load_many(
+            [r.item_id for r in rows]
         )
+        return [
+            cls(item_row=item, warehouse_row=warehouse, on_hand=r.on_hand, reserved=r.reserved)
+            for r, item, warehouse in zip(rows, items, warehouses, strict=True)
+        ]
 
 
 @strawberry.type
 class BomLine:
-    component_pk: strawberry.Private[int]
+    component_row: strawberry.Private[Any]
     quantity: Decimal
     scrap_rate: Decimal = strawberry.field(description="Component loss on top of quantity, 0-1.")
 
     @strawberry.field
-    async def component(self, info: Info) -> Item:
-        return Item.from_row(await info.context.loaders.item.load(self.component_pk))
+    def component(self) -> Item:
+        return Item.from_row(self.component_row)
 
 
 @strawberry.type
@@ -101,10 +109,12 @@ class Bom:
 
     @strawberry.field
     async def lines(self, info: Info) -> list[BomLine]:
-        rows = await info.context.loaders.bom_lines.load(self.item_pk)
+        loaders = info.context.loaders
+        rows = await loaders.bom_lines.load(self.item_pk)
+        components = await loaders.item.load_many([r.component_id for r in rows])
         return [
-            BomLine(component_pk=r.component_id, quantity=r.quantity, scrap_rate=r.scrap_rate)
-            for r in rows
+            BomLine(component_row=c, quantity=r.quantity, scrap_rate=r.scrap_rate)
+            for r, c in zip(rows, components, strict=True)
         ]
 
 
@@ -125,11 +135,11 @@ class Item(Node):
     min_order_quantity: Decimal | None
     lot_multiple: Decimal | None
     list_price: Decimal
-    cost: strawberry.Private[Decimal | None]
+    row: strawberry.Private[Any]
 
     @strawberry.field(description="Null unless the viewer may see costs.")
     def standard_cost(self, info: Info) -> Decimal | None:
-        return self.cost if can(info, Scope.COSTING_READ) else None
+        return self.row.standard_cost if can(info, Scope.COSTING_READ) else None
 
     @strawberry.field
     async def bom(self, info: Info) -> Bom | None:
@@ -145,7 +155,7 @@ class Item(Node):
     @strawberry.field
     async def stock(self, info: Info) -> list[StockLevel]:
         rows = await info.context.loaders.stock_by_item.load(self.pk)
-        return [StockLevel.from_row(row) for row in rows]
+        return await StockLevel.load(info, rows, item_row=self.row)
 
     @strawberry.field
     async def on_hand(self, info: Info) -> Decimal:
@@ -176,7 +186,7 @@ class Item(Node):
             safety_stock=row.safety_stock, scrap_rate=row.scrap_rate,
             lot_sizing=LotSizing(row.lot_sizing), fixed_lot_size=row.fixed_lot_size,
             min_order_quantity=row.min_order_quantity, lot_multiple=row.lot_multiple,
-            list_price=row.list_price, cost=row.standard_cost,
+            list_price=row.list_price, row=row,
         )
 
 
