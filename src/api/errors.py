@@ -7,7 +7,9 @@ import strawberry
 from domain.shared.errors import DomainError, Problem
 from domain.shared.errors import ErrorCode as DomainErrorCode
 
-ErrorCode = strawberry.enum(DomainErrorCode, name="ErrorCode")
+# The domain's enum, registered as the schema's ErrorCode (the domain stays strawberry-free).
+ErrorCode = DomainErrorCode
+strawberry.enum(ErrorCode, name="ErrorCode")
 
 
 @strawberry.type

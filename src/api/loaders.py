@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.dataloader import DataLoader
 
@@ -21,7 +21,7 @@ from domain.integration.models import ExternalRef
 from domain.inventory.models import Bom, BomLine, Item, StockBalance, Warehouse
 
 
-def one_by(sm: async_sessionmaker, entity: Any, column: ColumnElement[Any]) -> DataLoader[Any, Any]:
+def one_by(sm: async_sessionmaker, entity: Any, column: Any) -> DataLoader[Any, Any]:
     async def load(keys: Sequence[Hashable]) -> list[Any]:
         async with sm() as session:
             rows = await session.execute(select(entity.__table__).where(column.in_(keys)))
@@ -32,7 +32,7 @@ def one_by(sm: async_sessionmaker, entity: Any, column: ColumnElement[Any]) -> D
 
 
 def many_by(
-    sm: async_sessionmaker, entity: Any, column: ColumnElement[Any], *order: ColumnElement[Any]
+    sm: async_sessionmaker, entity: Any, column: Any, *order: Any
 ) -> DataLoader[Any, list[Any]]:
     async def load(keys: Sequence[Hashable]) -> list[list[Any]]:
         async with sm() as session:

@@ -42,7 +42,7 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
     scope, resolve = NODE_TYPES[decoded[0]]
     if not can(info, scope):
         return None
-    return await resolve(info, decoded[1])  # type: ignore[no-any-return]
+    return await resolve(info, decoded[1])
 
 
 @strawberry.type

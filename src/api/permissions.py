@@ -6,7 +6,7 @@ import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar, TypeVar, get_type_hints
+from typing import Any, TypeVar, get_type_hints
 
 from sqlalchemy.exc import IntegrityError
 from strawberry.permission import BasePermission
@@ -26,7 +26,7 @@ def can(info: Any, scope: Scope) -> bool:
 
 class _HasScope(BasePermission):
     scope: Scope
-    error_extensions: ClassVar[dict[str, Any]] = {"code": "FORBIDDEN"}
+    error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012 - strawberry reads it per instance
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         return can(info, self.scope)

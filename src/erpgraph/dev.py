@@ -70,7 +70,7 @@ def run(settings: Settings, *, host: str, port: int, demo: bool = True) -> int:
             )
             asyncio.run(_reachable(settings, embedded_pg))
             try:
-                upgrade(settings.database_url)
+                upgrade(services.database_url)
             except connection_errors() as exc:
                 raise StartupError(
                     f"cannot migrate {shown(services.database_url)}: {reason(exc)}"

@@ -188,7 +188,7 @@ async def _relay_batch(redis: Redis, engine: AsyncEngine, config: RelayConfig) -
         if not rows:
             return 0
         messages = [encode_event(row) for row in rows]
-        pipe.multi()  # type: ignore[no-untyped-call]
+        pipe.multi()
         for message in messages:
             pipe.publish(config.channel, message)
         pipe.set(config.cursor_key, Position(rows[-1].txid, rows[-1].id).encode())

@@ -261,6 +261,7 @@ async def adjust_stock(
         raise DomainError.one(ErrorCode.NOT_FOUND, "warehouse not found", ["warehouseId"])
 
     key = {"item_id": adj.item_id, "warehouse_id": warehouse_id}
+    balance: StockBalance | None
     if adj.quantity > 0:
         balance = (
             await session.execute(
