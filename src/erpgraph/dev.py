@@ -46,6 +46,7 @@ def run(settings: Settings, *, host: str, port: int, demo: bool = True) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)-8s %(name)s: %(message)s")
     logging.getLogger("pgserver").setLevel(logging.WARNING)  # logs every pg_ctl call at INFO
+    logging.getLogger("arq.worker").setLevel(logging.WARNING)  # two lines per relay cron tick
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     embedded = not (settings.database_url and settings.redis_url)
