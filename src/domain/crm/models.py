@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, String, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.shared.db import Base, Money, Timestamps
+from domain.shared.db import Base, Money, Quantity, Timestamps, UnitAmount
 
 
 class Customer(Timestamps, Base):
@@ -38,3 +39,95 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(50))
     title: Mapped[str | None] = mapped_column(String(120))
+
+
+LEAD_STATUSES = ("NEW", "QUALIFIED", "DISQUALIFIED", "CONVERTED")
+STAGES = ("PROSPECTING", "QUALIFICATION", "PROPOSAL", "NEGOTIATION", "WON", "LOST")
+ACTIVITY_KINDS = ("CALL", "EMAIL", "MEETING", "NOTE", "TASK")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __table_args__ = (CheckConstraint(_one_of("status", LEAD_STATUSES), name="status_known"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    company: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    source: Mapped[str | None] = mapped_column(String(80))
+    owner: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20), server_default=text("'NEW'"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Opportunity(Timestamps, Base):
+    __tablename__ = "opportunities"
+    __table_args__ = (
+        CheckConstraint(_one_of("stage", STAGES), name="stage_known"),
+        CheckConstraint("probability BETWEEN 0 AND 100", name="probability_range"),
+        CheckConstraint("amount >= 0", name="amount_non_negative"),
+        Index("ix_opportunities_customer", "customer_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    stage: Mapped[str] = mapped_column(String(20), server_default=text("'PROSPECTING'"))
+    probability: Mapped[int] = mapped_column(server_default=text("10"))
+    amount: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
+    expected_close_date: Mapped[date | None]
+    owner: Mapped[str | None] = mapped_column(String(120))
+
+
+class OpportunityLine(Base):
+    __tablename__ = "opportunity_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price >= 0", name="unit_price_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    unit_price: Mapped[Decimal] = mapped_column(UnitAmount)
+
+
+class OpportunityStageChange(Base):
+    """Every stage an opportunity entered, for the funnel's conversion rates."""
+
+    __tablename__ = "opportunity_stage_changes"
+    __table_args__ = (CheckConstraint(_one_of("stage", STAGES), name="stage_known"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), index=True
+    )
+    stage: Mapped[str] = mapped_column(String(20))
+    entered_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Activity(Base):
+    __tablename__ = "activities"
+    __table_args__ = (CheckConstraint(_one_of("kind", ACTIVITY_KINDS), name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))
+    subject: Mapped[str] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -118,6 +118,7 @@ class StockMove(Base):
             "quantity_on_hand <> 0 OR quantity_reserved <> 0", name="moves_something"
         ),
         Index("ix_stock_moves_item_wh", "item_id", "warehouse_id", "id"),
+        Index("ix_stock_moves_reference", "reference_type", "reference_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)

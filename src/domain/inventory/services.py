@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.inventory import ledger
 from domain.inventory.models import (
     ITEM_KINDS,
     LOT_SIZINGS,
@@ -19,7 +20,6 @@ from domain.inventory.models import (
     BomLine,
     Item,
     StockBalance,
-    StockMove,
     Warehouse,
 )
 from domain.shared.errors import DomainError, ErrorCode, Problems
@@ -260,52 +260,22 @@ async def adjust_stock(
     elif (await session.get(Warehouse, warehouse_id)) is None:
         raise DomainError.one(ErrorCode.NOT_FOUND, "warehouse not found", ["warehouseId"])
 
-    key = {"item_id": adj.item_id, "warehouse_id": warehouse_id}
-    balance: StockBalance | None
-    if adj.quantity > 0:
-        balance = (
-            await session.execute(
-                pg_insert(StockBalance)
-                .values(**key, on_hand=adj.quantity)
-                .on_conflict_do_update(
-                    index_elements=[StockBalance.item_id, StockBalance.warehouse_id],
-                    set_={"on_hand": StockBalance.on_hand + adj.quantity},
-                )
-                .returning(StockBalance)
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one()
-    else:
-        # Conditional update: concurrent decreases can never take stock below reserved.
-        balance = (
-            await session.execute(
-                update(StockBalance)
-                .where(
-                    StockBalance.item_id == adj.item_id,
-                    StockBalance.warehouse_id == warehouse_id,
-                    StockBalance.on_hand + adj.quantity >= StockBalance.reserved,
-                )
-                .values(on_hand=StockBalance.on_hand + adj.quantity)
-                .returning(StockBalance)
-                .execution_options(populate_existing=True)
-            )
-        ).scalar_one_or_none()
-        if balance is None:
-            raise DomainError.one(
-                ErrorCode.INSUFFICIENT_STOCK,
-                "not enough unreserved stock on hand for this decrease",
-                ["quantity"],
-            )
-    await session.execute(
-        insert(StockMove).values(
-            **key,
-            kind="ADJUSTMENT",
-            quantity_on_hand=adj.quantity,
-            unit_cost=adj.unit_cost if adj.quantity > 0 else None,
-            reason=adj.reason.strip(),
-            actor=actor,
-        )
+    balance = await ledger.post(
+        session,
+        item_id=adj.item_id,
+        warehouse_id=warehouse_id,
+        kind="ADJUSTMENT",
+        on_hand=adj.quantity,
+        unit_cost=adj.unit_cost if adj.quantity > 0 else None,
+        reason=adj.reason.strip(),
+        actor=actor,
     )
+    if balance is None:
+        raise DomainError.one(
+            ErrorCode.INSUFFICIENT_STOCK,
+            "not enough unreserved stock on hand for this decrease",
+            ["quantity"],
+        )
     await record_event(
         session, "stock.adjusted", "Item", adj.item_id,
         {"warehouseId": warehouse_id, "quantity": str(adj.quantity), "onHand": str(balance.on_hand)},

@@ -22,6 +22,7 @@ NAMING = {
 Quantity = Numeric(20, 6)
 UnitAmount = Numeric(18, 4)
 Money = Numeric(18, 2)
+Percent = Numeric(9, 4)
 
 
 class Base(DeclarativeBase):

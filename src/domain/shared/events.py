@@ -30,7 +30,10 @@ class Xid8(UserDefinedType):
 
 class DomainEvent(Base):
     __tablename__ = "domain_events"
-    __table_args__ = (Index("ix_domain_events_txid_id", "txid", "id"),)
+    __table_args__ = (
+        Index("ix_domain_events_txid_id", "txid", "id"),
+        Index("ix_domain_events_entity", "entity_type", "entity_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
     type: Mapped[str] = mapped_column(String(80), index=True)

@@ -1,10 +1,12 @@
 """Imports every context's models so metadata (Alembic, tests) sees all tables."""
 
 from domain.crm import models as crm  # noqa: F401
+from domain.finance import models as finance  # noqa: F401
 from domain.identity import models as identity  # noqa: F401
 from domain.integration import models as integration  # noqa: F401
 from domain.inventory import models as inventory  # noqa: F401
-from domain.shared import events  # noqa: F401
+from domain.sales import models as sales  # noqa: F401
+from domain.shared import events, numbering  # noqa: F401
 from domain.shared.db import Base
 
 metadata = Base.metadata

@@ -1,0 +1,43 @@
+"""Order status changes: the one place that moves an order's status.
+
+Every change appends an ``order.status_changed`` row to ``domain_events`` in the same
+transaction; ``SalesOrder.statusHistory`` and the ``orderStatusChanged``
+subscription both read those rows, so history and stream can never disagree.
+Callers must hold the order's row lock (``SELECT ... FOR UPDATE``) taken before
+their first write, so events of one order are relayed in commit order.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.sales.models import SalesOrder
+from domain.shared.events import record_event
+
+STATUS_CHANGED = "order.status_changed"
+
+
+async def change_status(
+    session: AsyncSession,
+    order: SalesOrder,
+    status: str,
+    *,
+    reason: str | None = None,
+    actor: str | None = None,
+) -> None:
+    previous = order.status
+    order.status = status
+    await session.flush()
+    await record_event(
+        session,
+        STATUS_CHANGED,
+        "SalesOrder",
+        order.id,
+        {
+            "status": status,
+            "previousStatus": previous,
+            "reason": reason,
+            "customerId": order.customer_id,
+        },
+        actor,
+    )
