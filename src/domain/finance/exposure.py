@@ -1,0 +1,80 @@
+"""Loading credit positions from the ledger of documents (the rules are in credit.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.crm.models import Customer
+from domain.finance.credit import ZERO, CreditPosition
+from domain.finance.models import Invoice
+from domain.sales.models import SalesOrder, SalesOrderLine
+
+CENT = Decimal("0.01")
+# Orders that hold credit until invoiced: confirmed, held, or partly/fully shipped.
+COMMITTED = ("CREDIT_HOLD", "CONFIRMED", "PARTIALLY_SHIPPED", "SHIPPED")
+UNPAID = ("OPEN", "PARTIALLY_PAID")
+
+
+async def credit_positions(
+    session: AsyncSession, customer_ids: Sequence[int], today: date
+) -> dict[int, CreditPosition]:
+    """Positions of several customers in three statements, whatever their number."""
+    ids = list(customer_ids)
+    limits = dict(
+        (await session.execute(select(Customer.id, Customer.credit_limit).where(Customer.id.in_(ids)))).tuples()
+    )
+    balance = Invoice.total - Invoice.paid_amount
+    receivables = {
+        row.customer_id: row
+        for row in await session.execute(
+            select(
+                Invoice.customer_id,
+                func.sum(balance).label("open"),
+                func.sum(case((Invoice.due_date < today, balance), else_=0)).label("overdue"),
+                func.min(case((Invoice.due_date < today, Invoice.due_date))).label("oldest_due"),
+            )
+            .where(Invoice.customer_id.in_(ids), Invoice.status.in_(UNPAID))
+            .group_by(Invoice.customer_id)
+        )
+    }
+    # the uninvoiced share of each committed line, at its value incl. tax
+    uninvoiced = (
+        (SalesOrderLine.line_total + SalesOrderLine.tax_amount)
+        * (SalesOrderLine.quantity - SalesOrderLine.invoiced_quantity)
+        / SalesOrderLine.quantity
+    )
+    orders = dict(
+        (
+            await session.execute(
+                select(SalesOrder.customer_id, func.sum(uninvoiced))
+                .join(SalesOrderLine, SalesOrderLine.order_id == SalesOrder.id)
+                .where(SalesOrder.customer_id.in_(ids), SalesOrder.status.in_(COMMITTED))
+                .group_by(SalesOrder.customer_id)
+            )
+        ).tuples()
+    )
+    positions = {}
+    for customer_id, limit in limits.items():
+        r = receivables.get(customer_id)
+        oldest_due = r.oldest_due if r is not None else None
+        positions[customer_id] = CreditPosition(
+            limit=limit,
+            open_receivables=_cents(r.open if r is not None else None),
+            open_orders=_cents(orders.get(customer_id)),
+            overdue_amount=_cents(r.overdue if r is not None else None),
+            max_days_overdue=(today - oldest_due).days if oldest_due is not None else 0,
+        )
+    return positions
+
+
+async def credit_position(session: AsyncSession, customer_id: int, today: date) -> CreditPosition:
+    return (await credit_positions(session, [customer_id], today))[customer_id]
+
+
+def _cents(value: Decimal | None) -> Decimal:
+    return ZERO if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
