@@ -59,6 +59,12 @@ class Loaders:
         )
         self.warehouse = one_by(sm, Warehouse, Warehouse.id)
         self.external_refs = self._external_refs(sm)
+        from api.sales.loaders import SalesLoaders
+
+        self.sales = SalesLoaders(sm)
+        from api.crm.pipeline_loaders import PipelineLoaders
+
+        self.pipeline = PipelineLoaders(sm)
 
     @staticmethod
     def _external_refs(sm: async_sessionmaker) -> DataLoader[tuple[str, int], list[ExternalRef]]:

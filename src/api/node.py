@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from operator import attrgetter
 from typing import Any
 
 import strawberry
 
 from api.context import Info
+from api.crm.pipeline_types import Activity, Lead, Opportunity
 from api.crm.types import Contact, Customer
 from api.identity.types import Viewer
 from api.inventory.types import Item, Warehouse
 from api.permissions import can
 from api.relay import Node, from_global_id
+from api.sales.types import Quote, SalesOrder
 from domain.identity.scopes import Scope
 
 Resolver = Callable[[Info, int], Awaitable[Any]]
@@ -21,7 +24,7 @@ Resolver = Callable[[Info, int], Awaitable[Any]]
 
 def _via(loader: str, convert: Callable[[Any], Any]) -> Resolver:
     async def resolve(info: Info, pk: int) -> Any:
-        row = await getattr(info.context.loaders, loader).load(pk)
+        row = await attrgetter(loader)(info.context.loaders).load(pk)
         return None if row is None else convert(row)
 
     return resolve
@@ -30,8 +33,13 @@ def _via(loader: str, convert: Callable[[Any], Any]) -> Resolver:
 NODE_TYPES: dict[str, tuple[Scope, Resolver]] = {
     "Customer": (Scope.CRM_READ, _via("customer", Customer.from_row)),
     "Contact": (Scope.CRM_READ, _via("contact", Contact.from_row)),
+    "Lead": (Scope.CRM_READ, _via("pipeline.lead", Lead.from_row)),
+    "Opportunity": (Scope.CRM_READ, _via("pipeline.opportunity", Opportunity.from_row)),
+    "Activity": (Scope.CRM_READ, _via("pipeline.activity", Activity.from_row)),
     "Item": (Scope.INVENTORY_READ, _via("item", Item.from_row)),
     "Warehouse": (Scope.INVENTORY_READ, _via("warehouse", Warehouse.from_row)),
+    "SalesOrder": (Scope.SALES_READ, _via("sales.order", SalesOrder.from_row)),
+    "Quote": (Scope.SALES_READ, _via("sales.quote", Quote.from_row)),
 }
 
 

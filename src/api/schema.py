@@ -11,6 +11,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from api.crm.mutations import CrmMutation
+from api.crm.pipeline_mutations import PipelineMutation
+from api.crm.pipeline_queries import PipelineQuery
+from api.crm.pipeline_types import Activity, Lead, Opportunity
 from api.crm.queries import CrmQuery
 from api.crm.types import Contact, Customer
 from api.inventory.mutations import InventoryMutation
@@ -18,14 +21,15 @@ from api.inventory.queries import InventoryQuery
 from api.inventory.types import Item, Warehouse
 from api.limits import limit_extensions
 from api.node import NodeQuery
+from api.sales.queries import SalesQuery
 from api.scalars import SCALAR_MAP
 from domain.shared.errors import DomainError
 from erpgraph.settings import Settings
 
-Query = merge_types("Query", (NodeQuery, CrmQuery, InventoryQuery))
-Mutation = merge_types("Mutation", (CrmMutation, InventoryMutation))
+Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery, SalesQuery))
+Mutation = merge_types("Mutation", (CrmMutation, PipelineMutation, InventoryMutation))
 
-NODE_IMPLEMENTATIONS = [Customer, Contact, Item, Warehouse]
+NODE_IMPLEMENTATIONS = [Customer, Contact, Lead, Opportunity, Activity, Item, Warehouse]
 
 
 def _expected_error(error: Any) -> bool:

@@ -2,15 +2,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from api.context import Info
 from api.errors import UserError
 from api.integration.types import ExternalRef
-from api.relay import Node
+from api.relay import Connection, Node, paginate
 from domain.crm.models import Contact as ContactRow
 from domain.crm.models import Customer as CustomerRow
+
+if TYPE_CHECKING:
+    from api.sales.types import OrderStatus, Quote, SalesOrder
 
 
 @strawberry.type
@@ -42,6 +46,32 @@ class Customer(Node):
     async def contacts(self, info: Info) -> list[Contact]:
         rows = await info.context.loaders.contacts_by_customer.load(self.pk)
         return [Contact.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def quotes(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[Quote, strawberry.lazy("api.sales.types")]]:
+        from api.sales.queries import quotes_statement
+        from api.sales.types import Quote
+        from domain.sales.models import Quote as QuoteRow
+
+        return await paginate(
+            info, quotes_statement(self.pk), QuoteRow.id, Quote.from_row, first=first, after=after  # type: ignore[arg-type]
+        )
+
+    @strawberry.field
+    async def orders(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        status: list[Annotated[OrderStatus, strawberry.lazy("api.sales.types")]] | None = None,
+    ) -> Connection[Annotated[SalesOrder, strawberry.lazy("api.sales.types")]]:
+        from api.sales.queries import orders_statement
+        from api.sales.types import SalesOrder
+        from domain.sales.models import SalesOrder as OrderRow
+
+        return await paginate(
+            info, orders_statement(self.pk, status), OrderRow.id, SalesOrder.from_row,  # type: ignore[arg-type]
+            first=first, after=after,
+        )
 
     @strawberry.field
     async def external_refs(self, info: Info) -> list[ExternalRef]:

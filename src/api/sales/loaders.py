@@ -1,0 +1,43 @@
+"""DataLoaders of the sales context (quotes, orders, their lines and reservations)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from strawberry.dataloader import DataLoader
+
+from api.loaders import many_by, one_by
+from domain.inventory.models import StockMove
+from domain.sales.models import Quote, QuoteLine, SalesOrder, SalesOrderLine
+
+
+class SalesLoaders:
+    def __init__(self, sm: async_sessionmaker) -> None:
+        self.order = one_by(sm, SalesOrder, SalesOrder.id)
+        self.order_by_quote = one_by(sm, SalesOrder, SalesOrder.quote_id)
+        self.order_lines = many_by(sm, SalesOrderLine, SalesOrderLine.order_id, SalesOrderLine.position)
+        self.quote = one_by(sm, Quote, Quote.id)
+        self.quote_lines = many_by(sm, QuoteLine, QuoteLine.quote_id, QuoteLine.position)
+        self.reserved = self._reserved(sm)
+
+    @staticmethod
+    def _reserved(sm: async_sessionmaker) -> DataLoader[int, Decimal]:
+        """What is reserved for each order line: the sum of its ledger moves."""
+
+        async def load(line_ids: Sequence[int]) -> list[Decimal]:
+            async with sm() as session:
+                rows = await session.execute(
+                    select(StockMove.reference_id, func.sum(StockMove.quantity_reserved))
+                    .where(
+                        StockMove.reference_type == "SalesOrderLine",
+                        StockMove.reference_id.in_(line_ids),
+                    )
+                    .group_by(StockMove.reference_id)
+                )
+                totals = dict(rows.tuples())
+            return [totals.get(line_id) or Decimal(0) for line_id in line_ids]
+
+        return DataLoader(load_fn=load)

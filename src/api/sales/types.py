@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from api.context import Info
+from api.errors import UserError
+from api.integration.types import ExternalRef
+from api.inventory.types import Item
+from api.relay import Node
+
+if TYPE_CHECKING:
+    from api.crm.types import Customer
+
+CustomerRef = Annotated["Customer", strawberry.lazy("api.crm.types")]
+
+OPEN_FOR_BACKORDER = {"CONFIRMED", "PARTIALLY_SHIPPED"}
+
+
+@strawberry.enum
+class QuoteStatus(Enum):
+    DRAFT = "DRAFT"
+    SENT = "SENT"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+
+@strawberry.enum
+class OrderStatus(Enum):
+    DRAFT = "DRAFT"
+    CREDIT_HOLD = strawberry.enum_value(
+        "CREDIT_HOLD",
+        description="Confirmation was blocked by the credit policy; waits for approval by finance.",
+    )
+    CONFIRMED = "CONFIRMED"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
+    SHIPPED = "SHIPPED"
+    CLOSED = strawberry.enum_value("CLOSED", description="Shipped, invoiced and fully paid.")
+    CANCELLED = "CANCELLED"
+
+
+async def _customer(info: Info, customer_id: int) -> Any:
+    from api.crm.types import Customer
+
+    return Customer.from_row(await info.context.loaders.customer.load(customer_id))
+
+
+@strawberry.type
+class QuoteLine:
+    item_pk: strawberry.Private[int]
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal = strawberry.field(description="Percent, 0-100.")
+    tax_rate: Decimal = strawberry.field(description="Percent, e.g. 13 for 13% VAT.")
+    line_total: Decimal = strawberry.field(
+        description="quantity * unitPrice * (1 - discountPercent/100), before tax."
+    )
+
+    @strawberry.field
+    async def item(self, info: Info) -> Item:
+        return Item.from_row(await info.context.loaders.item.load(self.item_pk))
+
+    @classmethod
+    def from_row(cls, row: Any) -> QuoteLine:
+        return cls(
+            item_pk=row.item_id, quantity=row.quantity, unit_price=row.unit_price,
+            discount_percent=row.discount_percent, tax_rate=row.tax_rate, line_total=row.line_total,
+        )
+
+
+@strawberry.type
+class Quote(Node):
+    row: strawberry.Private[Any]
+    number: str
+    status: QuoteStatus
+    valid_until: date | None
+    subtotal: Decimal
+    tax_total: Decimal
+    total: Decimal
+    created_at: datetime
+
+    @strawberry.field
+    async def customer(self, info: Info) -> CustomerRef:
+        return await _customer(info, self.row.customer_id)
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[QuoteLine]:
+        rows = await info.context.loaders.sales.quote_lines.load(self.pk)
+        return [QuoteLine.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def sales_order(self, info: Info) -> SalesOrder | None:
+        row = await info.context.loaders.sales.order_by_quote.load(self.pk)
+        return None if row is None else SalesOrder.from_row(row)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Quote:
+        return cls(
+            pk=row.id, row=row, number=row.number, status=QuoteStatus(row.status),
+            valid_until=row.valid_until, subtotal=row.subtotal, tax_total=row.tax_total,
+            total=row.total, created_at=row.created_at,
+        )
+
+
+@strawberry.type
+class SalesOrderLine(Node):
+    row: strawberry.Private[Any]
+    order_status: strawberry.Private[str]
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    tax_rate: Decimal
+    line_total: Decimal
+    shipped_quantity: Decimal
+    promised_date: date | None
+
+    @strawberry.field
+    async def item(self, info: Info) -> Item:
+        return Item.from_row(await info.context.loaders.item.load(self.row.item_id))
+
+    @strawberry.field(description="Reserved from on-hand stock and not yet shipped.")
+    async def reserved_quantity(self, info: Info) -> Decimal:
+        return await info.context.loaders.sales.reserved.load(self.pk)
+
+    @strawberry.field(description="quantity - shippedQuantity - reservedQuantity, for a confirmed order.")
+    async def backordered_quantity(self, info: Info) -> Decimal:
+        if self.order_status not in OPEN_FOR_BACKORDER:
+            return Decimal(0)
+        reserved = await info.context.loaders.sales.reserved.load(self.pk)
+        return self.quantity - self.shipped_quantity - reserved
+
+    @classmethod
+    def from_row(cls, row: Any, order_status: str) -> SalesOrderLine:
+        return cls(
+            pk=row.id, row=row, order_status=order_status, quantity=row.quantity,
+            unit_price=row.unit_price, discount_percent=row.discount_percent, tax_rate=row.tax_rate,
+            line_total=row.line_total, shipped_quantity=row.shipped_quantity,
+            promised_date=row.promised_date,
+        )
+
+
+@strawberry.type
+class SalesOrder(Node):
+    row: strawberry.Private[Any]
+    number: str
+    status: OrderStatus
+    currency: str
+    requested_date: date | None
+    promised_date: date | None = strawberry.field(
+        description=(
+            "Date the whole order can be delivered, from stock, receipts and planned production; "
+            "null before confirmation."
+        )
+    )
+    subtotal: Decimal
+    tax_total: Decimal
+    total: Decimal
+    credit_hold_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @strawberry.field
+    async def customer(self, info: Info) -> CustomerRef:
+        return await _customer(info, self.row.customer_id)
+
+    @strawberry.field
+    async def quote(self, info: Info) -> Quote | None:
+        if self.row.quote_id is None:
+            return None
+        return Quote.from_row(await info.context.loaders.sales.quote.load(self.row.quote_id))
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[SalesOrderLine]:
+        rows = await info.context.loaders.sales.order_lines.load(self.pk)
+        return [SalesOrderLine.from_row(row, self.row.status) for row in rows]
+
+    @strawberry.field
+    async def external_refs(self, info: Info) -> list[ExternalRef]:
+        rows = await info.context.loaders.external_refs.load(("SalesOrder", self.pk))
+        return [ExternalRef.from_row(row) for row in rows]
+
+    @classmethod
+    def from_row(cls, row: Any) -> SalesOrder:
+        return cls(
+            pk=row.id, row=row, number=row.number, status=OrderStatus(row.status),
+            currency=row.currency, requested_date=row.requested_date, promised_date=row.promised_date,
+            subtotal=row.subtotal, tax_total=row.tax_total, total=row.total,
+            credit_hold_reason=row.credit_hold_reason, created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+@strawberry.type
+class QuotePayload:
+    quote: Quote | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SalesOrderPayload:
+    order: SalesOrder | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
