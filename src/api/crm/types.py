@@ -8,12 +8,22 @@ import strawberry
 
 from api.context import Info
 from api.errors import UserError
+from api.finance.types import (
+    CreditStatus,
+    Invoice,
+    InvoiceStatus,
+    ReadsReceivables,
+    customer_credit,
+    customer_invoices,
+)
 from api.integration.types import ExternalRef
-from api.relay import Connection, Node, paginate
+from api.limits import check_page_size
+from api.relay import Connection, Node, decode_cursor, paginate
 from domain.crm.models import Contact as ContactRow
 from domain.crm.models import Customer as CustomerRow
 
 if TYPE_CHECKING:
+    from api.crm.pipeline_types import Opportunity
     from api.sales.types import OrderStatus, Quote, SalesOrder
 
 
@@ -72,6 +82,36 @@ class Customer(Node):
             info, orders_statement(self.pk, status), OrderRow.id, SalesOrder.from_row,  # type: ignore[arg-type]
             first=first, after=after,
         )
+
+    @strawberry.field
+    async def opportunities(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Annotated[Opportunity, strawberry.lazy("api.crm.pipeline_types")]]:
+        from api.crm.pipeline_loaders import connection
+        from api.crm.pipeline_types import Opportunity
+
+        size, after_pk = check_page_size(first), decode_cursor(after)
+        loaders = info.context.loaders.pipeline
+        rows = await loaders.customer_page.load((self.pk, size, after_pk))
+
+        async def count() -> int:
+            return int(await loaders.customer_count.load(self.pk))
+
+        return connection(rows, size, after_pk, Opportunity.from_row, count)
+
+    @strawberry.field(
+        permission_classes=[ReadsReceivables],
+        description="Needs finance:read or sales:read (sales checks credit before promising).",
+    )
+    async def credit(self, info: Info) -> CreditStatus:
+        return await customer_credit(info, self.pk)
+
+    @strawberry.field(permission_classes=[ReadsReceivables])
+    async def invoices(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        status: list[InvoiceStatus] | None = None,
+    ) -> Connection[Invoice]:
+        return await customer_invoices(info, self.pk, first, after, status)
 
     @strawberry.field
     async def external_refs(self, info: Info) -> list[ExternalRef]:

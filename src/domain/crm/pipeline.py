@@ -1,0 +1,388 @@
+"""The sales pipeline: leads, opportunities, activities, and the funnel's numbers.
+
+The arithmetic (default probabilities, amounts, weighted amounts, the funnel) is
+pure functions over plain data; the services load rows, call them and save.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.crm.models import ACTIVITY_KINDS, STAGES, Activity, Customer, Lead, Opportunity
+from domain.crm.models import OpportunityLine as LineRow
+from domain.crm.models import OpportunityStageChange as StageChange
+from domain.crm.services import CODE, EMAIL, NewCustomer, create_customer
+from domain.inventory.models import Item
+from domain.shared.errors import DomainError, ErrorCode, Problem, Problems
+from domain.shared.events import record_event
+from domain.shared.numbers import check_decimal, check_text
+
+# ---------------------------------------------------------------- pure rules
+
+DEFAULT_PROBABILITY: Mapping[str, int] = {
+    "PROSPECTING": 10, "QUALIFICATION": 20, "PROPOSAL": 50, "NEGOTIATION": 75, "WON": 100, "LOST": 0,
+}
+CLOSED = frozenset({"WON", "LOST"})
+# Funnel order; LOST is an exit, never a step forward.
+_RANK = {"PROSPECTING": 0, "QUALIFICATION": 1, "PROPOSAL": 2, "NEGOTIATION": 3, "WON": 4}
+CENT = Decimal("0.01")
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def weighted_amount(amount: Decimal, probability: int) -> Decimal:
+    return cents(amount * probability / Decimal(100))
+
+
+def lines_amount(lines: Iterable[tuple[Decimal, Decimal]]) -> Decimal:
+    """Sum of (quantity, unit price) lines, each rounded half-up to cents."""
+    return sum((cents(quantity * price) for quantity, price in lines), Decimal("0.00"))
+
+
+def advanced(history: Sequence[str], stage: str) -> bool | None:
+    """Whether a deal that reached ``stage`` later reached a later stage or WON.
+
+    None when the history never reached ``stage``.
+    """
+    if stage not in history:
+        return None
+    rank = _RANK[stage]
+    start = history.index(stage)
+    return any(s in _RANK and _RANK[s] > rank for s in history[start + 1 :])
+
+
+@dataclass(frozen=True)
+class Deal:
+    stage: str
+    amount: Decimal
+    probability: int
+
+
+@dataclass(frozen=True)
+class StageSummary:
+    stage: str
+    count: int
+    amount: Decimal
+    weighted_amount: Decimal
+    conversion_rate: float | None
+
+
+def conversion_rate(histories: Iterable[Sequence[str]], stage: str) -> float | None:
+    if stage in CLOSED:
+        return None
+    outcomes = [a for a in (advanced(h, stage) for h in histories) if a is not None]
+    return sum(outcomes) / len(outcomes) if outcomes else None
+
+
+def summarize_pipeline(deals: Iterable[Deal], histories: Iterable[Sequence[str]]) -> list[StageSummary]:
+    """One row per stage in funnel order: current deals, amounts, and the conversion rate."""
+    count: dict[str, int] = defaultdict(int)
+    amount: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    weighted: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for deal in deals:
+        count[deal.stage] += 1
+        amount[deal.stage] += deal.amount
+        weighted[deal.stage] += weighted_amount(deal.amount, deal.probability)
+    stories = [tuple(h) for h in histories]
+    return [
+        StageSummary(stage, count[stage], cents(amount[stage]), weighted[stage],
+                     conversion_rate(stories, stage))
+        for stage in STAGES
+    ]
+
+
+# ---------------------------------------------------------------- commands
+
+@dataclass
+class NewLead:
+    name: str
+    company: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    source: str | None = None
+    owner: str | None = None
+
+
+@dataclass
+class NewOpportunityLine:
+    item_id: int
+    quantity: Decimal
+    unit_price: Decimal | None = None
+
+
+@dataclass
+class NewOpportunity:
+    customer_id: int
+    name: str
+    stage: str | None = None
+    probability: int | None = None
+    amount: Decimal | None = None
+    expected_close_date: date | None = None
+    owner: str | None = None
+    lines: Sequence[NewOpportunityLine] = ()
+
+
+@dataclass
+class LeadConversion:
+    customer_code: str
+    opportunity_name: str
+    amount: Decimal | None = None
+    expected_close_date: date | None = None
+
+
+@dataclass
+class NewActivity:
+    opportunity_id: int
+    kind: str
+    subject: str
+    notes: str | None = None
+    due_at: datetime | None = None
+
+
+def _check_probability(problems: Problems, probability: int | None, *field: str) -> None:
+    if probability is not None and not 0 <= probability <= 100:
+        problems.invalid("probability must be between 0 and 100", *field)
+
+
+def _check_stage(problems: Problems, stage: str | None, *field: str) -> None:
+    if stage is not None and stage not in STAGES:
+        problems.invalid(f"unknown stage {stage!r}", *field)
+
+
+async def create_lead(session: AsyncSession, data: NewLead, actor: str | None = None) -> Lead:
+    problems = Problems()
+    check_text(problems, data.name, "name", required=True)
+    check_text(problems, data.company, "company")
+    if data.email is not None and (not EMAIL.match(data.email) or len(data.email) > 254):
+        problems.invalid("is not a valid e-mail address", "email")
+    check_text(problems, data.phone, "phone", max_length=50)
+    check_text(problems, data.source, "source", max_length=80)
+    check_text(problems, data.owner, "owner", max_length=120)
+    problems.raise_if_any()
+
+    lead = Lead(
+        name=data.name.strip(), company=data.company, email=data.email, phone=data.phone,
+        source=data.source, owner=data.owner, status="NEW",
+    )
+    session.add(lead)
+    await session.flush()
+    await record_event(session, "lead.created", "Lead", lead.id, {"name": lead.name}, actor)
+    await session.refresh(lead)
+    return lead
+
+
+async def _add_opportunity(
+    session: AsyncSession,
+    *,
+    customer_id: int,
+    name: str,
+    stage: str,
+    probability: int | None,
+    amount: Decimal,
+    expected_close_date: date | None,
+    owner: str | None,
+    lines: Sequence[tuple[int, Decimal, Decimal]] = (),
+    actor: str | None,
+) -> Opportunity:
+    opportunity = Opportunity(
+        customer_id=customer_id, name=name.strip(), stage=stage,
+        probability=DEFAULT_PROBABILITY[stage] if probability is None else probability,
+        amount=amount, expected_close_date=expected_close_date, owner=owner,
+    )
+    session.add(opportunity)
+    await session.flush()
+    session.add_all(
+        LineRow(opportunity_id=opportunity.id, position=i, item_id=item_id, quantity=q, unit_price=p)
+        for i, (item_id, q, p) in enumerate(lines)
+    )
+    session.add(StageChange(opportunity_id=opportunity.id, stage=stage))
+    await session.flush()
+    await record_event(
+        session, "opportunity.created", "Opportunity", opportunity.id,
+        {"customerId": customer_id, "stage": stage, "amount": str(amount)}, actor,
+    )
+    await session.refresh(opportunity)
+    return opportunity
+
+
+async def create_opportunity(
+    session: AsyncSession, data: NewOpportunity, actor: str | None = None
+) -> Opportunity:
+    problems = Problems()
+    check_text(problems, data.name, "name", required=True)
+    check_text(problems, data.owner, "owner", max_length=120)
+    _check_stage(problems, data.stage, "stage")
+    _check_probability(problems, data.probability, "probability")
+    check_decimal(problems, data.amount, "amount", places=2, non_negative=True, label="amount")
+    for i, line in enumerate(data.lines):
+        check_decimal(problems, line.quantity, "lines", str(i), "quantity", places=6, positive=True,
+                      label="quantity")
+        check_decimal(problems, line.unit_price, "lines", str(i), "unitPrice", places=4,
+                      non_negative=True, label="unitPrice")
+    problems.raise_if_any()
+
+    if await session.get(Customer, data.customer_id) is None:
+        problems.add(ErrorCode.NOT_FOUND, "customer not found", "customerId")
+    item_ids = {line.item_id for line in data.lines}
+    prices: dict[int, Decimal] = {}
+    if item_ids:
+        rows = await session.execute(select(Item.id, Item.list_price).where(Item.id.in_(item_ids)))
+        prices = {row.id: row.list_price for row in rows}
+    for i, line in enumerate(data.lines):
+        if line.item_id not in prices:
+            problems.add(ErrorCode.NOT_FOUND, "item not found", "lines", str(i), "itemId")
+    problems.raise_if_any()
+
+    lines = [
+        (line.item_id, line.quantity, prices[line.item_id] if line.unit_price is None else line.unit_price)
+        for line in data.lines
+    ]
+    amount = data.amount
+    if amount is None:
+        amount = lines_amount((q, p) for _, q, p in lines)
+        check_decimal(problems, amount, "lines", places=2, label="amount of the lines")
+        problems.raise_if_any()
+    return await _add_opportunity(
+        session, customer_id=data.customer_id, name=data.name, stage=data.stage or "PROSPECTING",
+        probability=data.probability, amount=amount, expected_close_date=data.expected_close_date,
+        owner=data.owner, lines=lines, actor=actor,
+    )
+
+
+async def move_opportunity(
+    session: AsyncSession, opportunity_id: int, stage: str, probability: int | None = None,
+    actor: str | None = None,
+) -> Opportunity:
+    """Enter ``stage`` with ``probability`` or the stage's default; record the stage change.
+
+    Moving to the current stage only changes the probability (when given).
+    """
+    problems = Problems()
+    _check_stage(problems, stage, "stage")
+    _check_probability(problems, probability, "probability")
+    problems.raise_if_any()
+    opportunity = await session.get(Opportunity, opportunity_id, with_for_update=True)
+    if opportunity is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "opportunity not found", ["id"])
+
+    previous = opportunity.stage
+    if stage != previous:
+        opportunity.stage = stage
+        session.add(StageChange(opportunity_id=opportunity.id, stage=stage))
+        opportunity.probability = DEFAULT_PROBABILITY[stage] if probability is None else probability
+    elif probability is not None:
+        opportunity.probability = probability
+    await session.flush()
+    await record_event(
+        session, "opportunity.moved", "Opportunity", opportunity.id,
+        {"from": previous, "to": stage, "probability": opportunity.probability}, actor,
+    )
+    await session.refresh(opportunity)
+    return opportunity
+
+
+async def log_activity(session: AsyncSession, data: NewActivity, actor: str | None = None) -> Activity:
+    problems = Problems()
+    if data.kind not in ACTIVITY_KINDS:
+        problems.invalid(f"unknown activity kind {data.kind!r}", "kind")
+    check_text(problems, data.subject, "subject", required=True)
+    check_text(problems, data.notes, "notes", max_length=10_000)
+    problems.raise_if_any()
+    if await session.get(Opportunity, data.opportunity_id) is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "opportunity not found", ["opportunityId"])
+
+    activity = Activity(
+        opportunity_id=data.opportunity_id, kind=data.kind, subject=data.subject.strip(),
+        notes=data.notes, due_at=data.due_at,
+    )
+    session.add(activity)
+    await session.flush()
+    await record_event(
+        session, "activity.logged", "Activity", activity.id,
+        {"opportunityId": data.opportunity_id, "kind": data.kind}, actor,
+    )
+    await session.refresh(activity)
+    return activity
+
+
+def _conversion_field(problem: Problem) -> Problem:
+    """The customer is built from the lead: only its code comes from the input."""
+    field = ("input", "customerCode") if problem.field == ("code",) else ("id",)
+    return Problem(problem.code, problem.message, field)
+
+
+@dataclass(frozen=True)
+class Conversion:
+    lead: Lead
+    customer: Customer
+    opportunity: Opportunity
+
+
+async def convert_lead(
+    session: AsyncSession, lead_id: int, data: LeadConversion, actor: str | None = None
+) -> Conversion:
+    """Create the customer and the opportunity from a lead, all in the caller's transaction."""
+    problems = Problems()
+    code = data.customer_code.strip()
+    if not CODE.match(code) or len(code) > 40:
+        problems.invalid("code must be 1-40 letters, digits, '.', '_' or '-'", "input", "customerCode")
+    check_text(problems, data.opportunity_name, "input", "opportunityName", required=True)
+    check_decimal(problems, data.amount, "input", "amount", places=2, non_negative=True, label="amount")
+    problems.raise_if_any()
+    lead = await session.get(Lead, lead_id, with_for_update=True)
+    if lead is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "lead not found", ["id"])
+    if lead.status in ("CONVERTED", "DISQUALIFIED"):
+        raise DomainError.one(
+            ErrorCode.INVALID_STATE, f"a {lead.status} lead cannot be converted", ["id"]
+        )
+
+    try:
+        customer = await create_customer(session, NewCustomer(
+            code=data.customer_code, name=lead.company or lead.name, email=lead.email, phone=lead.phone,
+        ), actor)
+    except DomainError as error:
+        raise DomainError([_conversion_field(p) for p in error.problems]) from None
+    opportunity = await _add_opportunity(
+        session, customer_id=customer.id, name=data.opportunity_name, stage="PROSPECTING",
+        probability=None, amount=data.amount if data.amount is not None else Decimal("0"),
+        expected_close_date=data.expected_close_date, owner=lead.owner, actor=actor,
+    )
+    lead.status = "CONVERTED"
+    lead.customer_id = customer.id
+    lead.opportunity_id = opportunity.id
+    await session.flush()
+    await record_event(
+        session, "lead.converted", "Lead", lead.id,
+        {"customerId": customer.id, "opportunityId": opportunity.id}, actor,
+    )
+    await session.refresh(lead)
+    return Conversion(lead, customer, opportunity)
+
+
+# ---------------------------------------------------------------- reads
+
+async def pipeline(session: AsyncSession) -> list[StageSummary]:
+    """The funnel, from two statements whatever the number of opportunities."""
+    deals = [
+        Deal(row.stage, row.amount, row.probability)
+        for row in await session.execute(
+            select(Opportunity.stage, Opportunity.amount, Opportunity.probability)
+        )
+    ]
+    histories: dict[int, list[str]] = defaultdict(list)
+    changes = await session.execute(
+        select(StageChange.opportunity_id, StageChange.stage).order_by(StageChange.id)
+    )
+    for row in changes:
+        histories[row.opportunity_id].append(row.stage)
+    return summarize_pipeline(deals, histories.values())
