@@ -22,6 +22,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import Authenticator, bearer_token
 from api.context import Context
+from api.events import EventHub
 from api.graphiql import STATIC_PATH, render_graphiql, static_app
 from api.schema import build_schema
 from domain.shared.db import make_engine, make_sessionmaker
@@ -36,6 +37,7 @@ class Resources:
     sessionmaker: async_sessionmaker
     authenticator: Authenticator
     jobs: ArqRedis
+    events: EventHub
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -120,10 +122,15 @@ def create_app(settings: Settings) -> Starlette:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)  # type: ignore[arg-type]
         sessionmaker = make_sessionmaker(engine)
         jobs = await create_pool(RedisSettings.from_dsn(settings.redis_url))  # type: ignore[arg-type]
-        app.state.resources = Resources(engine, sessionmaker, Authenticator(sessionmaker), jobs)
+        events = EventHub(jobs)  # one pub/sub connection per process, fanned out in-process
+        events.start()
+        app.state.resources = Resources(
+            engine, sessionmaker, Authenticator(sessionmaker), jobs, events=events
+        )
         try:
             yield
         finally:
+            await events.stop()
             await jobs.aclose()
             await engine.dispose()
 

@@ -58,6 +58,9 @@ class Loaders:
             sm, StockBalance, StockBalance.item_id, StockBalance.warehouse_id
         )
         self.warehouse = one_by(sm, Warehouse, Warehouse.id)
+        from api.inventory.atp import atp_inputs_loader
+
+        self.atp = atp_inputs_loader(sm)
         self.external_refs = self._external_refs(sm)
         from api.sales.loaders import SalesLoaders
 
@@ -65,6 +68,11 @@ class Loaders:
         from api.crm.pipeline_loaders import PipelineLoaders
 
         self.pipeline = PipelineLoaders(sm)
+        from api.finance.loaders import FinanceLoaders
+        from api.sales.fulfilment import FulfilmentLoaders
+
+        self.finance = FinanceLoaders(sm)
+        self.fulfilment = FulfilmentLoaders(sm)
 
     @staticmethod
     def _external_refs(sm: async_sessionmaker) -> DataLoader[tuple[str, int], list[ExternalRef]]:

@@ -12,10 +12,12 @@ import strawberry
 from api.context import Info
 from api.crm.pipeline_types import Activity, Lead, Opportunity
 from api.crm.types import Contact, Customer
+from api.finance.types import Invoice, Payment
 from api.identity.types import Viewer
 from api.inventory.types import Item, Warehouse
 from api.permissions import can
 from api.relay import Node, from_global_id
+from api.sales.fulfilment import Shipment
 from api.sales.types import Quote, SalesOrder
 from domain.identity.scopes import Scope
 
@@ -40,6 +42,10 @@ NODE_TYPES: dict[str, tuple[Scope, Resolver]] = {
     "Warehouse": (Scope.INVENTORY_READ, _via("warehouse", Warehouse.from_row)),
     "SalesOrder": (Scope.SALES_READ, _via("sales.order", SalesOrder.from_row)),
     "Quote": (Scope.SALES_READ, _via("sales.quote", Quote.from_row)),
+    # receivables: finance:read or sales:read, and every role with finance:read has sales:read
+    "Invoice": (Scope.SALES_READ, _via("finance.invoice", Invoice.from_row)),
+    "Payment": (Scope.SALES_READ, _via("finance.payment", Payment.from_row)),
+    "Shipment": (Scope.SALES_READ, _via("fulfilment.shipment", Shipment.from_row)),
 }
 
 

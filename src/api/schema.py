@@ -16,20 +16,29 @@ from api.crm.pipeline_queries import PipelineQuery
 from api.crm.pipeline_types import Activity, Lead, Opportunity
 from api.crm.queries import CrmQuery
 from api.crm.types import Contact, Customer
+from api.finance.mutations import FinanceMutation
+from api.finance.queries import FinanceQuery
+from api.finance.types import Invoice, Payment
 from api.inventory.mutations import InventoryMutation
 from api.inventory.queries import InventoryQuery
 from api.inventory.types import Item, Warehouse
 from api.limits import limit_extensions
 from api.node import NodeQuery
+from api.sales.fulfilment import FulfilmentMutation, Shipment
+from api.sales.mutations import SalesMutation
 from api.sales.queries import SalesQuery
+from api.sales.subscriptions import SalesSubscription
 from api.scalars import SCALAR_MAP
 from domain.shared.errors import DomainError
 from erpgraph.settings import Settings
 
-Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery, SalesQuery))
-Mutation = merge_types("Mutation", (CrmMutation, PipelineMutation, InventoryMutation))
+Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery, SalesQuery, FinanceQuery))
+Subscription = merge_types("Subscription", (SalesSubscription,))
+Mutation = merge_types("Mutation", (CrmMutation, PipelineMutation, InventoryMutation, SalesMutation,
+                                   FulfilmentMutation, FinanceMutation))
 
-NODE_IMPLEMENTATIONS = [Customer, Contact, Lead, Opportunity, Activity, Item, Warehouse]
+NODE_IMPLEMENTATIONS = [Customer, Contact, Lead, Opportunity, Activity, Item, Warehouse,
+                        Invoice, Payment, Shipment]
 
 
 def _expected_error(error: Any) -> bool:
@@ -58,6 +67,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=NODE_IMPLEMENTATIONS,
         extensions=extensions,
         config=StrawberryConfig(

@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=Path(".erpgraph"), alias="ERPGRAPH_DATA_DIR")
     db_pool_size: int = Field(default=10, alias="ERPGRAPH_DB_POOL_SIZE")
+    credit_max_days_overdue: int = Field(default=30, alias="CREDIT_MAX_DAYS_OVERDUE")
 
     # GraphQL limits
     max_depth: int = Field(default=12, alias="ERPGRAPH_MAX_DEPTH")

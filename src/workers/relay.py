@@ -127,6 +127,8 @@ def encode_event(row: Any) -> str:
             "entityId": row.entity_id,
             "payload": row.payload,
             "occurredAt": occurred_at.isoformat(),
+            # (txid, id) as "txid:id": subscribers order and dedupe by it, never by id
+            "position": Position(row.txid, row.id).encode(),
         },
         separators=(",", ":"),
         ensure_ascii=False,

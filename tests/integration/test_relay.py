@@ -134,6 +134,7 @@ async def test_committed_events_are_published_once_in_order(
             "entityId": 7,
             "payload": {"name": "Ærø ApS", "credit": {"limit": "1000.00"}},
             "occurredAt": messages[0]["occurredAt"],
+            "position": f"{rows[0].txid}:{rows[0].id}",
         },
         {
             "id": rows[1].id,
@@ -142,6 +143,7 @@ async def test_committed_events_are_published_once_in_order(
             "entityId": 8,
             "payload": {"tags": ["a", "b"]},
             "occurredAt": messages[1]["occurredAt"],
+            "position": f"{rows[1].txid}:{rows[1].id}",
         },
         {
             "id": rows[2].id,
@@ -150,6 +152,7 @@ async def test_committed_events_are_published_once_in_order(
             "entityId": 7,
             "payload": {},
             "occurredAt": messages[2]["occurredAt"],
+            "position": f"{rows[2].txid}:{rows[2].id}",
         },
     ]
     for message, row in zip(messages, rows, strict=True):

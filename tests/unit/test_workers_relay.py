@@ -40,6 +40,7 @@ def test_message_has_the_public_field_names() -> None:
         "entityId": 41,
         "payload": {"total": "12.50", "note": "Grüße"},
         "occurredAt": "2025-01-02T03:04:05.000678+00:00",
+        "position": "777:3",
     }
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -13,6 +13,9 @@ from api.errors import UserError
 from api.inventory.types import Item
 from api.relay import Node
 from domain.crm.pipeline import StageSummary, weighted_amount
+
+if TYPE_CHECKING:
+    from api.sales.types import Quote
 
 
 @strawberry.enum
@@ -98,6 +101,13 @@ class Opportunity(Node):
             OpportunityLine(item_row=item, quantity=r.quantity, unit_price=r.unit_price)
             for r, item in zip(rows, items, strict=True)
         ]
+
+    @strawberry.field
+    async def quotes(self, info: Info) -> list[Annotated[Quote, strawberry.lazy("api.sales.types")]]:
+        from api.sales.types import Quote
+
+        rows = await info.context.loaders.sales.quotes_by_opportunity.load(self.pk)
+        return [Quote.from_row(row) for row in rows]
 
     @strawberry.field
     async def activities(self, info: Info) -> list[Activity]:

@@ -8,6 +8,7 @@ import strawberry
 
 from api.context import Info
 from api.errors import UserError
+from api.inventory.atp import AtpResult, resolve_atp
 from api.permissions import can
 from api.relay import Node
 from domain.identity.scopes import Scope
@@ -177,6 +178,15 @@ class Item(Node):
         # Purchase and work orders arrive with the plan-to-produce issue; until
         # then no document can be open, so nothing is incoming.
         return Decimal(0)
+
+    @strawberry.field(
+        description=(
+            "Earliest date on which `quantity` more can be promised, from stock, scheduled "
+            "receipts and lead time."
+        )
+    )
+    async def available_to_promise(self, info: Info, quantity: Decimal) -> AtpResult:
+        return await resolve_atp(info, self.pk, quantity)
 
     @classmethod
     def from_row(cls, row: m.Item) -> Item:

@@ -21,6 +21,7 @@ class SalesLoaders:
         self.order_lines = many_by(sm, SalesOrderLine, SalesOrderLine.order_id, SalesOrderLine.position)
         self.quote = one_by(sm, Quote, Quote.id)
         self.quote_lines = many_by(sm, QuoteLine, QuoteLine.quote_id, QuoteLine.position)
+        self.quotes_by_opportunity = many_by(sm, Quote, Quote.opportunity_id, Quote.id)
         self.reserved = self._reserved(sm)
 
     @staticmethod
@@ -37,7 +38,7 @@ class SalesLoaders:
                     )
                     .group_by(StockMove.reference_id)
                 )
-                totals = dict(rows.tuples())
+                totals = dict(rows.all())
             return [totals.get(line_id) or Decimal(0) for line_id in line_ids]
 
         return DataLoader(load_fn=load)

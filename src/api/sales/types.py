@@ -14,7 +14,10 @@ from api.inventory.types import Item
 from api.relay import Node
 
 if TYPE_CHECKING:
+    from api.crm.pipeline_types import Opportunity
     from api.crm.types import Customer
+    from api.finance.types import Invoice
+    from api.sales.fulfilment import Shipment
 
 CustomerRef = Annotated["Customer", strawberry.lazy("api.crm.types")]
 
@@ -92,6 +95,16 @@ class Quote(Node):
     async def lines(self, info: Info) -> list[QuoteLine]:
         rows = await info.context.loaders.sales.quote_lines.load(self.pk)
         return [QuoteLine.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def opportunity(
+        self, info: Info
+    ) -> Annotated[Opportunity, strawberry.lazy("api.crm.pipeline_types")] | None:
+        from api.crm.pipeline_types import Opportunity
+
+        if self.row.opportunity_id is None:
+            return None
+        return Opportunity.from_row(await info.context.loaders.pipeline.opportunity.load(self.row.opportunity_id))
 
     @strawberry.field
     async def sales_order(self, info: Info) -> SalesOrder | None:
@@ -178,6 +191,22 @@ class SalesOrder(Node):
     async def lines(self, info: Info) -> list[SalesOrderLine]:
         rows = await info.context.loaders.sales.order_lines.load(self.pk)
         return [SalesOrderLine.from_row(row, self.row.status) for row in rows]
+
+    @strawberry.field
+    async def shipments(
+        self, info: Info
+    ) -> list[Annotated[Shipment, strawberry.lazy("api.sales.fulfilment")]]:
+        from api.sales.fulfilment import Shipment
+
+        rows = await info.context.loaders.fulfilment.shipments_by_order.load(self.pk)
+        return [Shipment.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def invoices(self, info: Info) -> list[Annotated[Invoice, strawberry.lazy("api.finance.types")]]:
+        from api.finance.types import Invoice
+
+        rows = await info.context.loaders.finance.invoices_by_order.load(self.pk)
+        return [Invoice.from_row(row) for row in rows]
 
     @strawberry.field
     async def external_refs(self, info: Info) -> list[ExternalRef]:

@@ -26,7 +26,7 @@ async def credit_positions(
     """Positions of several customers in three statements, whatever their number."""
     ids = list(customer_ids)
     limits = dict(
-        (await session.execute(select(Customer.id, Customer.credit_limit).where(Customer.id.in_(ids)))).tuples()
+        (await session.execute(select(Customer.id, Customer.credit_limit).where(Customer.id.in_(ids)))).all()
     )
     balance = Invoice.total - Invoice.paid_amount
     receivables = {
@@ -56,7 +56,7 @@ async def credit_positions(
                 .where(SalesOrder.customer_id.in_(ids), SalesOrder.status.in_(COMMITTED))
                 .group_by(SalesOrder.customer_id)
             )
-        ).tuples()
+        ).all()
     )
     positions = {}
     for customer_id, limit in limits.items():

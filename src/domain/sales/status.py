@@ -28,13 +28,31 @@ async def change_status(
     previous = order.status
     order.status = status
     await session.flush()
+    await _record(session, order, previous, reason, actor)
+
+
+async def record_initial(
+    session: AsyncSession, order: SalesOrder, *, reason: str | None = None, actor: str | None = None
+) -> None:
+    """The first event of a new order: its initial status, previousStatus null."""
+    await session.flush()
+    await _record(session, order, None, reason, actor)
+
+
+async def _record(
+    session: AsyncSession,
+    order: SalesOrder,
+    previous: str | None,
+    reason: str | None,
+    actor: str | None,
+) -> None:
     await record_event(
         session,
         STATUS_CHANGED,
         "SalesOrder",
         order.id,
         {
-            "status": status,
+            "status": order.status,
             "previousStatus": previous,
             "reason": reason,
             "customerId": order.customer_id,

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import strawberry
+from sqlalchemy import select
+
+from api.context import Info
+from api.finance.types import Invoice, InvoiceStatus, ReadsReceivables
+from api.relay import Connection, paginate
+from domain.finance.models import Invoice as InvoiceRow
+from domain.finance.services import UNPAID
+
+
+def invoices_statement(status: list[InvoiceStatus] | None, overdue_only: bool, today: date) -> Any:
+    stmt = select(InvoiceRow.__table__)
+    if status:
+        stmt = stmt.where(InvoiceRow.status.in_([s.value for s in status]))
+    if overdue_only:
+        stmt = stmt.where(
+            InvoiceRow.status.in_(UNPAID),
+            InvoiceRow.due_date < today,
+            InvoiceRow.total > InvoiceRow.paid_amount,
+        )
+    return stmt
+
+
+@strawberry.type
+class FinanceQuery:
+    @strawberry.field(permission_classes=[ReadsReceivables])
+    async def invoices(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        status: list[InvoiceStatus] | None = None, overdue_only: bool | None = None,
+    ) -> Connection[Invoice]:
+        today = date.today()
+        stmt = invoices_statement(status, bool(overdue_only), today)
+        return await paginate(
+            info, stmt, InvoiceRow.id, lambda row: Invoice.from_row(row, today), first=first, after=after
+        )

@@ -1,0 +1,175 @@
+"""Receivables in the graph: invoices, payments and a customer's credit position."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry.permission import BasePermission
+
+from api.context import Info
+from api.errors import UserError
+from api.limits import check_page_size
+from api.permissions import can
+from api.relay import Connection, Node, decode_cursor
+from domain.finance.credit import CreditPosition
+from domain.identity.scopes import Scope
+
+if TYPE_CHECKING:
+    from api.crm.types import Customer
+    from api.sales.types import SalesOrder
+
+CustomerRef = Annotated["Customer", strawberry.lazy("api.crm.types")]
+SalesOrderRef = Annotated["SalesOrder", strawberry.lazy("api.sales.types")]
+
+
+class ReadsReceivables(BasePermission):
+    """Finance reads receivables; sales reads them too, to see credit before promising."""
+
+    message = "FORBIDDEN: needs scope finance:read or sales:read"
+    error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012 - strawberry reads it per instance
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return can(info, Scope.FINANCE_READ) or can(info, Scope.SALES_READ)
+
+
+@strawberry.enum
+class InvoiceStatus(Enum):
+    OPEN = "OPEN"
+    PARTIALLY_PAID = "PARTIALLY_PAID"
+    PAID = "PAID"
+    VOID = "VOID"
+
+
+def days_overdue(due_date: date, balance: Decimal, today: date) -> int:
+    return max(0, (today - due_date).days) if balance > 0 else 0
+
+
+async def _customer(info: Info, customer_id: int) -> Any:
+    from api.crm.types import Customer
+
+    return Customer.from_row(await info.context.loaders.customer.load(customer_id))
+
+
+@strawberry.type
+class Invoice(Node):
+    row: strawberry.Private[Any]
+    number: str
+    issue_date: date
+    due_date: date
+    total: Decimal
+    paid_amount: Decimal
+    balance: Decimal
+    status: InvoiceStatus
+    days_overdue: int
+
+    @strawberry.field
+    async def customer(self, info: Info) -> CustomerRef:
+        return await _customer(info, self.row.customer_id)
+
+    @strawberry.field
+    async def sales_order(self, info: Info) -> SalesOrderRef | None:
+        from api.sales.types import SalesOrder
+
+        if self.row.order_id is None:
+            return None
+        row = await info.context.loaders.sales.order.load(self.row.order_id)
+        return None if row is None else SalesOrder.from_row(row)
+
+    @classmethod
+    def from_row(cls, row: Any, today: date | None = None) -> Invoice:
+        balance = row.total - row.paid_amount
+        return cls(
+            pk=row.id, row=row, number=row.number, issue_date=row.issue_date, due_date=row.due_date,
+            total=row.total, paid_amount=row.paid_amount, balance=balance,
+            status=InvoiceStatus(row.status),
+            days_overdue=days_overdue(row.due_date, balance, today or date.today())
+            if row.status != "VOID" else 0,
+        )
+
+
+@strawberry.type
+class Payment(Node):
+    row: strawberry.Private[Any]
+    amount: Decimal
+    received_on: date
+    reference: str | None
+
+    @strawberry.field
+    async def customer(self, info: Info) -> CustomerRef:
+        return await _customer(info, self.row.customer_id)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Payment:
+        return cls(pk=row.id, row=row, amount=row.amount, received_on=row.received_on,
+                   reference=row.reference)
+
+
+@strawberry.type(
+    description=(
+        "Credit position of a customer, computed from the ledger at read time.\n"
+        "exposure = openReceivables + openOrders; available = limit - exposure.\n"
+        "A limit of 0 means the customer has no limit (as in Odoo and ERPNext)."
+    )
+)
+class CreditStatus:
+    limit: Decimal
+    open_receivables: Decimal = strawberry.field(description="Invoiced and not yet paid.")
+    open_orders: Decimal = strawberry.field(
+        description="Confirmed (or held) orders not yet invoiced, at order value incl. tax."
+    )
+    exposure: Decimal
+    available: Decimal | None = strawberry.field(description="Null when the customer has no limit.")
+    overdue_amount: Decimal
+    max_days_overdue: int = strawberry.field(
+        description="Days past due of the oldest unpaid invoice; 0 when nothing is overdue."
+    )
+
+    @classmethod
+    def from_position(cls, p: CreditPosition) -> CreditStatus:
+        return cls(
+            limit=p.limit, open_receivables=p.open_receivables, open_orders=p.open_orders,
+            exposure=p.exposure, available=p.available, overdue_amount=p.overdue_amount,
+            max_days_overdue=p.max_days_overdue,
+        )
+
+
+async def customer_credit(info: Info, customer_id: int) -> CreditStatus:
+    position = await info.context.loaders.finance.credit.load(customer_id)
+    return CreditStatus.from_position(position)
+
+
+async def customer_invoices(
+    info: Info, customer_id: int, first: int | None, after: str | None,
+    status: list[InvoiceStatus] | None,
+) -> Connection[Invoice]:
+    from api.finance.loaders import page_connection
+
+    size, after_pk = check_page_size(first), decode_cursor(after)
+    statuses = tuple(sorted(s.value for s in status)) if status else None
+    loaders = info.context.loaders.finance
+    rows = await loaders.customer_invoice_page.load((customer_id, statuses, size, after_pk))
+
+    async def count() -> int:
+        return int(await loaders.customer_invoice_count.load((customer_id, statuses)))
+
+    today = date.today()
+    return page_connection(rows, size, after_pk, lambda row: Invoice.from_row(row, today), count)
+
+
+@strawberry.type
+class InvoicePayload:
+    invoice: Invoice | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class PaymentPayload:
+    payment: Payment | None = None
+    invoices: list[Invoice] = strawberry.field(
+        default_factory=list, description="Invoices the payment was applied to."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,115 @@
+"""Shipments in the graph: types, input, the ``shipSalesOrder`` mutation and loaders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from api.context import Info
+from api.errors import UserError
+from api.inventory.types import Item
+from api.loaders import many_by, one_by
+from api.permissions import command
+from api.relay import Node, decode_id
+from api.sales.types import SalesOrder
+from domain.identity.scopes import Scope
+from domain.sales import fulfilment
+from domain.sales.models import Shipment as ShipmentRow
+from domain.sales.models import ShipmentLine as ShipmentLineRow
+
+
+class FulfilmentLoaders:
+    def __init__(self, sm: async_sessionmaker) -> None:
+        self.shipment = one_by(sm, ShipmentRow, ShipmentRow.id)
+        self.shipments_by_order = many_by(sm, ShipmentRow, ShipmentRow.order_id, ShipmentRow.id)
+        self.shipment_lines = many_by(
+            sm, ShipmentLineRow, ShipmentLineRow.shipment_id, ShipmentLineRow.id
+        )
+
+
+@strawberry.type
+class ShipmentLine:
+    item_pk: strawberry.Private[int]
+    quantity: Decimal
+
+    @strawberry.field
+    async def item(self, info: Info) -> Item:
+        return Item.from_row(await info.context.loaders.item.load(self.item_pk))
+
+
+@strawberry.type
+class Shipment(Node):
+    row: strawberry.Private[Any]
+    number: str
+    shipped_at: datetime
+    carrier: str | None
+    tracking_number: str | None
+
+    @strawberry.field
+    async def sales_order(self, info: Info) -> SalesOrder:
+        return SalesOrder.from_row(await info.context.loaders.sales.order.load(self.row.order_id))
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[ShipmentLine]:
+        rows = await info.context.loaders.fulfilment.shipment_lines.load(self.pk)
+        return [ShipmentLine(item_pk=row.item_id, quantity=row.quantity) for row in rows]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Shipment:
+        return cls(
+            pk=row.id, row=row, number=row.number, shipped_at=row.shipped_at, carrier=row.carrier,
+            tracking_number=row.tracking_number,
+        )
+
+
+@strawberry.input
+class ShipmentLineInput:
+    line_id: strawberry.ID
+    quantity: Decimal
+
+
+@strawberry.input
+class ShipmentInput:
+    order_id: strawberry.ID
+    lines: list[ShipmentLineInput] | None = strawberry.field(
+        default=None, description="Omitted: ship everything reserved."
+    )
+    carrier: str | None = None
+    tracking_number: str | None = None
+
+    def to_domain(self) -> fulfilment.ShipmentRequest:
+        lines = None
+        if self.lines is not None:
+            lines = [
+                fulfilment.ShipLine(
+                    line_id=decode_id(line.line_id, "SalesOrderLine", "input", "lines", str(i), "lineId"),
+                    quantity=line.quantity,
+                )
+                for i, line in enumerate(self.lines)
+            ]
+        return fulfilment.ShipmentRequest(
+            order_id=decode_id(self.order_id, "SalesOrder", "input", "orderId"),
+            lines=lines, carrier=self.carrier, tracking_number=self.tracking_number,
+        )
+
+
+@strawberry.type
+class ShipmentPayload:
+    shipment: Shipment | None = None
+    order: SalesOrder | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class FulfilmentMutation:
+    @strawberry.mutation
+    @command(Scope.SALES_WRITE)
+    async def ship_sales_order(self, info: Info, input: ShipmentInput) -> ShipmentPayload:
+        request = input.to_domain()
+        async with info.context.sessionmaker.begin() as session:
+            order, shipment = await fulfilment.ship_order(session, request, actor=info.context.viewer.name)
+        return ShipmentPayload(shipment=Shipment.from_row(shipment), order=SalesOrder.from_row(order))

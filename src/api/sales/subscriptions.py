@@ -1,0 +1,195 @@
+"""``Subscription.orderStatusChanged``: replay after a cursor, then live, with no gap.
+
+Handover: subscribe to the hub first (events published from then on are buffered),
+then replay from ``domain_events`` every final event after the cursor, then emit the
+buffered and live events whose position is past the last one emitted. The relay
+publishes only final events, in position order, so an event is either final before
+the replay's read (and replayed) or published after the hub subscription (and
+buffered); the position check drops what both delivered. When the hub drops the
+subscriber (slow consumer, Redis reconnect) the stream repeats the handover from its
+last position instead of losing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Hashable, Iterable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from api.context import Context, Info
+from api.events import ROUTES, Event, EventHub, HubUnavailable
+from api.permissions import can
+from api.relay import decode_id
+from api.sales.types import OrderStatus, SalesOrder
+from domain.identity.scopes import Scope
+from domain.sales.status import STATUS_CHANGED
+from domain.sales.status_stream import (
+    REPLAY_PAGE,
+    EventPosition,
+    StatusChange,
+    decode_cursor,
+    read_final,
+)
+from domain.shared.errors import DomainError
+
+_MAX_ID = 2**63 - 1
+
+
+def _status_routes(event: Event) -> Iterable[Hashable]:
+    keys: list[Hashable] = [("order", event.entity_id)]
+    customer_id = event.payload.get("customerId")
+    if customer_id is not None:
+        keys.append(("customer", int(customer_id)))
+    return keys
+
+
+ROUTES[STATUS_CHANGED] = _status_routes
+
+
+@strawberry.type(
+    description=(
+        "One status change of one order. `cursor` orders all events of the graph; pass it "
+        "back as `after` to resume a subscription without gaps."
+    )
+)
+class OrderStatusEvent:
+    order_pk: strawberry.Private[int]
+    cursor: str
+    status: OrderStatus
+    previous_status: OrderStatus | None
+    reason: str | None
+    occurred_at: datetime
+
+    @strawberry.field
+    async def order(self, info: Info) -> SalesOrder:
+        return SalesOrder.from_row(await info.context.loaders.sales.order.load(self.order_pk))
+
+    @classmethod
+    def from_change(cls, change: StatusChange) -> OrderStatusEvent:
+        return cls(
+            order_pk=change.order_id,
+            cursor=change.cursor,
+            status=OrderStatus(change.status),
+            previous_status=OrderStatus(change.previous_status) if change.previous_status else None,
+            reason=change.reason,
+            occurred_at=change.occurred_at,
+        )
+
+
+def _change(event: Event) -> StatusChange:
+    return StatusChange.from_event(
+        EventPosition(*event.position), event.entity_id, event.payload, event.occurred_at
+    )
+
+
+async def _start_position(sessionmaker: async_sessionmaker) -> EventPosition:
+    """Just below every event not yet final: where a subscription without ``after`` starts.
+
+    Every event at or below it is final (already committed, so not "live"), every event
+    above it is not; a resync replays from here.
+    """
+    async with sessionmaker() as session:
+        horizon = (await session.execute(text("SELECT pg_snapshot_xmin(pg_current_snapshot())"))).scalar_one()
+    return EventPosition(int(horizon) - 1, _MAX_ID)
+
+
+async def status_changes(
+    hub: EventHub,
+    sessionmaker: async_sessionmaker,
+    after: EventPosition | None,
+    *,
+    order_id: int | None = None,
+    customer_id: int | None = None,
+) -> AsyncGenerator[StatusChange, None]:
+    """Status changes after ``after`` (from now when None), replayed then live; never ends."""
+    key: Hashable = (
+        ("order", order_id) if order_id is not None
+        else ("customer", customer_id) if customer_id is not None
+        else None
+    )
+    last = after
+    while True:
+        async with hub.subscribe(STATUS_CHANGED, key) as live:
+            if last is None:
+                last = await _start_position(sessionmaker)
+            else:
+                while True:
+                    async with sessionmaker() as session:
+                        page = await read_final(
+                            session, last, order_id=order_id, customer_id=customer_id
+                        )
+                    for change in page:
+                        yield change
+                        last = change.position
+                    if len(page) < REPLAY_PAGE:
+                        break
+            while (event := await live.next()) is not None:
+                change = _change(event)
+                if change.position <= last or not change.matches(order_id, customer_id):
+                    continue
+                yield change
+                last = change.position
+        # The hub dropped us (we fell behind, or Redis reconnected): resync from `last`.
+
+
+def _forbidden(scope: Scope) -> GraphQLError:
+    return GraphQLError(f"FORBIDDEN: needs scope {scope.value}", extensions={"code": "FORBIDDEN"})
+
+
+def _invalid(error: DomainError) -> GraphQLError:
+    problem = error.problems[0]
+    return GraphQLError(
+        f"{'.'.join(problem.field or ())}: {problem.message}".lstrip(": "),
+        extensions={"code": problem.code.value, "field": list(problem.field or ())},
+    )
+
+
+def _hub(context: Context) -> EventHub:
+    hub: EventHub = context.request.app.state.resources.events
+    return hub
+
+
+@strawberry.type
+class SalesSubscription:
+    @strawberry.subscription(
+        description=(
+            "Status changes of one order, or of all orders of one customer, or of all orders. "
+            "With `after`, events after that cursor are replayed first."
+        )
+    )
+    async def order_status_changed(
+        self,
+        info: Info,
+        order_id: strawberry.ID | None = None,
+        customer_id: strawberry.ID | None = None,
+        after: str | None = None,
+    ) -> AsyncGenerator[OrderStatusEvent, None]:
+        if not can(info, Scope.SALES_READ):
+            raise _forbidden(Scope.SALES_READ)
+        try:
+            order_pk = decode_id(order_id, "SalesOrder", "orderId") if order_id is not None else None
+            customer_pk = (
+                decode_id(customer_id, "Customer", "customerId") if customer_id is not None else None
+            )
+            position = decode_cursor(after, "after") if after is not None else None
+        except DomainError as error:
+            raise _invalid(error) from None
+        context: Any = info.context
+        changes = status_changes(
+            _hub(context), context.sessionmaker, position, order_id=order_pk, customer_id=customer_pk
+        )
+        try:
+            async for change in changes:
+                # A websocket's context (and its loaders' cache) lives as long as the
+                # connection: each event must see the order as it is now.
+                context.__dict__.pop("loaders", None)
+                yield OrderStatusEvent.from_change(change)
+        except HubUnavailable as error:
+            raise GraphQLError(str(error), extensions={"code": "UNAVAILABLE"}) from None
+        finally:
+            await changes.aclose()

@@ -1,0 +1,208 @@
+"""Receivables use cases: invoicing what shipped, recording payments, closing paid orders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.crm.models import Customer
+from domain.finance.allocation import OpenInvoice, allocate, invoiced_share
+from domain.finance.models import Invoice, InvoiceLine, Payment, PaymentAllocation
+from domain.sales.models import SalesOrder, SalesOrderLine
+from domain.sales.status import change_status
+from domain.shared.errors import DomainError, ErrorCode, Problems
+from domain.shared.events import record_event
+from domain.shared.numbering import next_number
+from domain.shared.numbers import check_decimal, check_text
+
+UNPAID = ("OPEN", "PARTIALLY_PAID")
+
+
+@dataclass(frozen=True)
+class NewPayment:
+    customer_id: int
+    amount: Decimal
+    received_on: date | None = None
+    reference: str | None = None
+    invoice_id: int | None = None  # None: the oldest open invoices first
+
+
+async def _lock_order(session: AsyncSession, order_id: int) -> SalesOrder | None:
+    return (
+        await session.execute(
+            select(SalesOrder).where(SalesOrder.id == order_id).with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+
+
+async def invoice_order(
+    session: AsyncSession, order_id: int, actor: str | None = None, today: date | None = None
+) -> Invoice:
+    """Invoice every shipped, not yet invoiced quantity of the order."""
+    today = today or date.today()
+    order = await _lock_order(session, order_id)
+    if order is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "sales order not found", ["id"])
+    lines = (
+        await session.execute(
+            select(SalesOrderLine).where(SalesOrderLine.order_id == order.id)
+            .order_by(SalesOrderLine.position, SalesOrderLine.id)
+            .execution_options(populate_existing=True)
+        )
+    ).scalars().all()
+    due = [(line, line.shipped_quantity - line.invoiced_quantity) for line in lines]
+    due = [(line, q) for line, q in due if q > 0]
+    if not due:
+        raise DomainError.one(
+            ErrorCode.INVALID_STATE, "nothing has shipped that is not invoiced yet", ["id"]
+        )
+    customer = await session.get(Customer, order.customer_id)
+    assert customer is not None  # a foreign key
+
+    rows: list[dict[str, Any]] = []
+    total = Decimal(0)
+    for line, quantity in due:
+        amount = invoiced_share(line.line_total, line.quantity, line.invoiced_quantity, quantity)
+        tax = invoiced_share(line.tax_amount, line.quantity, line.invoiced_quantity, quantity)
+        rows.append({"order_line_id": line.id, "quantity": quantity, "line_total": amount,
+                     "tax_amount": tax})
+        total += amount + tax
+        line.invoiced_quantity = line.invoiced_quantity + quantity
+
+    invoice = Invoice(
+        number=await next_number(session, "invoice"),
+        customer_id=customer.id,
+        order_id=order.id,
+        issue_date=today,
+        due_date=today + timedelta(days=customer.payment_terms_days),
+        total=total,
+        paid_amount=Decimal(0),
+        # an invoice of nothing owes nothing
+        status="OPEN" if total > 0 else "PAID",
+    )
+    session.add(invoice)
+    await session.flush()
+    await session.execute(insert(InvoiceLine), [{"invoice_id": invoice.id, **r} for r in rows])
+    await record_event(
+        session, "invoice.created", "Invoice", invoice.id,
+        {"number": invoice.number, "orderId": order.id, "customerId": customer.id,
+         "total": str(total), "dueDate": invoice.due_date.isoformat()},
+        actor,
+    )
+    if invoice.status == "PAID":
+        await close_paid_orders(session, [order.id], actor)
+    await session.refresh(invoice)
+    return invoice
+
+
+async def record_payment(
+    session: AsyncSession, data: NewPayment, actor: str | None = None, today: date | None = None
+) -> tuple[Payment, list[Invoice]]:
+    """Apply a payment to the named invoice or the oldest open ones; refuse any surplus."""
+    problems = Problems()
+    check_decimal(problems, data.amount, "input", "amount", places=2, positive=True, label="amount")
+    check_text(problems, data.reference, "input", "reference", max_length=120)
+    problems.raise_if_any()
+
+    customer = await session.get(Customer, data.customer_id)
+    if customer is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "customer not found", ["input", "customerId"])
+
+    if data.invoice_id is not None:
+        stmt = select(Invoice).where(Invoice.id == data.invoice_id)
+    else:
+        stmt = select(Invoice).where(Invoice.customer_id == customer.id, Invoice.status.in_(UNPAID))
+    # row locks in id order: concurrent payments queue instead of overpaying or deadlocking
+    invoices = (
+        await session.execute(
+            stmt.order_by(Invoice.id).with_for_update().execution_options(populate_existing=True)
+        )
+    ).scalars().all()
+    if data.invoice_id is not None:
+        if not invoices or invoices[0].customer_id != customer.id:
+            raise DomainError.one(
+                ErrorCode.NOT_FOUND, "invoice not found for this customer", ["input", "invoiceId"]
+            )
+        if invoices[0].status not in UNPAID:
+            raise DomainError.one(
+                ErrorCode.INVALID_STATE, f"invoice is {invoices[0].status}", ["input", "invoiceId"]
+            )
+
+    allocation = allocate(
+        data.amount, [OpenInvoice(i.id, i.due_date, i.total - i.paid_amount) for i in invoices]
+    )
+    if allocation.surplus > 0:
+        owed = data.amount - allocation.surplus
+        raise DomainError.one(
+            ErrorCode.INVALID,
+            f"amount exceeds what is owed ({owed}) by {allocation.surplus}",
+            ["input", "amount"],
+        )
+
+    payment = Payment(
+        customer_id=customer.id,
+        amount=data.amount,
+        received_on=data.received_on or today or date.today(),
+        reference=data.reference.strip() if data.reference else None,
+    )
+    session.add(payment)
+    await session.flush()
+    await session.execute(
+        insert(PaymentAllocation),
+        [{"payment_id": payment.id, "invoice_id": iid, "amount": amt} for iid, amt in allocation.applied],
+    )
+    by_id = {i.id: i for i in invoices}
+    applied = []
+    for invoice_id, amount in allocation.applied:
+        invoice = by_id[invoice_id]
+        invoice.paid_amount = invoice.paid_amount + amount
+        invoice.status = "PAID" if invoice.paid_amount >= invoice.total else "PARTIALLY_PAID"
+        applied.append(invoice)
+    await session.flush()
+
+    await record_event(
+        session, "payment.recorded", "Payment", payment.id,
+        {"customerId": customer.id, "amount": str(data.amount),
+         "applied": [{"invoiceId": iid, "amount": str(amt)} for iid, amt in allocation.applied]},
+        actor,
+    )
+    for invoice in applied:
+        await record_event(
+            session, "invoice.payment_applied", "Invoice", invoice.id,
+            {"paymentId": payment.id, "paidAmount": str(invoice.paid_amount), "status": invoice.status},
+            actor,
+        )
+    await close_paid_orders(
+        session, [i.order_id for i in applied if i.status == "PAID" and i.order_id is not None], actor
+    )
+    return payment, applied
+
+
+async def close_paid_orders(session: AsyncSession, order_ids: Iterable[int], actor: str | None) -> None:
+    """Close each order that is shipped, fully invoiced and has every invoice paid."""
+    for order_id in sorted(set(order_ids)):
+        order = await _lock_order(session, order_id)
+        if order is None or order.status != "SHIPPED":
+            continue
+        lines = (
+            await session.execute(
+                select(SalesOrderLine.quantity, SalesOrderLine.invoiced_quantity)
+                .where(SalesOrderLine.order_id == order_id)
+            )
+        ).all()
+        if any(invoiced < quantity for quantity, invoiced in lines):
+            continue
+        statuses = (
+            await session.execute(
+                select(Invoice.status).where(Invoice.order_id == order_id, Invoice.status != "VOID")
+            )
+        ).scalars().all()
+        if statuses and all(s == "PAID" for s in statuses):
+            await change_status(session, order, "CLOSED", reason="shipped, invoiced and paid", actor=actor)

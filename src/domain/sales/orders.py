@@ -1,0 +1,298 @@
+"""Sales order use cases: create, confirm (credit, reservation, promise), release, cancel.
+
+Every command that changes an existing order locks its row first (see status.py),
+then, when it touches stock, the item balances in ascending item id so that two
+multi-line orders can never wait on each other in a cycle.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.crm.models import Customer
+from domain.finance.credit import hold_reason
+from domain.finance.exposure import credit_position
+from domain.inventory import ledger
+from domain.inventory.atp import Claim, load_atp_inputs, promise
+from domain.inventory.models import Item, StockMove
+from domain.sales.models import SalesOrder, SalesOrderLine
+from domain.sales.pricing import PricedLine, check_line, price_line, totals
+from domain.sales.status import change_status, record_initial
+from domain.shared.errors import DomainError, ErrorCode, Problems
+from domain.shared.numbering import next_number
+from domain.shared.numbers import check_text
+
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+ZERO = Decimal(0)
+LINE = "SalesOrderLine"
+SHIPPED_STATES = ("PARTIALLY_SHIPPED", "SHIPPED", "CLOSED")
+
+
+@dataclass
+class NewLine:
+    item_id: int
+    quantity: Decimal
+    unit_price: Decimal | None = None
+    discount_percent: Decimal | None = None
+    tax_rate: Decimal | None = None
+
+
+@dataclass
+class NewOrder:
+    customer_id: int
+    lines: list[NewLine]
+    requested_date: date | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class PricedItemLine:
+    item_id: int
+    price: PricedLine
+
+
+def check_lines(problems: Problems, lines: Sequence[NewLine]) -> None:
+    if not lines:
+        problems.invalid("at least one line is required", "lines")
+    for i, line in enumerate(lines):
+        check_line(problems, line.quantity, line.unit_price, line.discount_percent, line.tax_rate,
+                   "lines", str(i))
+
+
+async def price_lines(session: AsyncSession, lines: Sequence[NewLine]) -> list[PricedItemLine]:
+    """Priced lines (list price by default); NOT_FOUND for each unknown item."""
+    ids = {line.item_id for line in lines}
+    rows = await session.execute(select(Item.id, Item.list_price).where(Item.id.in_(ids)))
+    prices = {item_id: price for item_id, price in rows}
+    problems = Problems()
+    for i, line in enumerate(lines):
+        if line.item_id not in prices:
+            problems.add(ErrorCode.NOT_FOUND, "item not found", "lines", str(i), "itemId")
+    problems.raise_if_any()
+    return [
+        PricedItemLine(line.item_id, price_line(
+            line.quantity,
+            prices[line.item_id] if line.unit_price is None else line.unit_price,
+            line.discount_percent or ZERO,
+            line.tax_rate or ZERO,
+        ))
+        for line in lines
+    ]
+
+
+async def require_customer(session: AsyncSession, customer_id: int) -> None:
+    if (await session.execute(select(Customer.id).where(Customer.id == customer_id))).first() is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "customer not found", ["customerId"])
+
+
+async def create_order(session: AsyncSession, data: NewOrder, actor: str | None = None) -> SalesOrder:
+    problems = Problems()
+    currency = "EUR" if data.currency is None else data.currency
+    if not CURRENCY.match(currency):
+        problems.invalid("currency must be 3 upper-case letters (ISO 4217)", "currency")
+    check_lines(problems, data.lines)
+    problems.raise_if_any()
+    await require_customer(session, data.customer_id)
+    lines = await price_lines(session, data.lines)
+    return await insert_order(
+        session, data.customer_id, lines, currency=currency, requested_date=data.requested_date,
+        actor=actor,
+    )
+
+
+async def insert_order(
+    session: AsyncSession,
+    customer_id: int,
+    lines: Sequence[PricedItemLine],
+    *,
+    currency: str = "EUR",
+    requested_date: date | None = None,
+    quote_id: int | None = None,
+    actor: str | None = None,
+) -> SalesOrder:
+    """A DRAFT order with these priced lines and its initial status event."""
+    sums = totals(line.price for line in lines)
+    order = SalesOrder(
+        number=await next_number(session, "sales_order"),
+        customer_id=customer_id,
+        quote_id=quote_id,
+        status="DRAFT",
+        currency=currency,
+        requested_date=requested_date,
+        subtotal=sums.subtotal,
+        tax_total=sums.tax_total,
+        total=sums.total,
+    )
+    session.add(order)
+    await session.flush()
+    session.add_all(
+        SalesOrderLine(
+            order_id=order.id,
+            position=i,
+            item_id=line.item_id,
+            quantity=line.price.quantity,
+            unit_price=line.price.unit_price,
+            discount_percent=line.price.discount_percent,
+            tax_rate=line.price.tax_rate,
+            line_total=line.price.line_total,
+            tax_amount=line.price.tax_amount,
+        )
+        for i, line in enumerate(lines)
+    )
+    await record_initial(session, order, actor=actor)
+    await session.refresh(order)
+    return order
+
+
+async def _locked_order(session: AsyncSession, order_id: int) -> SalesOrder:
+    order = await session.get(SalesOrder, order_id, with_for_update=True, populate_existing=True)
+    if order is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "sales order not found", ["id"])
+    return order
+
+
+def _wrong_state(order: SalesOrder, action: str) -> DomainError:
+    return DomainError.one(
+        ErrorCode.INVALID_STATE, f"cannot {action} an order in status {order.status}", ["id"]
+    )
+
+
+async def _lines(session: AsyncSession, order_id: int) -> list[SalesOrderLine]:
+    stmt = select(SalesOrderLine).where(SalesOrderLine.order_id == order_id).order_by(
+        SalesOrderLine.position
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def confirm_order(
+    session: AsyncSession,
+    order_id: int,
+    *,
+    today: date,
+    max_days_overdue: int,
+    actor: str | None = None,
+) -> SalesOrder:
+    """DRAFT → CREDIT_HOLD (credit policy says no; nothing reserved) or CONFIRMED."""
+    order = await _locked_order(session, order_id)
+    if order.status != "DRAFT":
+        raise _wrong_state(order, "confirm")
+    # Serialises confirmations of one customer: the second sees the first's order
+    # among the open orders, so two cannot both pass a limit they exceed together.
+    await session.execute(
+        select(Customer.id).where(Customer.id == order.customer_id).with_for_update()
+    )
+    position = await credit_position(session, order.customer_id, today)
+    reason = hold_reason(position, order.total, max_days_overdue)
+    if reason is not None:
+        order.credit_hold_reason = reason
+        await change_status(session, order, "CREDIT_HOLD", reason=reason, actor=actor)
+    else:
+        await _reserve_and_promise(session, order, today, actor)
+        await change_status(session, order, "CONFIRMED", actor=actor)
+    await session.refresh(order)
+    return order
+
+
+async def release_credit_hold(
+    session: AsyncSession, order_id: int, note: str, *, today: date, actor: str | None = None
+) -> SalesOrder:
+    """Finance's approval of a held order: reserve, promise and confirm it."""
+    problems = Problems()
+    check_text(problems, note, "note", required=True, max_length=500)
+    problems.raise_if_any()
+    order = await _locked_order(session, order_id)
+    if order.status != "CREDIT_HOLD":
+        raise _wrong_state(order, "release the credit hold of")
+    await _reserve_and_promise(session, order, today, actor)
+    order.credit_hold_reason = None
+    await change_status(session, order, "CONFIRMED", reason=note.strip(), actor=actor)
+    await session.refresh(order)
+    return order
+
+
+async def _reserve_and_promise(
+    session: AsyncSession, order: SalesOrder, today: date, actor: str | None
+) -> None:
+    """Reserve what stock allows for each line, then promise dates for the rest."""
+    lines = await _lines(session, order.id)
+    by_item: dict[int, list[SalesOrderLine]] = defaultdict(list)
+    for line in lines:
+        by_item[line.item_id].append(line)
+    reserved: dict[int, Decimal] = {}
+    for item_id in sorted(by_item):
+        balances = await ledger.lock_balances(session, item_id)
+        for line in by_item[item_id]:
+            remaining = line.quantity - line.shipped_quantity
+            for balance in balances:
+                take = min(balance.on_hand - balance.reserved, remaining)
+                if take <= 0:
+                    continue
+                posted = await ledger.post(
+                    session, item_id=item_id, warehouse_id=balance.warehouse_id, kind="RESERVE",
+                    reserved=take, reference=ledger.Reference(LINE, line.id), actor=actor,
+                )
+                if posted is None:  # cannot happen under the balance lock; never oversell
+                    raise RuntimeError(f"reservation refused for item {item_id}")
+                remaining -= take
+            reserved[line.id] = line.quantity - line.shipped_quantity - remaining
+
+    inputs = await load_atp_inputs(session, list(by_item))
+    promised: list[date] = []
+    for line in lines:
+        backorder = line.quantity - line.shipped_quantity - reserved[line.id]
+        if backorder <= 0:
+            line.promised_date = today
+        else:
+            item = inputs[line.item_id]
+            line.promised_date = promise(backorder, item, today).date
+            # a later line of the same item queues behind this one for receipts
+            item.claims.append(Claim(line.promised_date, backorder))
+        promised.append(line.promised_date)
+    order.promised_date = max(promised, default=None)
+
+
+async def cancel_order(
+    session: AsyncSession, order_id: int, reason: str, actor: str | None = None
+) -> SalesOrder:
+    """Cancel an unshipped order and give its reservations back to stock."""
+    problems = Problems()
+    check_text(problems, reason, "reason", required=True, max_length=500)
+    problems.raise_if_any()
+    order = await _locked_order(session, order_id)
+    if order.status == "CANCELLED" or order.status in SHIPPED_STATES:
+        raise _wrong_state(order, "cancel")
+    lines = await _lines(session, order.id)
+    if any(line.shipped_quantity > 0 for line in lines):
+        raise _wrong_state(order, "cancel")
+    held = await session.execute(
+        select(StockMove.item_id, StockMove.warehouse_id, StockMove.reference_id,
+               func.sum(StockMove.quantity_reserved))
+        .where(StockMove.reference_type == LINE,
+               StockMove.reference_id.in_([line.id for line in lines]))
+        .group_by(StockMove.item_id, StockMove.warehouse_id, StockMove.reference_id)
+        .having(func.sum(StockMove.quantity_reserved) > 0)
+        .order_by(StockMove.item_id, StockMove.warehouse_id, StockMove.reference_id)
+    )
+    locked: set[int] = set()
+    for item_id, warehouse_id, line_id, quantity in held:
+        assert line_id is not None  # selected by reference_id
+        if item_id not in locked:
+            await ledger.lock_balances(session, item_id)
+            locked.add(item_id)
+        posted = await ledger.post(
+            session, item_id=item_id, warehouse_id=warehouse_id, kind="UNRESERVE",
+            reserved=-quantity, reference=ledger.Reference(LINE, line_id), actor=actor,
+        )
+        if posted is None:
+            raise RuntimeError(f"unreserve refused for item {item_id}")
+    await change_status(session, order, "CANCELLED", reason=reason.strip(), actor=actor)
+    await session.refresh(order)
+    return order

@@ -1,0 +1,143 @@
+"""A real websocket client follows an order from draft to closed across a reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+import websockets
+
+from api.relay import to_global_id
+from erpgraph.settings import Settings
+from tests.integration.test_order_status_stream import create_order, set_status
+from workers.relay import read_cursor
+from workers.settings import run_worker
+
+QUERY = """
+subscription ($orderId: ID, $after: String) {
+  orderStatusChanged(orderId: $orderId, after: $after) {
+    cursor status previousStatus order { id status }
+  }
+}
+"""
+
+
+@pytest.fixture
+async def worker(settings: Settings) -> AsyncIterator[None]:
+    """The arq worker with its relay (cron + NOTIFY wake-up), as `erpgraph dev` runs it."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        run_worker(settings, stop=stop, queue_name=f"test:{uuid.uuid4().hex[:12]}:queue")
+    )
+    yield
+    stop.set()
+    await asyncio.wait_for(task, 10)
+
+
+async def connect(live_server: str, token: str) -> Any:
+    ws = await websockets.connect(live_server.replace("http", "ws") + "/graphql",
+                                  subprotocols=["graphql-transport-ws"])
+    await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+    assert json.loads(await ws.recv())["type"] == "connection_ack"
+    return ws
+
+
+async def subscribe(ws: Any, app: Any, subscribers: int, **variables: Any) -> None:
+    await ws.send(json.dumps({"id": "s", "type": "subscribe",
+                              "payload": {"query": QUERY, "variables": variables}}))
+    hub = app.state.resources.events
+    for _ in range(500):  # the subscription is live once it is in the hub
+        if hub.subscriber_count == subscribers:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("subscription did not start")
+
+
+async def next_events(ws: Any, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+    events = []
+    async with asyncio.timeout(timeout):
+        while len(events) < count:
+            message = json.loads(await ws.recv())
+            assert message["type"] == "next", message
+            assert "errors" not in message["payload"], message
+            events.append(message["payload"]["data"]["orderStatusChanged"])
+    return events
+
+
+async def silent(ws: Any, wait: float = 0.7) -> bool:
+    try:
+        message = await asyncio.wait_for(ws.recv(), wait)
+    except TimeoutError:
+        return True
+    raise AssertionError(f"unexpected message {message}")
+
+
+async def test_reconnect_with_after_gets_exactly_the_missed_events_then_live_ones(
+    app: Any, live_server: str, admin_token: str, sessionmaker: Any, redis_url: str, worker: None
+) -> None:
+    order_id, _ = await create_order(sessionmaker)
+    gid = to_global_id("SalesOrder", order_id)
+
+    ws = await connect(live_server, admin_token)
+    await subscribe(ws, app, 1, orderId=gid)
+    await set_status(sessionmaker, order_id, "CONFIRMED")
+    await set_status(sessionmaker, order_id, "PARTIALLY_SHIPPED")
+    first = await next_events(ws, 2)
+    assert [(e["previousStatus"], e["status"]) for e in first] == [
+        ("DRAFT", "CONFIRMED"), ("CONFIRMED", "PARTIALLY_SHIPPED")]
+    assert all(e["order"]["id"] == gid for e in first)
+    await ws.close()  # the client goes away mid-way
+
+    # Missed: committed and relayed while nobody listened.
+    redis = aioredis.Redis.from_url(redis_url)
+    try:
+        relayed = await read_cursor(redis)
+        await set_status(sessionmaker, order_id, "SHIPPED")
+        for _ in range(200):
+            if await read_cursor(redis) != relayed:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the relay did not publish the missed event")
+    finally:
+        await redis.aclose()
+
+    ws = await connect(live_server, admin_token)
+    try:
+        await subscribe(ws, app, 1, orderId=gid, after=first[-1]["cursor"])
+        (missed,) = await next_events(ws, 1)
+        assert (missed["previousStatus"], missed["status"]) == ("PARTIALLY_SHIPPED", "SHIPPED")
+        assert await silent(ws)
+
+        await set_status(sessionmaker, order_id, "CLOSED")
+        (live,) = await next_events(ws, 1)
+        assert (live["previousStatus"], live["status"], live["order"]["status"]) == (
+            "SHIPPED", "CLOSED", "CLOSED")
+        assert await silent(ws)
+        cursors = [e["cursor"] for e in [*first, missed, live]]
+        assert len(set(cursors)) == 4
+    finally:
+        await ws.close()
+
+
+async def test_a_bad_cursor_is_an_error_message_without_a_trace(
+    live_server: str, admin_token: str
+) -> None:
+    ws = await connect(live_server, admin_token)
+    try:
+        await ws.send(json.dumps({"id": "s", "type": "subscribe",
+                                  "payload": {"query": QUERY, "variables": {"after": "bad"}}}))
+        message = json.loads(await ws.recv())
+        done = json.loads(await ws.recv())
+    finally:
+        await ws.close()
+    # an execution error of the source stream: one result with errors, then the end
+    assert (message["type"], message["payload"]["data"], done["type"]) == ("next", None, "complete")
+    (error,) = message["payload"]["errors"]
+    assert error["extensions"] == {"code": "INVALID", "field": ["after"]}
+    assert error["message"] == "after: is not a valid cursor"
