@@ -162,3 +162,24 @@ async def test_shipping_needs_sales_write(gql, sessionmaker, make_token) -> None
     assert (await ship(gql, order.gid))["order"]["status"] == "SHIPPED"
     shipped_again = await ship(gql, order.gid)
     assert shipped_again["errors"][0]["code"] == "INVALID_STATE"
+
+
+async def test_concurrent_shipments_neither_double_ship_nor_deadlock(gql, sessionmaker) -> None:
+    import asyncio
+
+    main, _, cust, a, b = await setup(sessionmaker)
+    same = await confirmed_order(sessionmaker, cust, [Line(a, "4", "1", reserve=((main, "4"),))], "SO-C0")
+    # two orders touching the same items in opposite line order
+    ab = await confirmed_order(sessionmaker, cust, [
+        Line(a, "2", "1", reserve=((main, "2"),)), Line(b, "2", "1", reserve=((main, "2"),)),
+    ], "SO-C1")
+    ba = await confirmed_order(sessionmaker, cust, [
+        Line(b, "2", "1", reserve=((main, "2"),)), Line(a, "2", "1", reserve=((main, "2"),)),
+    ], "SO-C2")
+    results = await asyncio.gather(*(ship(gql, o) for o in (same.gid, same.gid, same.gid, ab.gid, ba.gid)))
+    assert sorted(r["errors"][0]["code"] if r["errors"] else "OK" for r in results) == [
+        "INVALID_STATE", "INVALID_STATE", "OK", "OK", "OK",
+    ]
+    state = await ledger_state(sessionmaker)
+    assert state["balances"][(a, main)] == (D(12), D(0))
+    assert state["balances"][(b, main)] == (D(4), D(0))

@@ -366,3 +366,54 @@ async def test_customer_invoices_query_count_is_constant(gql, sessionmaker, sql_
         counts.append(counted.count)
     assert counts[0] == counts[1], counts
     assert counts[1] <= 8, counted.statements
+
+
+async def test_order_to_cash_through_the_graph(gql, sessionmaker) -> None:
+    """Draft → confirmed (reserving) → partially shipped → shipped → invoiced → paid → closed."""
+    from tests.integration.helpers import adjust, create_item, create_warehouse
+    from tests.integration.sales_helpers import confirm, create_customer, draft
+
+    await create_warehouse(sessionmaker, "MAIN", default=True)
+    sku = await create_item(gql, "O2C", listPrice="12.50")
+    await adjust(gql, sku, "10")
+    cust = await create_customer(gql, "O2C", terms=10)
+    order_id = await draft(gql, cust, sku, "4", taxRate="10")
+    confirmed = await confirm(gql, order_id)
+    assert confirmed["errors"] == [] and confirmed["order"]["status"] == "CONFIRMED"
+    line_id = confirmed["order"]["lines"][0]["id"]
+    assert confirmed["order"]["lines"][0]["reservedQuantity"] == "4.00"
+
+    await ship(gql, order_id, [{"lineId": line_id, "quantity": "1"}])
+    first = (await invoice(gql, order_id))["invoice"]
+    await ship(gql, order_id)
+    second = (await invoice(gql, order_id))["invoice"]
+    assert D(first["total"]) + D(second["total"]) == D(confirmed["order"]["total"]) == D("55.00")
+    stock = await gql('{ item(sku: "O2C") { onHand reserved } }')
+    assert stock["data"]["item"] == {"onHand": "6.00", "reserved": "0.00"}
+
+    customer_pk = from_global_id(cust)[1]  # type: ignore[index]
+    paid = await pay(gql, customer_pk, "55")
+    assert [i["status"] for i in paid["invoices"]] == ["PAID", "PAID"]
+    final = await gql("query($id: ID!) { salesOrder(id: $id) { status } }", {"id": order_id})
+    assert final["data"]["salesOrder"]["status"] == "CLOSED"
+    async with sessionmaker() as s:
+        statuses = (await s.execute(
+            select(DomainEvent.payload["status"].astext)
+            .where(DomainEvent.type == "order.status_changed").order_by(DomainEvent.id)
+        )).scalars().all()
+    assert statuses[-4:] == ["CONFIRMED", "PARTIALLY_SHIPPED", "SHIPPED", "CLOSED"]
+
+
+async def test_concurrent_payments_never_overpay(gql, sessionmaker) -> None:
+    import asyncio
+
+    cust = await customer(sessionmaker)
+    await seed_invoices(sessionmaker, cust, 3)  # 3 x 100 open (i % 4 != 3)
+    results = await asyncio.gather(*(pay(gql, cust, "100") for _ in range(8)))
+    ok = [r for r in results if r["errors"] == []]
+    assert len(ok) == 3
+    assert {r["errors"][0]["code"] for r in results if r["errors"]} == {"INVALID"}
+    async with sessionmaker() as s:
+        assert await s.scalar(select(func.sum(Invoice.paid_amount))) == D(300)
+        assert await s.scalar(select(func.sum(PaymentAllocation.amount))) == D(300)
+        assert await s.scalar(select(func.sum(Payment.amount))) == D(300)

@@ -244,7 +244,10 @@ async def _reserve_and_promise(
                 remaining -= take
             reserved[line.id] = line.quantity - line.shipped_quantity - remaining
 
-    inputs = await load_atp_inputs(session, list(by_item))
+    short = {line.item_id for line in lines
+             if line.quantity - line.shipped_quantity - reserved[line.id] > 0}
+    # the reserved part is available today; only backordered items need ATP
+    inputs = await load_atp_inputs(session, list(short)) if short else {}
     promised: list[date] = []
     for line in lines:
         backorder = line.quantity - line.shipped_quantity - reserved[line.id]
