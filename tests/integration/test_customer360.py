@@ -1,0 +1,61 @@
+"""A customer-360 read costs the same number of SQL statements for 5 and for 50 orders."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from domain.crm.models import Opportunity
+from domain.finance.models import Invoice
+from tests.integration import order_builders as build
+
+CUSTOMER_360 = """
+query($n: Int!) { customer(code: "C360") {
+  code
+  credit { limit openReceivables openOrders exposure available overdueAmount maxDaysOverdue }
+  orders(first: $n) { totalCount edges { node {
+    number status total promisedDate customer { code }
+    lines { quantity reservedQuantity backorderedQuantity shippedQuantity item { sku onHand available } }
+  } } }
+  invoices(first: $n) { totalCount edges { node { number balance daysOverdue salesOrder { number } } } }
+  opportunities(first: 10) { edges { node { name stage weightedAmount customer { code } } } }
+} }"""
+
+
+async def add_orders(sm, customer_id: int, items: list[int], start: int, count: int) -> None:
+    for n in range(start, start + count):
+        order = await build.confirmed_order(sm, customer_id, [
+            build.Line(items[0], "2", "10.00", "20", reserve=()),
+            build.Line(items[1], "1", "5.50"),
+        ], number=f"SO-T{n:04d}")
+        async with sm.begin() as s:
+            s.add(Invoice(number=f"INV-T{n:04d}", customer_id=customer_id, order_id=order.id,
+                          issue_date=date.today() - timedelta(days=40), due_date=date.today() - timedelta(days=10),
+                          total=Decimal("10.00")))
+
+
+async def statements(gql, sql_counter, n: int) -> int:
+    with sql_counter.measure() as counted:
+        body = await gql(CUSTOMER_360, {"n": n})
+    customer = body["data"]["customer"]
+    assert customer["orders"]["totalCount"] == n and len(customer["orders"]["edges"]) == n
+    assert len(customer["invoices"]["edges"]) == n
+    assert len(customer["opportunities"]["edges"]) == 3
+    assert customer["credit"]["maxDaysOverdue"] == 10
+    assert customer["credit"]["openReceivables"] == f"{10 * n}.00"
+    return counted.count
+
+
+async def test_customer_360_statement_count_is_constant(gql, sessionmaker, sql_counter) -> None:
+    wh = await build.warehouse(sessionmaker, "MAIN", default=True)
+    items = [await build.item(sessionmaker, "A", {wh: "100"}), await build.item(sessionmaker, "B", {wh: "100"})]
+    customer_id = await build.customer(sessionmaker, "C360", limit="100000")
+    async with sessionmaker.begin() as s:
+        s.add_all(Opportunity(customer_id=customer_id, name=f"Deal {i}", amount=Decimal(1000 * i))
+                  for i in range(1, 4))
+    await gql("{ viewer { name } }")  # warm the token cache
+    await add_orders(sessionmaker, customer_id, items, 0, 5)
+    five = await statements(gql, sql_counter, 5)
+    await add_orders(sessionmaker, customer_id, items, 5, 45)
+    fifty = await statements(gql, sql_counter, 50)
+    assert five == fifty, (five, fifty)
