@@ -138,7 +138,8 @@ async def test_order_promised_date_is_the_latest_line(gql, world) -> None:
 
 
 async def test_available_to_promise_quantity_must_be_positive(gql, world) -> None:
-    query = "query($id: ID!, $q: Decimal!) { node(id: $id) { ... on Item { availableToPromise(quantity: $q) { date } } } }"
+    query = ("query($id: ID!, $q: Decimal!) { node(id: $id) { ... on Item { "
+             "availableToPromise(quantity: $q) { date } } } }")
     ok = await gql(query, {"id": world["item"], "q": "5"})
     assert ok["data"]["node"]["availableToPromise"]["date"] == str(TODAY)
     for bad in ("0", "-1"):
