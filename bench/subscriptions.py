@@ -24,6 +24,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -32,11 +33,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 import redis.asyncio as aioredis
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, api_process, asyncpg_dsn, scratch_database, servers
+from common import ROOT, asyncpg_dsn, free_port, scratch_database, servers
 
 BENCH_REDIS_DB = 13  # its own database: the relay cursor and channel use default names
 QUERY = """
@@ -95,6 +97,31 @@ async def seed(url: str, orders: int) -> tuple[str, list[int]]:
     return token, ids
 
 
+@contextlib.asynccontextmanager
+async def api_server(database_url: str, redis_url: str, log: Path) -> AsyncIterator[str]:
+    """Like common.api_process, but its log goes to a file: uvicorn logs every websocket
+    at info level, and an undrained stderr pipe fills up and stalls the server."""
+    port = free_port()
+    env = os.environ | {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "ERPGRAPH_ENV": "production"}
+    with log.open("wb") as log_file:
+        proc = subprocess.Popen([sys.executable, "-m", "erpgraph.cli", "serve", "--port", str(port)],
+                                env=env, cwd=ROOT, stdout=log_file, stderr=log_file)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            async with httpx.AsyncClient() as client:
+                for _ in range(300):
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"server exited; see {log}")
+                    with contextlib.suppress(httpx.TransportError):
+                        if (await client.get(base + "/health")).status_code == 200:
+                            break
+                    await asyncio.sleep(0.1)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
 @contextlib.contextmanager
 def worker_process(database_url: str, redis_url: str) -> Any:
     env = os.environ | {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "ERPGRAPH_ENV": "production"}
@@ -113,6 +140,7 @@ class Subscriber:
         self.received: list[tuple[tuple[int, int], float]] = []
         self.first = asyncio.Event()
         self.errors: list[Any] = []
+        self.ws: Any = None
 
     async def run(self, ws_url: str, token: str, connected: asyncio.Semaphore) -> None:
         async with connected:
@@ -144,7 +172,13 @@ async def subscribed(ws_url: str, token: str, order_ids: list[int]) -> AsyncIter
     finally:
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        failures = Counter(repr(r) for r in results if not isinstance(r, asyncio.CancelledError | None))
+        if failures:
+            print(f"subscriber failures: {dict(failures)}")
+        # close the sockets so the server can stop promptly
+        await asyncio.gather(*(s.ws.close() for s in subscribers if s.ws is not None),
+                             return_exceptions=True)
 
 
 async def change(pool: asyncpg.Pool, order_id: int, status: str) -> tuple[tuple[int, int], float]:
@@ -199,14 +233,22 @@ async def main(n_subscribers: int, rate: float, seconds: float) -> None:
             token, order_ids = await seed(url, n_subscribers)
             order_ids = order_ids[:n_subscribers]
             with worker_process(url, redis_url):
-                async with api_process(url, redis_url) as base, \
+                async with api_server(url, redis_url, Path(tempfile.gettempdir()) / "bench-subscriptions-api.log") as base, \
                         asyncpg.create_pool(asyncpg_dsn(url), min_size=10, max_size=10) as pool:
                     ws_url = base.replace("http", "ws") + "/graphql"
                     t0 = time.perf_counter()
                     async with subscribed(ws_url, token, order_ids) as subscribers:
                         # Warm-up: one change per order; every subscriber must see its own.
                         warm = await drive(pool, order_ids, 500, len(order_ids) / 500, 0)
-                        await asyncio.wait_for(asyncio.gather(*(s.first.wait() for s in subscribers)), 120)
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(
+                                asyncio.gather(*(s.first.wait() for s in subscribers)), 60)
+                        waiting = [s for s in subscribers if not s.first.is_set()]
+                        if waiting:
+                            errors = [e for s in subscribers for e in s.errors]
+                            print(f"{len(waiting)} subscribers saw no warm-up event; "
+                                  f"{len(errors)} errors, first: {errors[:1]}")
+                            return
                         print(f"{len(subscribers)} subscribers connected and live in "
                               f"{time.perf_counter() - t0:.1f} s")
                         for s in subscribers:

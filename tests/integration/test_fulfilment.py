@@ -124,21 +124,21 @@ async def test_bad_shipments_change_nothing(gql, sessionmaker) -> None:
     before = await ledger_state(sessionmaker)
     line0, line1 = order.line_gid(0), order.line_gid(1)
     cases = [
-        ([{"lineId": line0, "quantity": "7"}], order.gid, ("INSUFFICIENT_STOCK", ["input", "lines", "0", "quantity"])),
+        ([{"lineId": line0, "quantity": "7"}], order.gid, ("INSUFFICIENT_STOCK", ["lines", "0", "quantity"])),
         ([{"lineId": line1, "quantity": "1"}, {"lineId": line0, "quantity": "6.5"}], order.gid,
-         ("INSUFFICIENT_STOCK", ["input", "lines", "1", "quantity"])),
-        ([{"lineId": line0, "quantity": "0"}], order.gid, ("INVALID", ["input", "lines", "0", "quantity"])),
-        ([{"lineId": line0, "quantity": "-1"}], order.gid, ("INVALID", ["input", "lines", "0", "quantity"])),
+         ("INSUFFICIENT_STOCK", ["lines", "1", "quantity"])),
+        ([{"lineId": line0, "quantity": "0"}], order.gid, ("INVALID", ["lines", "0", "quantity"])),
+        ([{"lineId": line0, "quantity": "-1"}], order.gid, ("INVALID", ["lines", "0", "quantity"])),
         ([{"lineId": line0, "quantity": "1"}, {"lineId": line0, "quantity": "1"}], order.gid,
-         ("INVALID", ["input", "lines", "1", "lineId"])),
+         ("INVALID", ["lines", "1", "lineId"])),
         ([{"lineId": other.line_gid(0), "quantity": "1"}], order.gid,
-         ("NOT_FOUND", ["input", "lines", "0", "lineId"])),
-        ([{"lineId": order.gid, "quantity": "1"}], order.gid, ("NOT_FOUND", ["input", "lines", "0", "lineId"])),
-        ([], order.gid, ("INVALID", ["input", "lines"])),
+         ("NOT_FOUND", ["lines", "0", "lineId"])),
+        ([{"lineId": order.gid, "quantity": "1"}], order.gid, ("NOT_FOUND", ["lines", "0", "lineId"])),
+        ([], order.gid, ("INVALID", ["lines"])),
         (None, other.gid, ("INVALID", None)),  # nothing reserved
-        (None, draft.gid, ("INVALID_STATE", ["input", "orderId"])),
-        (None, gid("SalesOrder", 99999), ("NOT_FOUND", ["input", "orderId"])),
-        (None, "garbage", ("INVALID", ["input", "orderId"])),
+        (None, draft.gid, ("INVALID_STATE", ["orderId"])),
+        (None, gid("SalesOrder", 99999), ("NOT_FOUND", ["orderId"])),
+        (None, "garbage", ("INVALID", ["orderId"])),
     ]
     for lines, order_id, (code, field) in cases:
         result = await ship(gql, order_id, lines)

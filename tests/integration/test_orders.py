@@ -67,21 +67,21 @@ async def test_create_order_bad_input_changes_nothing(gql, sessionmaker, world) 
     before = await snapshot(sessionmaker)
     line = {"itemId": world["item"], "quantity": "1"}
     cases: list[tuple[dict[str, Any], tuple[str, list[str]]]] = [
-        ({"lines": [line | {"quantity": "0"}]}, ("INVALID", ["input", "lines", "0", "quantity"])),
-        ({"lines": [line, line | {"quantity": "-2"}]}, ("INVALID", ["input", "lines", "1", "quantity"])),
-        ({"lines": [line | {"quantity": "1.0000001"}]}, ("INVALID", ["input", "lines", "0", "quantity"])),
-        ({"lines": [line | {"unitPrice": "-1"}]}, ("INVALID", ["input", "lines", "0", "unitPrice"])),
+        ({"lines": [line | {"quantity": "0"}]}, ("INVALID", ["lines", "0", "quantity"])),
+        ({"lines": [line, line | {"quantity": "-2"}]}, ("INVALID", ["lines", "1", "quantity"])),
+        ({"lines": [line | {"quantity": "1.0000001"}]}, ("INVALID", ["lines", "0", "quantity"])),
+        ({"lines": [line | {"unitPrice": "-1"}]}, ("INVALID", ["lines", "0", "unitPrice"])),
         ({"lines": [line | {"discountPercent": "101"}]},
-         ("INVALID", ["input", "lines", "0", "discountPercent"])),
-        ({"lines": [line | {"taxRate": "-1"}]}, ("INVALID", ["input", "lines", "0", "taxRate"])),
-        ({"lines": []}, ("INVALID", ["input", "lines"])),
-        ({"currency": "eur"}, ("INVALID", ["input", "currency"])),
-        ({"customerId": to_global_id("Customer", 999)}, ("NOT_FOUND", ["input", "customerId"])),
-        ({"customerId": "garbage"}, ("INVALID", ["input", "customerId"])),
+         ("INVALID", ["lines", "0", "discountPercent"])),
+        ({"lines": [line | {"taxRate": "-1"}]}, ("INVALID", ["lines", "0", "taxRate"])),
+        ({"lines": []}, ("INVALID", ["lines"])),
+        ({"currency": "eur"}, ("INVALID", ["currency"])),
+        ({"customerId": to_global_id("Customer", 999)}, ("NOT_FOUND", ["customerId"])),
+        ({"customerId": "garbage"}, ("INVALID", ["customerId"])),
         ({"lines": [line | {"itemId": to_global_id("Item", 999)}]},
-         ("NOT_FOUND", ["input", "lines", "0", "itemId"])),
+         ("NOT_FOUND", ["lines", "0", "itemId"])),
         ({"lines": [line | {"itemId": world["customer"]}]},
-         ("NOT_FOUND", ["input", "lines", "0", "itemId"])),
+         ("NOT_FOUND", ["lines", "0", "itemId"])),
     ]
     for override, (code, field) in cases:
         values = {"customerId": world["customer"], "lines": [line]} | override

@@ -193,7 +193,7 @@ async def test_convert_lead_duplicate_code_changes_nothing(gql, sessionmaker) ->
     payload = body["data"]["convertLead"]
     assert (payload["lead"], payload["customer"], payload["opportunity"]) == (None, None, None)
     assert payload["errors"] == [
-        {"code": "DUPLICATE", "field": ["input", "customerCode"], "message": "customer code 'ROE' is taken"}
+        {"code": "DUPLICATE", "field": ["customerCode"], "message": "customer code 'ROE' is taken"}
     ]
     assert await counts(sessionmaker) == before
     async with sessionmaker() as s:
@@ -211,9 +211,9 @@ async def test_convert_lead_bad_input(gql, sessionmaker) -> None:
     before = await counts(sessionmaker)
     ok = {"customerCode": "ROE", "opportunityName": "Deal"}
     cases = [
-        (lead_id, ok | {"customerCode": "bad code!"}, ("INVALID", ["input", "customerCode"])),
-        (lead_id, ok | {"opportunityName": " "}, ("INVALID", ["input", "opportunityName"])),
-        (lead_id, ok | {"amount": "-1"}, ("INVALID", ["input", "amount"])),
+        (lead_id, ok | {"customerCode": "bad code!"}, ("INVALID", ["customerCode"])),
+        (lead_id, ok | {"opportunityName": " "}, ("INVALID", ["opportunityName"])),
+        (lead_id, ok | {"amount": "-1"}, ("INVALID", ["amount"])),
         (to_global_id("Lead", 99999), ok, ("NOT_FOUND", ["id"])),
         (to_global_id("Customer", 1), ok, ("NOT_FOUND", ["id"])),
         ("garbage", ok, ("INVALID", ["id"])),
@@ -224,7 +224,7 @@ async def test_convert_lead_bad_input(gql, sessionmaker) -> None:
         assert [(e["code"], e["field"]) for e in errors] == [expected], (data, errors)
     both = await gql(CONVERT, {"id": lead_id, "input": {"customerCode": "", "opportunityName": ""}})
     assert {tuple(e["field"]) for e in both["data"]["convertLead"]["errors"]} == {
-        ("input", "customerCode"), ("input", "opportunityName"),
+        ("customerCode",), ("opportunityName",),
     }
     assert await counts(sessionmaker) == before
 

@@ -69,14 +69,14 @@ async def test_create_quote_bad_input_changes_nothing(gql, sessionmaker, world) 
     before = await snapshot(sessionmaker)
     line = {"itemId": world["item"], "quantity": "1"}
     cases: list[tuple[dict[str, Any], tuple[str, list[str]]]] = [
-        ({"opportunityId": world["other_opportunity"]}, ("INVALID", ["input", "opportunityId"])),
-        ({"opportunityId": to_global_id("Opportunity", 999)}, ("NOT_FOUND", ["input", "opportunityId"])),
-        ({"customerId": to_global_id("Customer", 999)}, ("NOT_FOUND", ["input", "customerId"])),
-        ({"lines": [line | {"quantity": "0"}]}, ("INVALID", ["input", "lines", "0", "quantity"])),
-        ({"lines": [line | {"quantity": "-1"}]}, ("INVALID", ["input", "lines", "0", "quantity"])),
+        ({"opportunityId": world["other_opportunity"]}, ("INVALID", ["opportunityId"])),
+        ({"opportunityId": to_global_id("Opportunity", 999)}, ("NOT_FOUND", ["opportunityId"])),
+        ({"customerId": to_global_id("Customer", 999)}, ("NOT_FOUND", ["customerId"])),
+        ({"lines": [line | {"quantity": "0"}]}, ("INVALID", ["lines", "0", "quantity"])),
+        ({"lines": [line | {"quantity": "-1"}]}, ("INVALID", ["lines", "0", "quantity"])),
         ({"lines": [line | {"itemId": to_global_id("Item", 999)}]},
-         ("NOT_FOUND", ["input", "lines", "0", "itemId"])),
-        ({"lines": []}, ("INVALID", ["input", "lines"])),
+         ("NOT_FOUND", ["lines", "0", "itemId"])),
+        ({"lines": []}, ("INVALID", ["lines"])),
     ]
     for override, (code, field) in cases:
         payload = await create(gql, world, **override)

@@ -21,10 +21,10 @@ class PaymentInput:
 
     def to_domain(self) -> NewPayment:
         return NewPayment(
-            customer_id=decode_id(self.customer_id, "Customer", "input", "customerId"),
+            customer_id=decode_id(self.customer_id, "Customer", "customerId"),
             amount=self.amount,
             received_on=self.received_on,
             reference=self.reference,
-            invoice_id=decode_id(self.invoice_id, "Invoice", "input", "invoiceId")
+            invoice_id=decode_id(self.invoice_id, "Invoice", "invoiceId")
             if self.invoice_id is not None else None,
         )

@@ -86,13 +86,13 @@ class ShipmentInput:
         if self.lines is not None:
             lines = [
                 fulfilment.ShipLine(
-                    line_id=decode_id(line.line_id, "SalesOrderLine", "input", "lines", str(i), "lineId"),
+                    line_id=decode_id(line.line_id, "SalesOrderLine", "lines", str(i), "lineId"),
                     quantity=line.quantity,
                 )
                 for i, line in enumerate(self.lines)
             ]
         return fulfilment.ShipmentRequest(
-            order_id=decode_id(self.order_id, "SalesOrder", "input", "orderId"),
+            order_id=decode_id(self.order_id, "SalesOrder", "orderId"),
             lines=lines, carrier=self.carrier, tracking_number=self.tracking_number,
         )
 

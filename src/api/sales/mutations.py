@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-from collections.abc import Iterator
 from datetime import date
 
 import strawberry
@@ -14,19 +11,6 @@ from api.sales.inputs import QuoteInput, SalesOrderInput
 from api.sales.types import Quote, QuotePayload, SalesOrder, SalesOrderPayload
 from domain.identity.scopes import Scope
 from domain.sales import orders, quotes
-from domain.shared.errors import DomainError
-
-
-@contextlib.contextmanager
-def under(*prefix: str) -> Iterator[None]:
-    """Report the domain's field paths from the mutation's argument, e.g. ["input", "lines", ...]."""
-    try:
-        yield
-    except DomainError as error:
-        raise DomainError([
-            dataclasses.replace(p, field=prefix + p.field if p.field is not None else None)
-            for p in error.problems
-        ]) from error
 
 
 @strawberry.type
@@ -34,10 +18,9 @@ class SalesMutation:
     @strawberry.mutation
     @command(Scope.SALES_WRITE)
     async def create_quote(self, info: Info, input: QuoteInput) -> QuotePayload:
-        with under("input"):
-            data = input.to_domain()
-            async with info.context.sessionmaker.begin() as session:
-                row = await quotes.create_quote(session, data, actor=info.context.viewer.name)
+        data = input.to_domain()
+        async with info.context.sessionmaker.begin() as session:
+            row = await quotes.create_quote(session, data, actor=info.context.viewer.name)
         return QuotePayload(quote=Quote.from_row(row))
 
     @strawberry.mutation(description="Accepts the quote and creates a DRAFT order from it.")
@@ -53,10 +36,9 @@ class SalesMutation:
     @strawberry.mutation
     @command(Scope.SALES_WRITE)
     async def create_sales_order(self, info: Info, input: SalesOrderInput) -> SalesOrderPayload:
-        with under("input"):
-            data = input.to_domain()
-            async with info.context.sessionmaker.begin() as session:
-                row = await orders.create_order(session, data, actor=info.context.viewer.name)
+        data = input.to_domain()
+        async with info.context.sessionmaker.begin() as session:
+            row = await orders.create_order(session, data, actor=info.context.viewer.name)
         return SalesOrderPayload(order=SalesOrder.from_row(row))
 
     @strawberry.mutation(

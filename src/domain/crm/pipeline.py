@@ -316,7 +316,7 @@ async def log_activity(session: AsyncSession, data: NewActivity, actor: str | No
 
 def _conversion_field(problem: Problem) -> Problem:
     """The customer is built from the lead: only its code comes from the input."""
-    field = ("input", "customerCode") if problem.field == ("code",) else ("id",)
+    field = ("customerCode",) if problem.field == ("code",) else ("id",)
     return Problem(problem.code, problem.message, field)
 
 
@@ -334,9 +334,9 @@ async def convert_lead(
     problems = Problems()
     code = data.customer_code.strip()
     if not CODE.match(code) or len(code) > 40:
-        problems.invalid("code must be 1-40 letters, digits, '.', '_' or '-'", "input", "customerCode")
-    check_text(problems, data.opportunity_name, "input", "opportunityName", required=True)
-    check_decimal(problems, data.amount, "input", "amount", places=2, non_negative=True, label="amount")
+        problems.invalid("code must be 1-40 letters, digits, '.', '_' or '-'", "customerCode")
+    check_text(problems, data.opportunity_name, "opportunityName", required=True)
+    check_decimal(problems, data.amount, "amount", places=2, non_negative=True, label="amount")
     problems.raise_if_any()
     lead = await session.get(Lead, lead_id, with_for_update=True)
     if lead is None:

@@ -107,13 +107,13 @@ async def record_payment(
 ) -> tuple[Payment, list[Invoice]]:
     """Apply a payment to the named invoice or the oldest open ones; refuse any surplus."""
     problems = Problems()
-    check_decimal(problems, data.amount, "input", "amount", places=2, positive=True, label="amount")
-    check_text(problems, data.reference, "input", "reference", max_length=120)
+    check_decimal(problems, data.amount, "amount", places=2, positive=True, label="amount")
+    check_text(problems, data.reference, "reference", max_length=120)
     problems.raise_if_any()
 
     customer = await session.get(Customer, data.customer_id)
     if customer is None:
-        raise DomainError.one(ErrorCode.NOT_FOUND, "customer not found", ["input", "customerId"])
+        raise DomainError.one(ErrorCode.NOT_FOUND, "customer not found", ["customerId"])
 
     if data.invoice_id is not None:
         stmt = select(Invoice).where(Invoice.id == data.invoice_id)
@@ -128,11 +128,11 @@ async def record_payment(
     if data.invoice_id is not None:
         if not invoices or invoices[0].customer_id != customer.id:
             raise DomainError.one(
-                ErrorCode.NOT_FOUND, "invoice not found for this customer", ["input", "invoiceId"]
+                ErrorCode.NOT_FOUND, "invoice not found for this customer", ["invoiceId"]
             )
         if invoices[0].status not in UNPAID:
             raise DomainError.one(
-                ErrorCode.INVALID_STATE, f"invoice is {invoices[0].status}", ["input", "invoiceId"]
+                ErrorCode.INVALID_STATE, f"invoice is {invoices[0].status}", ["invoiceId"]
             )
 
     allocation = allocate(
@@ -143,7 +143,7 @@ async def record_payment(
         raise DomainError.one(
             ErrorCode.INVALID,
             f"amount exceeds what is owed ({owed}) by {allocation.surplus}",
-            ["input", "amount"],
+            ["amount"],
         )
 
     payment = Payment(

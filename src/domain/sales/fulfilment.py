@@ -64,15 +64,15 @@ async def reserved_by_line(
 
 def _check(request: ShipmentRequest) -> None:
     problems = Problems()
-    check_text(problems, request.carrier, "input", "carrier", max_length=80)
-    check_text(problems, request.tracking_number, "input", "trackingNumber", max_length=80)
+    check_text(problems, request.carrier, "carrier", max_length=80)
+    check_text(problems, request.tracking_number, "trackingNumber", max_length=80)
     if request.lines is not None:
         if not request.lines:
             problems.invalid("at least one line is needed (omit lines to ship everything reserved)",
-                             "input", "lines")
+                             "lines")
         seen: dict[int, int] = {}
         for i, line in enumerate(request.lines):
-            path = ("input", "lines", str(i))
+            path = ("lines", str(i))
             check_decimal(problems, line.quantity, *path, "quantity", places=6, positive=True,
                           label="quantity")
             if line.line_id in seen:
@@ -93,11 +93,11 @@ async def ship_order(
         )
     ).scalar_one_or_none()
     if order is None:
-        raise DomainError.one(ErrorCode.NOT_FOUND, "sales order not found", ["input", "orderId"])
+        raise DomainError.one(ErrorCode.NOT_FOUND, "sales order not found", ["orderId"])
     if order.status not in SHIPPABLE:
         raise DomainError.one(
             ErrorCode.INVALID_STATE, f"an order in status {order.status} cannot be shipped",
-            ["input", "orderId"],
+            ["orderId"],
         )
     lines = {
         line.id: line
@@ -122,7 +122,7 @@ async def ship_order(
     else:
         problems = Problems()
         for i, requested in enumerate(request.lines):
-            path = ("input", "lines", str(i))
+            path = ("lines", str(i))
             found = lines.get(requested.line_id)
             if found is None:
                 problems.add(ErrorCode.NOT_FOUND, "line not found on this order", *path, "lineId")
