@@ -43,7 +43,7 @@ from common import ROOT, asyncpg_dsn, free_port, scratch_database, servers
 BENCH_REDIS_DB = 13  # its own database: the relay cursor and channel use default names
 QUERY = """
 subscription ($orderId: ID, $after: String) {
-  orderStatusChanged(orderId: $orderId, after: $after) { cursor status previousStatus occurredAt }
+  orderStatusChanged(orderId: $orderId, after: $after) { cursor status previousStatus occurredAt %s }
 }"""
 START_CURSOR = base64.urlsafe_b64encode(b"event:0:0").decode()
 WALK = ("CONFIRMED", "PARTIALLY_SHIPPED", "SHIPPED", "CLOSED", "CANCELLED", "DRAFT")
@@ -135,8 +135,9 @@ def worker_process(database_url: str, redis_url: str) -> Any:
 
 
 class Subscriber:
-    def __init__(self, order_id: int) -> None:
+    def __init__(self, order_id: int, query: str) -> None:
         self.order_id = order_id
+        self.query = query
         self.received: list[tuple[tuple[int, int], float]] = []
         self.first = asyncio.Event()
         self.errors: list[Any] = []
@@ -149,7 +150,7 @@ class Subscriber:
             assert json.loads(await ws.recv())["type"] == "connection_ack"
             variables = {"orderId": global_id("SalesOrder", self.order_id), "after": START_CURSOR}
             await ws.send(json.dumps({"id": "1", "type": "subscribe",
-                                      "payload": {"query": QUERY, "variables": variables}}))
+                                      "payload": {"query": self.query, "variables": variables}}))
         self.ws = ws
         async for raw in ws:
             now = time.perf_counter()
@@ -163,8 +164,9 @@ class Subscriber:
 
 
 @contextlib.asynccontextmanager
-async def subscribed(ws_url: str, token: str, order_ids: list[int]) -> AsyncIterator[list[Subscriber]]:
-    subscribers = [Subscriber(order_id) for order_id in order_ids]
+async def subscribed(ws_url: str, token: str, order_ids: list[int], query: str,
+                     ) -> AsyncIterator[list[Subscriber]]:
+    subscribers = [Subscriber(order_id, query) for order_id in order_ids]
     handshakes = asyncio.Semaphore(50)
     tasks = [asyncio.create_task(s.run(ws_url, token, handshakes)) for s in subscribers]
     try:
@@ -223,7 +225,8 @@ def pct(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[p - 1] * 1000
 
 
-async def main(n_subscribers: int, rate: float, seconds: float) -> None:
+async def main(n_subscribers: int, rate: float, seconds: float, with_order: bool) -> None:
+    query = QUERY % ("order { id number status }" if with_order else "")
     with servers() as (server_url, redis_base):
         redis_url = bench_redis(redis_base)
         flush = aioredis.Redis.from_url(redis_url)
@@ -233,11 +236,12 @@ async def main(n_subscribers: int, rate: float, seconds: float) -> None:
             token, order_ids = await seed(url, n_subscribers)
             order_ids = order_ids[:n_subscribers]
             with worker_process(url, redis_url):
-                async with api_server(url, redis_url, Path(tempfile.gettempdir()) / "bench-subscriptions-api.log") as base, \
+                log = Path(tempfile.gettempdir()) / "bench-subscriptions-api.log"
+                async with api_server(url, redis_url, log) as base, \
                         asyncpg.create_pool(asyncpg_dsn(url), min_size=10, max_size=10) as pool:
                     ws_url = base.replace("http", "ws") + "/graphql"
                     t0 = time.perf_counter()
-                    async with subscribed(ws_url, token, order_ids) as subscribers:
+                    async with subscribed(ws_url, token, order_ids, query) as subscribers:
                         # Warm-up: one change per order; every subscriber must see its own.
                         warm = await drive(pool, order_ids, 500, len(order_ids) / 500, 0)
                         with contextlib.suppress(TimeoutError):
@@ -292,5 +296,7 @@ if __name__ == "__main__":
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--with-order", action="store_true",
+                        help="also select order { id number status } (one loader query per event)")
     args = parser.parse_args()
-    asyncio.run(main(args.subscribers, args.rate, args.seconds))
+    asyncio.run(main(args.subscribers, args.rate, args.seconds, args.with_order))

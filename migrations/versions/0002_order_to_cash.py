@@ -16,10 +16,28 @@ branch_labels = None
 depends_on = None
 
 
+# Wakes the outbox relay on commit (NOTIFY is delivered only then, and equal
+# notifications of one transaction are folded into one) without a round trip.
+NOTIFY = [
+    """
+CREATE FUNCTION domain_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('domain_events', '');
+    RETURN NULL;
+END $$
+""",
+    """
+CREATE TRIGGER domain_events_notify AFTER INSERT ON domain_events
+    FOR EACH STATEMENT EXECUTE FUNCTION domain_events_notify()
+""",
+]
+
 SEQUENCES = ("quote_number_seq", "sales_order_number_seq", "shipment_number_seq", "invoice_number_seq")
 
 
 def upgrade() -> None:
+    for statement in NOTIFY:
+        op.execute(statement)
     for name in SEQUENCES:
         op.execute(sa.schema.CreateSequence(sa.Sequence(name)))
     op.create_table('opportunities',
@@ -271,6 +289,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS domain_events_notify ON domain_events")
+    op.execute("DROP FUNCTION IF EXISTS domain_events_notify()")
     for name in SEQUENCES:
         op.execute(sa.schema.DropSequence(sa.Sequence(name)))
     op.drop_index('ix_stock_moves_reference', table_name='stock_moves')

@@ -23,53 +23,57 @@ UNPAID = ("OPEN", "PARTIALLY_PAID")
 async def credit_positions(
     session: AsyncSession, customer_ids: Sequence[int], today: date
 ) -> dict[int, CreditPosition]:
-    """Positions of several customers in three statements, whatever their number."""
+    """Positions of several customers in one statement, whatever their number.
+
+    To decide on a new order, lock the customer row first and call this in a later
+    statement: under READ COMMITTED only a statement that starts after the lock is
+    granted sees the orders committed by whoever held it.
+    """
     ids = list(customer_ids)
-    limits = dict(
-        (await session.execute(select(Customer.id, Customer.credit_limit).where(Customer.id.in_(ids)))).all()
-    )
     balance = Invoice.total - Invoice.paid_amount
-    receivables = {
-        row.customer_id: row
-        for row in await session.execute(
-            select(
-                Invoice.customer_id,
-                func.sum(balance).label("open"),
-                func.sum(case((Invoice.due_date < today, balance), else_=0)).label("overdue"),
-                func.min(case((Invoice.due_date < today, Invoice.due_date))).label("oldest_due"),
-            )
-            .where(Invoice.customer_id.in_(ids), Invoice.status.in_(UNPAID))
-            .group_by(Invoice.customer_id)
+    receivables = (
+        select(
+            Invoice.customer_id,
+            func.sum(balance).label("open"),
+            func.sum(case((Invoice.due_date < today, balance), else_=0)).label("overdue"),
+            func.min(case((Invoice.due_date < today, Invoice.due_date))).label("oldest_due"),
         )
-    }
+        .where(Invoice.customer_id.in_(ids), Invoice.status.in_(UNPAID))
+        .group_by(Invoice.customer_id)
+        .subquery()
+    )
     # the uninvoiced share of each committed line, at its value incl. tax
     uninvoiced = (
         (SalesOrderLine.line_total + SalesOrderLine.tax_amount)
         * (SalesOrderLine.quantity - SalesOrderLine.invoiced_quantity)
         / SalesOrderLine.quantity
     )
-    orders = dict(
-        (
-            await session.execute(
-                select(SalesOrder.customer_id, func.sum(uninvoiced))
-                .join(SalesOrderLine, SalesOrderLine.order_id == SalesOrder.id)
-                .where(SalesOrder.customer_id.in_(ids), SalesOrder.status.in_(COMMITTED))
-                .group_by(SalesOrder.customer_id)
-            )
-        ).all()
+    orders = (
+        select(SalesOrder.customer_id, func.sum(uninvoiced).label("open"))
+        .join(SalesOrderLine, SalesOrderLine.order_id == SalesOrder.id)
+        .where(SalesOrder.customer_id.in_(ids), SalesOrder.status.in_(COMMITTED))
+        .group_by(SalesOrder.customer_id)
+        .subquery()
     )
-    positions = {}
-    for customer_id, limit in limits.items():
-        r = receivables.get(customer_id)
-        oldest_due = r.oldest_due if r is not None else None
-        positions[customer_id] = CreditPosition(
-            limit=limit,
-            open_receivables=_cents(r.open if r is not None else None),
-            open_orders=_cents(orders.get(customer_id)),
-            overdue_amount=_cents(r.overdue if r is not None else None),
-            max_days_overdue=(today - oldest_due).days if oldest_due is not None else 0,
+    rows = await session.execute(
+        select(
+            Customer.id, Customer.credit_limit, receivables.c.open, receivables.c.overdue,
+            receivables.c.oldest_due, orders.c.open.label("open_orders"),
         )
-    return positions
+        .outerjoin(receivables, receivables.c.customer_id == Customer.id)
+        .outerjoin(orders, orders.c.customer_id == Customer.id)
+        .where(Customer.id.in_(ids))
+    )
+    return {
+        row.id: CreditPosition(
+            limit=row.credit_limit,
+            open_receivables=_cents(row.open),
+            open_orders=_cents(row.open_orders),
+            overdue_amount=_cents(row.overdue),
+            max_days_overdue=(today - row.oldest_due).days if row.oldest_due is not None else 0,
+        )
+        for row in rows
+    }
 
 
 async def credit_position(session: AsyncSession, customer_id: int, today: date) -> CreditPosition:

@@ -189,7 +189,7 @@ async def confirm_order(
     await session.execute(
         select(Customer.id).where(Customer.id == order.customer_id).with_for_update()
     )
-    position = await credit_position(session, order.customer_id, today)
+    position = await credit_position(session, order.customer_id, today)  # a new snapshot
     reason = hold_reason(position, order.total, max_days_overdue)
     if reason is not None:
         order.credit_hold_reason = reason

@@ -4,7 +4,7 @@ A sequence value is taken at insert, not at commit, so paging by ``id`` alone ca
 skip an event whose transaction commits late. Readers (the relay in
 ``workers.relay``) therefore read only rows whose ``txid`` is older than every
 transaction still in flight and page by ``(txid, id)``; the index below serves that.
-``record_event`` also sends a NOTIFY (delivered only on commit) to wake the relay.
+A statement trigger (migration 0002) sends ``NOTIFY domain_events`` to wake the relay.
 """
 
 from __future__ import annotations
@@ -63,5 +63,4 @@ async def record_event(
             actor=actor,
         )
     )
-    # PostgreSQL folds equal notifications of one transaction into one
-    await session.execute(text("SELECT pg_notify('domain_events', '')"))
+
