@@ -70,16 +70,18 @@ async def api_process(database_url: str, redis_url: str) -> AsyncIterator[str]:
     port = free_port()
     env = os.environ | {"DATABASE_URL": database_url, "REDIS_URL": redis_url,
                         "ERPGRAPH_ENV": "production"}
+    # The server's log goes to a file: a pipe nobody reads fills up and stalls it.
+    log = tempfile.NamedTemporaryFile(prefix="erpgraph-bench-api-", suffix=".log", delete=False)
     proc = subprocess.Popen(
         [sys.executable, "-m", "erpgraph.cli", "serve", "--port", str(port)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient() as client:
             for _ in range(300):
                 if proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+                    raise RuntimeError(f"server exited: {Path(log.name).read_text()}")
                 with contextlib.suppress(httpx.TransportError):
                     if (await client.get(base + "/health")).status_code == 200:
                         break
@@ -88,6 +90,8 @@ async def api_process(database_url: str, redis_url: str) -> AsyncIterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        log.close()
+        os.unlink(log.name)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 from api.loaders import many_by, one_by
 from domain.inventory.models import StockMove
 from domain.sales.models import Quote, QuoteLine, SalesOrder, SalesOrderLine
+from domain.sales.status_stream import StatusChange, histories
 
 
 class SalesLoaders:
@@ -23,6 +24,16 @@ class SalesLoaders:
         self.quote_lines = many_by(sm, QuoteLine, QuoteLine.quote_id, QuoteLine.position)
         self.quotes_by_opportunity = many_by(sm, Quote, Quote.opportunity_id, Quote.id)
         self.reserved = self._reserved(sm)
+        self.status_history = self._status_history(sm)
+
+    @staticmethod
+    def _status_history(sm: async_sessionmaker) -> DataLoader[int, list[StatusChange]]:
+        async def load(order_ids: Sequence[int]) -> list[list[StatusChange]]:
+            async with sm() as session:
+                found = await histories(session, order_ids)
+            return [found[order_id] for order_id in order_ids]
+
+        return DataLoader(load_fn=load)
 
     @staticmethod
     def _reserved(sm: async_sessionmaker) -> DataLoader[int, Decimal]:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from api.crm.types import Customer
     from api.finance.types import Invoice
     from api.sales.fulfilment import Shipment
+    from api.sales.subscriptions import OrderStatusEvent
 
 CustomerRef = Annotated["Customer", strawberry.lazy("api.crm.types")]
 
@@ -207,6 +208,15 @@ class SalesOrder(Node):
 
         rows = await info.context.loaders.finance.invoices_by_order.load(self.pk)
         return [Invoice.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def status_history(
+        self, info: Info
+    ) -> list[Annotated[OrderStatusEvent, strawberry.lazy("api.sales.subscriptions")]]:
+        from api.sales.subscriptions import OrderStatusEvent
+
+        changes = await info.context.loaders.sales.status_history.load(self.pk)
+        return [OrderStatusEvent.from_change(change) for change in changes]
 
     @strawberry.field
     async def external_refs(self, info: Info) -> list[ExternalRef]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -136,22 +136,23 @@ async def read_final(
     ]
 
 
-async def history(session: AsyncSession, order_id: int) -> list[StatusChange]:
-    """Every committed status change of one order, oldest first (``statusHistory``).
+async def histories(session: AsyncSession, order_ids: Sequence[int]) -> dict[int, list[StatusChange]]:
+    """Every committed status change of each order, oldest first (``statusHistory``).
 
     Reads what this session's snapshot sees, horizon or not: history is a
-    snapshot, not a stream to resume from.
+    snapshot, not a stream to resume from. One statement for any number of orders.
     """
     stmt = text(
         """
         SELECT id, txid, entity_id, payload, occurred_at
         FROM domain_events
-        WHERE entity_type = 'SalesOrder' AND entity_id = :order_id AND type = :type
-        ORDER BY txid, id
+        WHERE entity_type = 'SalesOrder' AND entity_id = ANY(:order_ids) AND type = :type
+        ORDER BY entity_id, txid, id
         """
     )
-    rows = (await session.execute(stmt, {"order_id": order_id, "type": STATUS_CHANGED})).all()
-    return [
-        StatusChange.from_event(EventPosition(row.txid, row.id), row.entity_id, row.payload, row.occurred_at)
-        for row in rows
-    ]
+    result: dict[int, list[StatusChange]] = {order_id: [] for order_id in order_ids}
+    for row in await session.execute(stmt, {"order_ids": list(order_ids), "type": STATUS_CHANGED}):
+        result[row.entity_id].append(
+            StatusChange.from_event(EventPosition(row.txid, row.id), row.entity_id, row.payload, row.occurred_at)
+        )
+    return result
