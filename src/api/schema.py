@@ -16,6 +16,7 @@ from api.crm.pipeline_queries import PipelineQuery
 from api.crm.pipeline_types import Activity, Lead, Opportunity
 from api.crm.queries import CrmQuery
 from api.crm.types import Contact, Customer
+from api.document_cache import document_cache_extensions
 from api.finance.mutations import FinanceMutation
 from api.finance.queries import FinanceQuery
 from api.finance.types import Invoice, Payment
@@ -56,7 +57,7 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    extensions: list[Any] = limit_extensions(
+    extensions: list[Any] = document_cache_extensions() + limit_extensions(
         max_depth=settings.max_depth,
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
