@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,47 @@ class Reference:
     id: int
 
 
+# Statements built once: they run several times in every confirmation and shipment,
+# and SQLAlchemy memoises a statement object's cache key.
+_ADD = (
+    pg_insert(StockBalance)
+    .values(item_id=bindparam("p_item_id"), warehouse_id=bindparam("p_warehouse_id"), on_hand=bindparam("p_on_hand"))
+    .on_conflict_do_update(
+        index_elements=[StockBalance.item_id, StockBalance.warehouse_id],
+        set_={"on_hand": StockBalance.on_hand + bindparam("p_on_hand")},
+    )
+    .returning(StockBalance)
+    .execution_options(populate_existing=True)
+)
+_MOVE = (
+    update(StockBalance)
+    .where(
+        StockBalance.item_id == bindparam("p_item_id"),
+        StockBalance.warehouse_id == bindparam("p_warehouse_id"),
+        StockBalance.on_hand + bindparam("p_on_hand") >= StockBalance.reserved + bindparam("p_reserved"),
+        StockBalance.reserved + bindparam("p_reserved") >= 0,
+    )
+    .values(
+        on_hand=StockBalance.on_hand + bindparam("p_on_hand"),
+        reserved=StockBalance.reserved + bindparam("p_reserved"),
+    )
+    .returning(StockBalance)
+    .execution_options(populate_existing=True)
+)
+_APPEND = insert(StockMove).values(
+    item_id=bindparam("p_item_id"),
+    warehouse_id=bindparam("p_warehouse_id"),
+    kind=bindparam("p_kind"),
+    quantity_on_hand=bindparam("p_on_hand"),
+    quantity_reserved=bindparam("p_reserved"),
+    unit_cost=bindparam("p_unit_cost"),
+    reason=bindparam("p_reason"),
+    reference_type=bindparam("p_reference_type"),
+    reference_id=bindparam("p_reference_id"),
+    actor=bindparam("p_actor"),
+)
+
+
 async def post(
     session: AsyncSession,
     *,
@@ -42,46 +83,21 @@ async def post(
     actor: str | None = None,
 ) -> StockBalance | None:
     """Apply one movement; None (and nothing written) when the balance would go invalid."""
-    key = {"item_id": item_id, "warehouse_id": warehouse_id}
-    if on_hand > 0 and reserved == 0:
-        stmt = (
-            pg_insert(StockBalance)
-            .values(**key, on_hand=on_hand)
-            .on_conflict_do_update(
-                index_elements=[StockBalance.item_id, StockBalance.warehouse_id],
-                set_={"on_hand": StockBalance.on_hand + on_hand},
-            )
-        )
-    else:
-        stmt = (
-            update(StockBalance)  # type: ignore[assignment]
-            .where(
-                StockBalance.item_id == item_id,
-                StockBalance.warehouse_id == warehouse_id,
-                StockBalance.on_hand + on_hand >= StockBalance.reserved + reserved,
-                StockBalance.reserved + reserved >= 0,
-            )
-            .values(on_hand=StockBalance.on_hand + on_hand, reserved=StockBalance.reserved + reserved)
-        )
-    balance = (
-        await session.execute(
-            stmt.returning(StockBalance).execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
+    params = {"p_item_id": item_id, "p_warehouse_id": warehouse_id, "p_on_hand": on_hand, "p_reserved": reserved}
+    statement = _ADD if on_hand > 0 and reserved == 0 else _MOVE
+    balance = (await session.execute(statement, params)).scalar_one_or_none()
     if balance is None:
         return None
     await session.execute(
-        insert(StockMove).values(
-            **key,
-            kind=kind,
-            quantity_on_hand=on_hand,
-            quantity_reserved=reserved,
-            unit_cost=unit_cost,
-            reason=reason,
-            reference_type=reference.type if reference else None,
-            reference_id=reference.id if reference else None,
-            actor=actor,
-        )
+        _APPEND,
+        params | {
+            "p_kind": kind,
+            "p_unit_cost": unit_cost,
+            "p_reason": reason,
+            "p_reference_type": reference.type if reference else None,
+            "p_reference_id": reference.id if reference else None,
+            "p_actor": actor,
+        },
     )
     return balance
 
