@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,7 +56,7 @@ _MOVE = (
     .returning(StockBalance)
     .execution_options(populate_existing=True)
 )
-_APPEND = insert(StockMove).values(
+_APPEND = insert(cast(Table, StockMove.__table__)).values(
     item_id=bindparam("p_item_id"),
     warehouse_id=bindparam("p_warehouse_id"),
     kind=bindparam("p_kind"),

@@ -194,5 +194,5 @@ async def ship_order(
     if status != order.status:
         await change_status(session, order, status, reason=f"shipment {shipment.number}", actor=actor)
     await session.refresh(shipment)
-    await session.refresh(order)  # updated_at is set by the database
+    await session.flush()  # updated_at comes back with the UPDATE (eager defaults)
     return order, shipment

@@ -197,7 +197,6 @@ async def confirm_order(
     else:
         await _reserve_and_promise(session, order, today, actor)
         await change_status(session, order, "CONFIRMED", actor=actor)
-    await session.refresh(order)
     return order
 
 
@@ -214,7 +213,6 @@ async def release_credit_hold(
     await _reserve_and_promise(session, order, today, actor)
     order.credit_hold_reason = None
     await change_status(session, order, "CONFIRMED", reason=note.strip(), actor=actor)
-    await session.refresh(order)
     return order
 
 
@@ -297,5 +295,4 @@ async def cancel_order(
         if posted is None:
             raise RuntimeError(f"unreserve refused for item {item_id}")
     await change_status(session, order, "CANCELLED", reason=reason.strip(), actor=actor)
-    await session.refresh(order)
     return order

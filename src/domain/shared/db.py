@@ -27,6 +27,9 @@ Percent = Numeric(9, 4)
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    # Server-set columns (updated_at, defaults) come back with the INSERT/UPDATE's
+    # RETURNING instead of a refresh query after each flush.
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012 - read by the mapper, never mutated
     type_annotation_map: ClassVar[dict[Any, Any]] = {Decimal: Quantity, datetime: DateTime(timezone=True)}
 
 

@@ -10,9 +10,9 @@ A statement trigger (migration 0002) sends ``NOTIFY domain_events`` to wake the 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, Identity, Index, String, func, insert, text
+from sqlalchemy import BigInteger, Identity, Index, String, Table, bindparam, func, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -45,6 +45,15 @@ class DomainEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+_APPEND = insert(cast(Table, DomainEvent.__table__)).values(
+    type=bindparam("p_type"),
+    entity_type=bindparam("p_entity_type"),
+    entity_id=bindparam("p_entity_id"),
+    payload=bindparam("p_payload", type_=JSONB),
+    actor=bindparam("p_actor"),
+)
+
+
 async def record_event(
     session: AsyncSession,
     type: str,
@@ -55,12 +64,12 @@ async def record_event(
 ) -> None:
     """Append an event in the caller's transaction (never after commit)."""
     await session.execute(
-        insert(DomainEvent).values(
-            type=type,
-            entity_type=entity_type,
-            entity_id=entity_id,
-            payload=payload or {},
-            actor=actor,
-        )
+        _APPEND,
+        {
+            "p_type": type,
+            "p_entity_type": entity_type,
+            "p_entity_id": entity_id,
+            "p_payload": payload or {},
+            "p_actor": actor,
+        },
     )
-
