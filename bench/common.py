@@ -65,15 +65,15 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def api_process(database_url: str, redis_url: str) -> AsyncIterator[str]:
-    """`erpgraph serve` in production mode, in its own process (own core)."""
+async def api_process(database_url: str, redis_url: str, workers: int = 1) -> AsyncIterator[str]:
+    """`erpgraph serve` in production mode, in its own process(es)."""
     port = free_port()
     env = os.environ | {"DATABASE_URL": database_url, "REDIS_URL": redis_url,
                         "ERPGRAPH_ENV": "production"}
     # The server's log goes to a file: a pipe nobody reads fills up and stalls it.
     log = tempfile.NamedTemporaryFile(prefix="erpgraph-bench-api-", suffix=".log", delete=False)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "erpgraph.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "erpgraph.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
     )
     base = f"http://127.0.0.1:{port}"

@@ -152,7 +152,7 @@ async def oversell_check(pool: asyncpg.Pool, label: str, items: list[int], raw_r
     return f"  oversell check {label:<12} {'OK ' if ok else 'FAIL'}  balances with reserved > on_hand: {over}; {detail}"
 
 
-async def main(skus: int, clients: int, seconds: float, orders_per_run: int) -> None:
+async def main(skus: int, clients: int, seconds: float, orders_per_run: int, api_workers: int) -> None:
     results: dict[str, Figures] = {}
     checks: list[str] = []
     notes: list[str] = []
@@ -162,7 +162,7 @@ async def main(skus: int, clients: int, seconds: float, orders_per_run: int) -> 
             items, warehouse = seeded["items"], seeded["warehouse"]
             pool = await asyncpg.create_pool(asyncpg_dsn(url), min_size=2, max_size=clients)
             try:
-                async with api_process(url, redis_url) as base:
+                async with api_process(url, redis_url, api_workers) as base:
                     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
                     async with httpx.AsyncClient(
                         base_url=base, limits=limits, timeout=120,
@@ -206,5 +206,6 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--orders", type=int, default=20_000, help="DRAFT orders seeded per GraphQL run")
+    parser.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
-    asyncio.run(main(args.skus, args.clients, args.seconds, args.orders))
+    asyncio.run(main(args.skus, args.clients, args.seconds, args.orders, args.api_workers))
