@@ -114,6 +114,27 @@ def decode_cursor(cursor: str | None) -> int | None:
     return decoded[1]
 
 
+def page_of(
+    rows: Sequence[Any],
+    size: int,
+    after_pk: int | None,
+    convert: Callable[[Any], NodeT],
+    count: Callable[[], Awaitable[int]],
+) -> Connection[NodeT]:
+    """A connection from a keyset page fetched with one row more than ``size``."""
+    edges = [Edge(cursor=encode_cursor(row.id), node=convert(row)) for row in rows[:size]]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > size,
+            has_previous_page=after_pk is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count=count,
+    )
+
+
 async def paginate(
     info: Info,
     stmt: Select[Any],
@@ -135,8 +156,6 @@ async def paginate(
     sessionmaker = info.context.sessionmaker
     async with sessionmaker() as session:
         rows: Sequence[Any] = (await session.execute(page_stmt)).all()
-    has_next = len(rows) > size
-    edges = [Edge(cursor=encode_cursor(row.id), node=convert(row)) for row in rows[:size]]
 
     async def count() -> int:
         async with sessionmaker() as session:
@@ -145,13 +164,4 @@ async def paginate(
             )
             return int(total.scalar_one())
 
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=has_next,
-            has_previous_page=after_pk is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        count=count,
-    )
+    return page_of(rows, size, after_pk, convert, count)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from api.loaders import many_by, one_by
-from api.relay import Connection, Edge, PageInfo, encode_cursor
 from domain.crm.models import Activity, Lead, Opportunity, OpportunityLine
 
 # (customer id, page size, id after which the page starts)
@@ -78,21 +77,3 @@ class PipelineLoaders:
             return [counts.get(key, 0) for key in keys]
 
         return DataLoader(load_fn=load)
-
-
-def connection(
-    rows: Sequence[Any], size: int, after: int | None, convert: Callable[[Any], Any],
-    count: Callable[[], Awaitable[int]],
-) -> Connection[Any]:
-    """A connection from a keyset page fetched with one row more than ``size``."""
-    edges = [Edge(cursor=encode_cursor(row.id), node=convert(row)) for row in rows[:size]]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > size,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        count=count,
-    )

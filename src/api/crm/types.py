@@ -87,8 +87,8 @@ class Customer(Node):
     async def opportunities(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[Opportunity, strawberry.lazy("api.crm.pipeline_types")]]:
-        from api.crm.pipeline_loaders import connection
         from api.crm.pipeline_types import Opportunity
+        from api.relay import page_of
 
         size, after_pk = check_page_size(first), decode_cursor(after)
         loaders = info.context.loaders.pipeline
@@ -97,7 +97,7 @@ class Customer(Node):
         async def count() -> int:
             return int(await loaders.customer_count.load(self.pk))
 
-        return connection(rows, size, after_pk, Opportunity.from_row, count)
+        return page_of(rows, size, after_pk, Opportunity.from_row, count)
 
     @strawberry.field(
         permission_classes=[ReadsReceivables],

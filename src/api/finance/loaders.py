@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from api.loaders import many_by, one_by
-from api.relay import Connection, Edge, PageInfo, encode_cursor
 from domain.finance.credit import CreditPosition
 from domain.finance.exposure import credit_positions
 from domain.finance.models import Invoice, Payment
@@ -98,21 +97,3 @@ class FinanceLoaders:
             return [counts.get(key, 0) for key in keys]
 
         return DataLoader(load_fn=load)
-
-
-def page_connection(
-    rows: Sequence[Any], size: int, after: int | None, convert: Callable[[Any], Any],
-    count: Callable[[], Awaitable[int]],
-) -> Connection[Any]:
-    """A connection from a keyset page fetched with one row more than ``size``."""
-    edges = [Edge(cursor=encode_cursor(row.id), node=convert(row)) for row in rows[:size]]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=len(rows) > size,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        count=count,
-    )

@@ -146,7 +146,7 @@ async def customer_invoices(
     info: Info, customer_id: int, first: int | None, after: str | None,
     status: list[InvoiceStatus] | None,
 ) -> Connection[Invoice]:
-    from api.finance.loaders import page_connection
+    from api.relay import page_of
 
     size, after_pk = check_page_size(first), decode_cursor(after)
     statuses = tuple(sorted(s.value for s in status)) if status else None
@@ -157,7 +157,7 @@ async def customer_invoices(
         return int(await loaders.customer_invoice_count.load((customer_id, statuses)))
 
     today = date.today()
-    return page_connection(rows, size, after_pk, lambda row: Invoice.from_row(row, today), count)
+    return page_of(rows, size, after_pk, lambda row: Invoice.from_row(row, today), count)
 
 
 @strawberry.type

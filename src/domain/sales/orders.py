@@ -58,6 +58,19 @@ class PricedItemLine:
     item_id: int
     price: PricedLine
 
+    def columns(self, position: int) -> dict[str, object]:
+        """The stored columns of a quote or order line (they share them)."""
+        return {
+            "position": position,
+            "item_id": self.item_id,
+            "quantity": self.price.quantity,
+            "unit_price": self.price.unit_price,
+            "discount_percent": self.price.discount_percent,
+            "tax_rate": self.price.tax_rate,
+            "line_total": self.price.line_total,
+            "tax_amount": self.price.tax_amount,
+        }
+
 
 def check_lines(problems: Problems, lines: Sequence[NewLine]) -> None:
     if not lines:
@@ -134,18 +147,7 @@ async def insert_order(
     session.add(order)
     await session.flush()
     session.add_all(
-        SalesOrderLine(
-            order_id=order.id,
-            position=i,
-            item_id=line.item_id,
-            quantity=line.price.quantity,
-            unit_price=line.price.unit_price,
-            discount_percent=line.price.discount_percent,
-            tax_rate=line.price.tax_rate,
-            line_total=line.price.line_total,
-            tax_amount=line.price.tax_amount,
-        )
-        for i, line in enumerate(lines)
+        SalesOrderLine(order_id=order.id, **line.columns(i)) for i, line in enumerate(lines)
     )
     await record_initial(session, order, actor=actor)
     await session.refresh(order)

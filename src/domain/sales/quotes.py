@@ -66,18 +66,7 @@ async def create_quote(session: AsyncSession, data: NewQuote, actor: str | None 
     session.add(quote)
     await session.flush()
     session.add_all(
-        QuoteLine(
-            quote_id=quote.id,
-            position=i,
-            item_id=line.item_id,
-            quantity=line.price.quantity,
-            unit_price=line.price.unit_price,
-            discount_percent=line.price.discount_percent,
-            tax_rate=line.price.tax_rate,
-            line_total=line.price.line_total,
-            tax_amount=line.price.tax_amount,
-        )
-        for i, line in enumerate(lines)
+        QuoteLine(quote_id=quote.id, **line.columns(i)) for i, line in enumerate(lines)
     )
     await session.flush()
     await record_event(session, "quote.created", "Quote", quote.id,
