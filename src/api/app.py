@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.dataloader import DataLoader
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
@@ -24,7 +25,9 @@ from api.auth import Authenticator, bearer_token
 from api.context import Context
 from api.events import EventHub
 from api.graphiql import STATIC_PATH, render_graphiql, static_app
+from api.loaders import one_by
 from api.schema import build_schema
+from domain.sales.models import SalesOrder as SalesOrderRow
 from domain.shared.db import make_engine, make_sessionmaker
 from erpgraph.settings import Settings
 
@@ -38,6 +41,9 @@ class Resources:
     authenticator: Authenticator
     jobs: ArqRedis
     events: EventHub
+    # Events of one relay burst reach many subscribers at once; this process-wide
+    # loader batches their order loads into one query. No cache: nothing goes stale.
+    event_orders: DataLoader[int, Any]
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -125,7 +131,8 @@ def create_app(settings: Settings) -> Starlette:
         events = EventHub(jobs)  # one pub/sub connection per process, fanned out in-process
         events.start()
         app.state.resources = Resources(
-            engine, sessionmaker, Authenticator(sessionmaker), jobs, events=events
+            engine, sessionmaker, Authenticator(sessionmaker), jobs, events=events,
+            event_orders=one_by(sessionmaker, SalesOrderRow, SalesOrderRow.id, cache=False),
         )
         try:
             yield

@@ -21,14 +21,14 @@ from domain.integration.models import ExternalRef
 from domain.inventory.models import Bom, BomLine, Item, StockBalance, Warehouse
 
 
-def one_by(sm: async_sessionmaker, entity: Any, column: Any) -> DataLoader[Any, Any]:
+def one_by(sm: async_sessionmaker, entity: Any, column: Any, *, cache: bool = True) -> DataLoader[Any, Any]:
     async def load(keys: Sequence[Hashable]) -> list[Any]:
         async with sm() as session:
             rows = await session.execute(select(entity.__table__).where(column.in_(keys)))
             found = {getattr(row, column.key): row for row in rows}
         return [found.get(key) for key in keys]
 
-    return DataLoader(load_fn=load)
+    return DataLoader(load_fn=load, cache=cache)
 
 
 def many_by(

@@ -67,7 +67,12 @@ class OrderStatusEvent:
 
     @strawberry.field
     async def order(self, info: Info) -> SalesOrder:
-        return SalesOrder.from_row(await info.context.loaders.sales.order.load(self.order_pk))
+        request = info.context.request
+        if request is not None and hasattr(request.app.state, "resources"):
+            loader = request.app.state.resources.event_orders  # batches across subscribers
+        else:
+            loader = info.context.loaders.sales.order
+        return SalesOrder.from_row(await loader.load(self.order_pk))
 
     @classmethod
     def from_change(cls, change: StatusChange) -> OrderStatusEvent:
