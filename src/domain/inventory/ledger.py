@@ -103,18 +103,20 @@ async def post(
     return balance
 
 
+_LOCK = (
+    select(StockBalance)
+    .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
+    .where(StockBalance.item_id == bindparam("p_item_id"))
+    .order_by(Warehouse.is_default.desc(), Warehouse.id)
+    .with_for_update(of=StockBalance)
+    .execution_options(populate_existing=True)
+)
+
+
 async def lock_balances(session: AsyncSession, item_id: int) -> list[StockBalance]:
     """The item's balances, default warehouse first, locked until commit.
 
     Taking these row locks before deciding how much to reserve is what makes
     concurrent reservations of one item queue up instead of overbooking.
     """
-    stmt = (
-        select(StockBalance)
-        .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
-        .where(StockBalance.item_id == item_id)
-        .order_by(Warehouse.is_default.desc(), Warehouse.id)
-        .with_for_update(of=StockBalance)
-        .execution_options(populate_existing=True)
-    )
-    return list((await session.execute(stmt)).scalars())
+    return list((await session.execute(_LOCK, {"p_item_id": item_id})).scalars())
