@@ -131,3 +131,74 @@ async def load(clients: int, seconds: float, call: Callable[[int, int], Awaitabl
 
     await asyncio.gather(*(client(i) for i in range(clients)))
     return Figures(len(latencies), time.perf_counter() - measure_from, latencies)
+
+
+WRK_SCRIPT = r"""
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  bodies = {}
+  for line in io.lines(args[1]) do bodies[#bodies + 1] = line end
+  nthreads = tonumber(args[2])
+  n = id - nthreads
+  failed = 0
+end
+function request()
+  n = n + nthreads
+  return wrk.format("POST", nil, nil, bodies[(n % #bodies) + 1])
+end
+function response(status, headers, body)
+  if status ~= 200 or not string.find(body, ok_marker, 1, true) then failed = failed + 1 end
+end
+function done(summary, latency, requests)
+  local f = 0
+  for _, t in ipairs(threads) do f = f + t:get("failed") end
+  io.write(string.format("WRK %d %.6f %.3f %.3f %.3f %d\n", summary.requests, summary.duration / 1e6,
+    latency:percentile(50) / 1e3, latency:percentile(95) / 1e3, latency:percentile(99) / 1e3, f))
+end
+"""
+
+
+@dataclass
+class WrkFigures:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    failed: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def line(self, label: str) -> str:
+        return (f"{label:<34} {self.rate:9.1f} req/s   p50 {self.p50_ms:7.1f} ms   "
+                f"p95 {self.p95_ms:7.1f} ms   ({self.requests} requests, wrk)")
+
+
+async def wrk_load(url: str, token: str, bodies: list[str], ok_marker: str, clients: int,
+                   seconds: float) -> WrkFigures:
+    """POST ``bodies`` (each at most once) with wrk, a C load generator: unlike an
+    in-process Python client it leaves the two cores to the server being measured."""
+    threads = 1
+    with tempfile.TemporaryDirectory(prefix="erpgraph-wrk-") as tmp:
+        script, data = Path(tmp) / "post.lua", Path(tmp) / "bodies.txt"
+        script.write_text(f"ok_marker = {ok_marker!r}\n" + WRK_SCRIPT)
+        data.write_text("\n".join(bodies) + "\n")
+        proc = await asyncio.create_subprocess_exec(
+            "wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds}s", "--timeout", "30s",
+            "-H", f"Authorization: Bearer {token}", "-H", "Content-Type: application/json",
+            "-s", str(script), url, "--", str(data), str(threads),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+    line = next((x for x in out.decode().splitlines() if x.startswith("WRK ")), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed: {out.decode()} {err.decode()}")
+    _, requests, duration, p50, p95, _p99, failed = line.split()
+    if int(requests) > len(bodies):
+        raise RuntimeError("wrk sent more requests than there are distinct bodies: seed more")
+    return WrkFigures(int(requests), float(duration), float(p50), float(p95), int(failed))

@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import json
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Figures, api_process, asyncpg_dsn, load, scratch_database, servers
+from common import Figures, WrkFigures, api_process, asyncpg_dsn, load, scratch_database, servers, wrk_load
 
 CONFIRM = """
 mutation($id: ID!) { confirmSalesOrder(id: $id) { order { status } errors { code message } } }"""
@@ -120,6 +122,16 @@ async def graphql_run(http: httpx.AsyncClient, order_ids: list[int], clients: in
     return figures, confirmed
 
 
+async def graphql_wrk_run(base: str, token: str, order_ids: list[int], clients: int,
+                          seconds: float) -> tuple[WrkFigures, int]:
+    bodies = [json.dumps({"query": CONFIRM, "variables": {"id": global_id("SalesOrder", order)}})
+              for order in order_ids]
+    figures = await wrk_load(base + "/graphql", token, bodies, '"status":"CONFIRMED"', clients, seconds)
+    if figures.failed:
+        raise RuntimeError(f"{figures.failed} confirmations did not come back CONFIRMED")
+    return figures, figures.requests
+
+
 async def raw_run(pool: asyncpg.Pool, items: list[int], warehouse: int, clients: int,
                   seconds: float) -> tuple[Figures, int]:
     counter = itertools.count()
@@ -153,7 +165,8 @@ async def oversell_check(pool: asyncpg.Pool, label: str, items: list[int], raw_r
 
 
 async def main(skus: int, clients: int, seconds: float, orders_per_run: int, api_workers: int) -> None:
-    results: dict[str, Figures] = {}
+    results: dict[str, Figures | WrkFigures] = {}
+    use_wrk = shutil.which("wrk") is not None
     checks: list[str] = []
     notes: list[str] = []
     with servers() as (server_url, redis_url):
@@ -169,7 +182,12 @@ async def main(skus: int, clients: int, seconds: float, orders_per_run: int, api
                         headers={"Authorization": f"Bearer {seeded['token']}"},
                     ) as http:
                         for label, group in (("spread", "gspread"), ("hot", "ghot")):
-                            figures, done = await graphql_run(http, seeded["orders"][group], clients, seconds)
+                            if use_wrk:
+                                figures, done = await graphql_wrk_run(
+                                    base, seeded["token"], seeded["orders"][group], clients, seconds)
+                            else:
+                                figures, done = await graphql_run(
+                                    http, seeded["orders"][group], clients, seconds)
                             results[f"graphql {label}"] = figures
                             checks.append(await oversell_check(pool, f"graphql {label}", items[group], None))
                             notes.append(f"  graphql {label}: {done} orders confirmed")
@@ -183,7 +201,8 @@ async def main(skus: int, clients: int, seconds: float, orders_per_run: int, api
                 await pool.close()
 
     print(f"confirm_orders: {skus} SKUs spread vs 1 hot SKU ({HOT_STOCK} in stock), "
-          f"{CUSTOMERS} customers without limit, {clients} concurrent clients, {seconds:.0f} s per run")
+          f"{CUSTOMERS} customers without limit, {clients} concurrent clients, {seconds:.0f} s per run; "
+          f"HTTP load from {'wrk' if use_wrk else 'httpx in this process (install wrk for less noise)'}")
     labels = {"graphql spread": "GraphQL confirm, spread SKUs", "graphql hot": "GraphQL confirm, hot SKU",
               "raw spread": "raw UPDATE, spread SKUs", "raw hot": "raw UPDATE, hot SKU"}
     for key, label in labels.items():

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,34 +29,51 @@ class Reference:
     id: int
 
 
-# Statements built once: they run several times in every confirmation and shipment,
-# and SQLAlchemy memoises a statement object's cache key.
+BALANCES = cast(Table, StockBalance.__table__)
+MOVES = cast(Table, StockMove.__table__)
+WAREHOUSES = cast(Table, Warehouse.__table__)
+
+
+@dataclass
+class Balance:
+    """A locked balance as the caller sees it while it decides what to move."""
+
+    warehouse_id: int
+    on_hand: Decimal
+    reserved: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        return self.on_hand - self.reserved
+
+
+# Statements built once, on the tables rather than the mapped classes: they run
+# several times in every confirmation and shipment, and neither ORM identity
+# bookkeeping nor per-call expression building is needed (SQLAlchemy memoises a
+# statement object's cache key).
+_B = BALANCES.c
 _ADD = (
-    pg_insert(StockBalance)
-    .values(item_id=bindparam("p_item_id"), warehouse_id=bindparam("p_warehouse_id"), on_hand=bindparam("p_on_hand"))
+    pg_insert(BALANCES)
+    .values(item_id=bindparam("p_item_id"), warehouse_id=bindparam("p_warehouse_id"),
+            on_hand=bindparam("p_on_hand"))
     .on_conflict_do_update(
-        index_elements=[StockBalance.item_id, StockBalance.warehouse_id],
-        set_={"on_hand": StockBalance.on_hand + bindparam("p_on_hand")},
+        index_elements=[_B.item_id, _B.warehouse_id],
+        set_={"on_hand": _B.on_hand + bindparam("p_on_hand")},
     )
-    .returning(StockBalance)
-    .execution_options(populate_existing=True)
+    .returning(_B.item_id, _B.warehouse_id, _B.on_hand, _B.reserved)
 )
 _MOVE = (
-    update(StockBalance)
+    update(BALANCES)
     .where(
-        StockBalance.item_id == bindparam("p_item_id"),
-        StockBalance.warehouse_id == bindparam("p_warehouse_id"),
-        StockBalance.on_hand + bindparam("p_on_hand") >= StockBalance.reserved + bindparam("p_reserved"),
-        StockBalance.reserved + bindparam("p_reserved") >= 0,
+        _B.item_id == bindparam("p_item_id"),
+        _B.warehouse_id == bindparam("p_warehouse_id"),
+        _B.on_hand + bindparam("p_on_hand") >= _B.reserved + bindparam("p_reserved"),
+        _B.reserved + bindparam("p_reserved") >= 0,
     )
-    .values(
-        on_hand=StockBalance.on_hand + bindparam("p_on_hand"),
-        reserved=StockBalance.reserved + bindparam("p_reserved"),
-    )
-    .returning(StockBalance)
-    .execution_options(populate_existing=True)
+    .values(on_hand=_B.on_hand + bindparam("p_on_hand"), reserved=_B.reserved + bindparam("p_reserved"))
+    .returning(_B.item_id, _B.warehouse_id, _B.on_hand, _B.reserved)
 )
-_APPEND = insert(cast(Table, StockMove.__table__)).values(
+_APPEND = insert(MOVES).values(
     item_id=bindparam("p_item_id"),
     warehouse_id=bindparam("p_warehouse_id"),
     kind=bindparam("p_kind"),
@@ -67,6 +84,13 @@ _APPEND = insert(cast(Table, StockMove.__table__)).values(
     reference_type=bindparam("p_reference_type"),
     reference_id=bindparam("p_reference_id"),
     actor=bindparam("p_actor"),
+)
+_LOCK = (
+    select(_B.warehouse_id, _B.on_hand, _B.reserved)
+    .join(WAREHOUSES, WAREHOUSES.c.id == _B.warehouse_id)
+    .where(_B.item_id == bindparam("p_item_id"))
+    .order_by(WAREHOUSES.c.is_default.desc(), WAREHOUSES.c.id)
+    .with_for_update(of=BALANCES)
 )
 
 
@@ -82,11 +106,12 @@ async def post(
     reference: Reference | None = None,
     unit_cost: Decimal | None = None,
     actor: str | None = None,
-) -> StockBalance | None:
-    """Apply one movement; None (and nothing written) when the balance would go invalid."""
+) -> Row[Any] | None:
+    """Apply one movement; the new balance (item_id, warehouse_id, on_hand, reserved),
+    or None (and nothing written) when the balance would go invalid."""
     params = {"p_item_id": item_id, "p_warehouse_id": warehouse_id, "p_on_hand": on_hand, "p_reserved": reserved}
     statement = _ADD if on_hand > 0 and reserved == 0 else _MOVE
-    balance = (await session.execute(statement, params)).scalar_one_or_none()
+    balance = (await session.execute(statement, params)).one_or_none()
     if balance is None:
         return None
     await session.execute(
@@ -103,20 +128,12 @@ async def post(
     return balance
 
 
-_LOCK = (
-    select(StockBalance)
-    .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
-    .where(StockBalance.item_id == bindparam("p_item_id"))
-    .order_by(Warehouse.is_default.desc(), Warehouse.id)
-    .with_for_update(of=StockBalance)
-    .execution_options(populate_existing=True)
-)
-
-
-async def lock_balances(session: AsyncSession, item_id: int) -> list[StockBalance]:
+async def lock_balances(session: AsyncSession, item_id: int) -> list[Balance]:
     """The item's balances, default warehouse first, locked until commit.
 
     Taking these row locks before deciding how much to reserve is what makes
-    concurrent reservations of one item queue up instead of overbooking.
+    concurrent reservations of one item queue up instead of overbooking. The
+    caller keeps the returned figures current as it posts movements.
     """
-    return list((await session.execute(_LOCK, {"p_item_id": item_id})).scalars())
+    rows = await session.execute(_LOCK, {"p_item_id": item_id})
+    return [Balance(row.warehouse_id, row.on_hand, row.reserved) for row in rows]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, text
+from sqlalchemy import Row, bindparam, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +20,6 @@ from domain.inventory.models import (
     Bom,
     BomLine,
     Item,
-    StockBalance,
     Warehouse,
 )
 from domain.shared.errors import DomainError, ErrorCode, Problems
@@ -237,8 +237,10 @@ async def default_warehouse_id(session: AsyncSession) -> int | None:
 
 async def adjust_stock(
     session: AsyncSession, adj: StockAdjustment, actor: str | None = None
-) -> StockBalance:
+) -> Row[Any]:
     """Post a signed on-hand change to the ledger and the balance in one transaction.
+
+    Returns the new balance (item_id, warehouse_id, on_hand, reserved).
 
     A decrease may not take on-hand below zero nor below what is reserved.
     """

@@ -248,7 +248,7 @@ async def _reserve_and_promise(
         for line in by_item[item_id]:
             remaining = line.quantity - line.shipped_quantity
             for balance in balances:
-                take = min(balance.on_hand - balance.reserved, remaining)
+                take = min(balance.available, remaining)
                 if take <= 0:
                     continue
                 posted = await ledger.post(
@@ -257,6 +257,7 @@ async def _reserve_and_promise(
                 )
                 if posted is None:  # cannot happen under the balance lock; never oversell
                     raise RuntimeError(f"reservation refused for item {item_id}")
+                balance.reserved += take
                 remaining -= take
             reserved[line.id] = line.quantity - line.shipped_quantity - remaining
 
