@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -201,7 +202,8 @@ async def main(skus: int, clients: int, seconds: float, orders_per_run: int, api
                 await pool.close()
 
     print(f"confirm_orders: {skus} SKUs spread vs 1 hot SKU ({HOT_STOCK} in stock), "
-          f"{CUSTOMERS} customers without limit, {clients} concurrent clients, {seconds:.0f} s per run; "
+          f"{CUSTOMERS} customers without limit, {clients} concurrent clients, {seconds:.0f} s per run, "
+          f"{api_workers} API worker(s); "
           f"HTTP load from {'wrk' if use_wrk else 'httpx in this process (install wrk for less noise)'}")
     labels = {"graphql spread": "GraphQL confirm, spread SKUs", "graphql hot": "GraphQL confirm, hot SKU",
               "raw spread": "raw UPDATE, spread SKUs", "raw hot": "raw UPDATE, hot SKU"}
@@ -225,6 +227,7 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--orders", type=int, default=20_000, help="DRAFT orders seeded per GraphQL run")
-    parser.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--api-workers", type=int, default=os.cpu_count() or 1,
+                        help="uvicorn worker processes (default: one per core, as deployed)")
     args = parser.parse_args()
     asyncio.run(main(args.skus, args.clients, args.seconds, args.orders, args.api_workers))
