@@ -141,3 +141,68 @@ async def test_a_bad_cursor_is_an_error_message_without_a_trace(
     (error,) = message["payload"]["errors"]
     assert error["extensions"] == {"code": "INVALID", "field": ["after"]}
     assert error["message"] == "after: is not a valid cursor"
+
+
+async def test_events_reach_subscribers_of_every_api_process(
+    app: Any, live_server: str, admin_token: str, sessionmaker: Any, settings: Settings, worker: None
+) -> None:
+    """One API in this process, one `erpgraph serve` in another: both stream the change."""
+    import os
+    import socket
+    import sys
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = os.environ | {"DATABASE_URL": settings.database_url or "", "REDIS_URL": settings.redis_url or "",
+                        "ERPGRAPH_ENV": "test"}
+    other = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "erpgraph.cli", "serve", "--port", str(port), env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    other_url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(200):
+                try:
+                    if (await client.get(other_url + "/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the second API process did not start")
+        order_id, _ = await create_order(sessionmaker)
+        gid = to_global_id("SalesOrder", order_id)
+        here = await connect(live_server, admin_token)
+        there = await connect(other_url, admin_token)
+        try:
+            await set_status(sessionmaker, order_id, "CONFIRMED")
+            async with httpx.AsyncClient(headers={"Authorization": f"Bearer {admin_token}"}) as client:
+                body = (await client.post(other_url + "/graphql", json={
+                    "query": "query($id: ID!) { salesOrder(id: $id) { statusHistory { cursor } } }",
+                    "variables": {"id": gid}})).json()
+            (confirmed,) = body["data"]["salesOrder"]["statusHistory"]
+            await subscribe(here, app, 1, orderId=gid)
+            # After that cursor, the next change arrives by replay or live, whichever wins;
+            # once it has, that subscription is past its handover and live.
+            await there.send(json.dumps({"id": "s", "type": "subscribe", "payload": {
+                "query": QUERY, "variables": {"orderId": gid, "after": confirmed["cursor"]}}}))
+            await set_status(sessionmaker, order_id, "PARTIALLY_SHIPPED")
+            assert [e["status"] for e in await next_events(here, 1)] == ["PARTIALLY_SHIPPED"]
+            assert [e["status"] for e in await next_events(there, 1)] == ["PARTIALLY_SHIPPED"]
+            # The next change can only reach the other process through Redis pub/sub.
+            await set_status(sessionmaker, order_id, "SHIPPED")
+            (mine,) = await next_events(here, 1)
+            (theirs,) = await next_events(there, 1)
+            assert mine == theirs
+            assert (mine["previousStatus"], mine["status"]) == ("PARTIALLY_SHIPPED", "SHIPPED")
+            assert await silent(here) and await silent(there)
+        finally:
+            await here.close()
+            await there.close()
+    finally:
+        other.terminate()
+        await asyncio.wait_for(other.wait(), 20)
