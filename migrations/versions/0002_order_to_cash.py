@@ -285,6 +285,9 @@ def upgrade() -> None:
     op.create_index(op.f('ix_shipment_lines_order_line_id'), 'shipment_lines', ['order_line_id'], unique=False)
     op.create_index(op.f('ix_shipment_lines_shipment_id'), 'shipment_lines', ['shipment_id'], unique=False)
     op.create_index('ix_domain_events_entity', 'domain_events', ['entity_type', 'entity_id', 'id'], unique=False)
+    op.create_index('ix_domain_events_status_payload', 'domain_events', ['payload'], unique=False,
+                    postgresql_using='gin', postgresql_ops={'payload': 'jsonb_path_ops'},
+                    postgresql_where=sa.text("type = 'order.status_changed'"))
     op.create_index('ix_stock_moves_reference', 'stock_moves', ['reference_type', 'reference_id'], unique=False)
 
 
@@ -294,6 +297,7 @@ def downgrade() -> None:
     for name in SEQUENCES:
         op.execute(sa.schema.DropSequence(sa.Sequence(name)))
     op.drop_index('ix_stock_moves_reference', table_name='stock_moves')
+    op.drop_index('ix_domain_events_status_payload', table_name='domain_events')
     op.drop_index('ix_domain_events_entity', table_name='domain_events')
     op.drop_index(op.f('ix_shipment_lines_shipment_id'), table_name='shipment_lines')
     op.drop_index(op.f('ix_shipment_lines_order_line_id'), table_name='shipment_lines')

@@ -279,6 +279,8 @@ async def test_needs_sales_read(app: Any, sessionmaker: Any, subscribe: Any) -> 
     ({"after": to_global_id("cursor", 5)}, "after"),
     ({"orderId": to_global_id("Customer", 1)}, "orderId"),
     ({"customerId": "%%%"}, "customerId"),
+    ({"orderId": to_global_id("SalesOrder", 999_999)}, "orderId"),  # well formed, unknown
+    ({"customerId": to_global_id("Customer", 999_999)}, "customerId"),
 ])
 async def test_bad_input_is_a_graphql_error_without_a_trace(
     subscribe: Any, variables: dict[str, Any], field: str

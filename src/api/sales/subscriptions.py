@@ -35,7 +35,7 @@ from domain.sales.status_stream import (
     decode_cursor,
     read_final,
 )
-from domain.shared.errors import DomainError
+from domain.shared.errors import DomainError, ErrorCode
 
 _MAX_ID = 2**63 - 1
 
@@ -185,6 +185,11 @@ class SalesSubscription:
         except DomainError as error:
             raise _invalid(error) from None
         context: Any = info.context
+        loaders = context.loaders
+        if order_pk is not None and await loaders.sales.order.load(order_pk) is None:
+            raise _invalid(DomainError.one(ErrorCode.NOT_FOUND, "sales order not found", ["orderId"]))
+        if customer_pk is not None and await loaders.customer.load(customer_pk) is None:
+            raise _invalid(DomainError.one(ErrorCode.NOT_FOUND, "customer not found", ["customerId"]))
         changes = status_changes(
             _hub(context), context.sessionmaker, position, order_id=order_pk, customer_id=customer_pk
         )

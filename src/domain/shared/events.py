@@ -33,6 +33,14 @@ class DomainEvent(Base):
     __table_args__ = (
         Index("ix_domain_events_txid_id", "txid", "id"),
         Index("ix_domain_events_entity", "entity_type", "entity_id", "id"),
+        # serves `orderStatusChanged(customerId:)` replays (payload @> {"customerId": ...})
+        Index(
+            "ix_domain_events_status_payload",
+            "payload",
+            postgresql_using="gin",
+            postgresql_ops={"payload": "jsonb_path_ops"},
+            postgresql_where=text("type = 'order.status_changed'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
