@@ -24,7 +24,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -33,12 +32,11 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import httpx
 import redis.asyncio as aioredis
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, asyncpg_dsn, free_port, scratch_database, servers
+from common import ROOT, api_process, asyncpg_dsn, scratch_database, servers
 
 BENCH_REDIS_DB = 13  # its own database: the relay cursor and channel use default names
 QUERY = """
@@ -95,31 +93,6 @@ async def seed(url: str, orders: int) -> tuple[str, list[int]]:
     finally:
         await engine.dispose()
     return token, ids
-
-
-@contextlib.asynccontextmanager
-async def api_server(database_url: str, redis_url: str, log: Path) -> AsyncIterator[str]:
-    """Like common.api_process, but its log goes to a file: uvicorn logs every websocket
-    at info level, and an undrained stderr pipe fills up and stalls the server."""
-    port = free_port()
-    env = os.environ | {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "ERPGRAPH_ENV": "production"}
-    with log.open("wb") as log_file:
-        proc = subprocess.Popen([sys.executable, "-m", "erpgraph.cli", "serve", "--port", str(port)],
-                                env=env, cwd=ROOT, stdout=log_file, stderr=log_file)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            async with httpx.AsyncClient() as client:
-                for _ in range(300):
-                    if proc.poll() is not None:
-                        raise RuntimeError(f"server exited; see {log}")
-                    with contextlib.suppress(httpx.TransportError):
-                        if (await client.get(base + "/health")).status_code == 200:
-                            break
-                    await asyncio.sleep(0.1)
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
 
 
 @contextlib.contextmanager
@@ -236,8 +209,7 @@ async def main(n_subscribers: int, rate: float, seconds: float, with_order: bool
             token, order_ids = await seed(url, n_subscribers)
             order_ids = order_ids[:n_subscribers]
             with worker_process(url, redis_url):
-                log = Path(tempfile.gettempdir()) / "bench-subscriptions-api.log"
-                async with api_server(url, redis_url, log) as base, \
+                async with api_process(url, redis_url) as base, \
                         asyncpg.create_pool(asyncpg_dsn(url), min_size=10, max_size=10) as pool:
                     ws_url = base.replace("http", "ws") + "/graphql"
                     t0 = time.perf_counter()

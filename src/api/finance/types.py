@@ -15,6 +15,7 @@ from api.errors import UserError
 from api.limits import check_page_size
 from api.permissions import can
 from api.relay import Connection, Node, decode_cursor
+from api.sales.types import customer_of
 from domain.finance.credit import CreditPosition
 from domain.identity.scopes import Scope
 
@@ -48,12 +49,6 @@ def days_overdue(due_date: date, balance: Decimal, today: date) -> int:
     return max(0, (today - due_date).days) if balance > 0 else 0
 
 
-async def _customer(info: Info, customer_id: int) -> Any:
-    from api.crm.types import Customer
-
-    return Customer.from_row(await info.context.loaders.customer.load(customer_id))
-
-
 @strawberry.type
 class Invoice(Node):
     row: strawberry.Private[Any]
@@ -68,7 +63,7 @@ class Invoice(Node):
 
     @strawberry.field
     async def customer(self, info: Info) -> CustomerRef:
-        return await _customer(info, self.row.customer_id)
+        return await customer_of(info, self.row.customer_id)
 
     @strawberry.field
     async def sales_order(self, info: Info) -> SalesOrderRef | None:
@@ -100,7 +95,7 @@ class Payment(Node):
 
     @strawberry.field
     async def customer(self, info: Info) -> CustomerRef:
-        return await _customer(info, self.row.customer_id)
+        return await customer_of(info, self.row.customer_id)
 
     @classmethod
     def from_row(cls, row: Any) -> Payment:

@@ -48,7 +48,8 @@ class OrderStatus(Enum):
     CANCELLED = "CANCELLED"
 
 
-async def _customer(info: Info, customer_id: int) -> Any:
+async def customer_of(info: Info, customer_id: int) -> Any:
+    """The GraphQL ``Customer`` of a row's ``customer_id`` (through the request's loader)."""
     from api.crm.types import Customer
 
     return Customer.from_row(await info.context.loaders.customer.load(customer_id))
@@ -90,7 +91,7 @@ class Quote(Node):
 
     @strawberry.field
     async def customer(self, info: Info) -> CustomerRef:
-        return await _customer(info, self.row.customer_id)
+        return await customer_of(info, self.row.customer_id)
 
     @strawberry.field
     async def lines(self, info: Info) -> list[QuoteLine]:
@@ -180,7 +181,7 @@ class SalesOrder(Node):
 
     @strawberry.field
     async def customer(self, info: Info) -> CustomerRef:
-        return await _customer(info, self.row.customer_id)
+        return await customer_of(info, self.row.customer_id)
 
     @strawberry.field
     async def quote(self, info: Info) -> Quote | None:
