@@ -73,6 +73,9 @@ class Loaders:
 
         self.finance = FinanceLoaders(sm)
         self.fulfilment = FulfilmentLoaders(sm)
+        from api.purchasing.loaders import PurchasingLoaders
+
+        self.purchasing = PurchasingLoaders(sm)
 
     @staticmethod
     def _external_refs(sm: async_sessionmaker) -> DataLoader[tuple[str, int], list[ExternalRef]]:

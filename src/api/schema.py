@@ -25,6 +25,8 @@ from api.inventory.queries import InventoryQuery
 from api.inventory.types import Item, Warehouse
 from api.limits import limit_extensions
 from api.node import NodeQuery
+from api.purchasing.mutations import PurchasingMutation
+from api.purchasing.types import PurchaseOrder
 from api.sales.fulfilment import FulfilmentMutation, Shipment
 from api.sales.mutations import SalesMutation
 from api.sales.queries import SalesQuery
@@ -36,10 +38,10 @@ from erpgraph.settings import Settings
 Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery, SalesQuery, FinanceQuery))
 Subscription = merge_types("Subscription", (SalesSubscription,))
 Mutation = merge_types("Mutation", (CrmMutation, PipelineMutation, InventoryMutation, SalesMutation,
-                                   FulfilmentMutation, FinanceMutation))
+                                   FulfilmentMutation, FinanceMutation, PurchasingMutation))
 
 NODE_IMPLEMENTATIONS = [Customer, Contact, Lead, Opportunity, Activity, Item, Warehouse,
-                        Invoice, Payment, Shipment]
+                        Invoice, Payment, Shipment, PurchaseOrder]
 
 
 def _expected_error(error: Any) -> bool:

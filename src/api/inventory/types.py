@@ -174,10 +174,9 @@ class Item(Node):
         return sum((r.on_hand - r.reserved for r in rows), Decimal(0))
 
     @strawberry.field(description="Open purchase and work order quantities not yet received.")
-    def incoming(self) -> Decimal:
-        # Purchase and work orders arrive with the plan-to-produce issue; until
-        # then no document can be open, so nothing is incoming.
-        return Decimal(0)
+    async def incoming(self, info: Info) -> Decimal:
+        # work orders add theirs when they arrive
+        return await info.context.loaders.purchasing.incoming.load(self.pk)
 
     @strawberry.field(
         description=(

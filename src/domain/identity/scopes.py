@@ -14,6 +14,8 @@ class Scope(StrEnum):
     INVENTORY_WRITE = "inventory:write"
     PRODUCTION_READ = "production:read"
     PRODUCTION_WRITE = "production:write"
+    PURCHASING_READ = "purchasing:read"
+    PURCHASING_WRITE = "purchasing:write"
     PLANNING_READ = "planning:read"
     PLANNING_WRITE = "planning:write"
     FINANCE_READ = "finance:read"
@@ -34,10 +36,12 @@ ROLE_SCOPES: dict[str, frozenset[Scope]] = {
     "production": frozenset(
         _READ_MASTER
         | {Scope.INVENTORY_WRITE, Scope.PRODUCTION_READ, Scope.PRODUCTION_WRITE, Scope.COSTING_READ}
+        | {Scope.PURCHASING_READ, Scope.PURCHASING_WRITE}
     ),
     "planner": frozenset(
         _READ_MASTER
         | {Scope.PRODUCTION_READ, Scope.PLANNING_READ, Scope.PLANNING_WRITE, Scope.INVENTORY_WRITE}
+        | {Scope.PURCHASING_READ, Scope.PURCHASING_WRITE}
     ),
     "partner": frozenset(
         {Scope.CRM_READ, Scope.CRM_WRITE, Scope.SALES_READ, Scope.SALES_WRITE, Scope.INVENTORY_READ,

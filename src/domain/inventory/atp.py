@@ -8,8 +8,9 @@ Supply is taken in this order: stock available now (on hand − reserved, all
 warehouses), then open scheduled receipts by due date after earlier promises have
 claimed theirs (first promised, first served), then — for what no receipt covers —
 replenishment: today + the item's lead time, or for a MAKE item the longest
-cumulative lead time down its BOM. Purchase and work orders (the receipts and
-their claims) arrive with the plan-to-produce issue; until then both lists are empty.
+cumulative lead time down its BOM. Receipts are the open quantities of purchase
+order lines at their due dates; claims are the backordered quantities of confirmed
+sales order lines at their promised dates. (Work orders add receipts when they arrive.)
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.inventory.models import StockBalance
+from domain.inventory.models import StockBalance, StockMove
+from domain.purchasing.models import OPEN_STATUSES, PurchaseOrder, PurchaseOrderLine
+from domain.sales.models import SalesOrder, SalesOrderLine
 
 ZERO = Decimal(0)
 
@@ -147,8 +150,58 @@ _BOM_CLOSURE = text(
 ).bindparams(bindparam("ids", type_=ARRAY(BIGINT)))
 
 
+# Sales orders whose unreserved, unshipped quantity has been promised to a date.
+BACKORDER_STATES = ("CONFIRMED", "PARTIALLY_SHIPPED")
+
+
+async def _receipts(session: AsyncSession, ids: list[int]) -> dict[int, list[Receipt]]:
+    """Open purchase order lines as scheduled receipts (served by (item_id, due_date))."""
+    line = PurchaseOrderLine
+    rows = await session.execute(
+        select(line.item_id, line.due_date, line.quantity - line.received_quantity)
+        .join(PurchaseOrder, PurchaseOrder.id == line.order_id)
+        .where(
+            line.item_id.in_(ids),
+            PurchaseOrder.status.in_(OPEN_STATUSES),
+            line.received_quantity < line.quantity,
+        )
+        .order_by(line.item_id, line.due_date, line.id)
+    )
+    found: dict[int, list[Receipt]] = defaultdict(list)
+    for item_id, due, quantity in rows:
+        found[item_id].append(Receipt(due, quantity))
+    return found
+
+
+async def _claims(session: AsyncSession, ids: list[int]) -> dict[int, list[Claim]]:
+    """Backordered quantities of confirmed order lines: what earlier promises owe."""
+    line = SalesOrderLine
+    reserved = (
+        select(func.coalesce(func.sum(StockMove.quantity_reserved), ZERO))
+        .where(StockMove.reference_type == "SalesOrderLine", StockMove.reference_id == line.id)
+        .correlate(line)
+        .scalar_subquery()
+    )
+    backorder = (line.quantity - line.shipped_quantity - reserved).label("backorder")
+    rows = await session.execute(
+        select(line.item_id, line.promised_date, backorder)
+        .join(SalesOrder, SalesOrder.id == line.order_id)
+        .where(
+            line.item_id.in_(ids),
+            SalesOrder.status.in_(BACKORDER_STATES),
+            line.promised_date.is_not(None),
+            line.quantity - line.shipped_quantity - reserved > 0,
+        )
+    )
+    found: dict[int, list[Claim]] = defaultdict(list)
+    for item_id, promised, quantity in rows:
+        if promised is not None:  # filtered above; narrows the type
+            found[item_id].append(Claim(promised, quantity))
+    return found
+
+
 async def load_atp_inputs(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, AtpInputs]:
-    """ATP inputs of several items in two statements; unknown ids are left out.
+    """ATP inputs of several items in at most four statements; unknown ids are left out.
 
     Stock is read as the session sees it, so a caller holding the balance locks
     (order confirmation, after reserving) gets what is left after its reservation.
@@ -169,10 +222,15 @@ async def load_atp_inputs(session: AsyncSession, item_ids: Sequence[int]) -> dic
     )
     for item_id, qty in rows:
         available[item_id] = qty
+    receipts = await _receipts(session, ids)
+    # claims matter only against receipts
+    claims = await _claims(session, sorted(receipts)) if receipts else {}
     return {
         item_id: AtpInputs(
             available_now=available[item_id],
             replenishment_days=cumulative_lead_time(item_id, nodes),
+            receipts=receipts.get(item_id, []),
+            claims=claims.get(item_id, []),
         )
         for item_id in ids
         if item_id in nodes

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from api.context import Info
+from api.errors import UserError
+from api.inventory.types import Item
+from api.relay import Node
+
+
+@strawberry.enum
+class PurchaseOrderStatus(Enum):
+    OPEN = "OPEN"
+    PARTIALLY_RECEIVED = "PARTIALLY_RECEIVED"
+    RECEIVED = "RECEIVED"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry.type
+class PurchaseOrderLine:
+    item_pk: strawberry.Private[int]
+    quantity: Decimal
+    received_quantity: Decimal
+    unit_cost: Decimal | None
+    due_date: date
+
+    @strawberry.field
+    async def item(self, info: Info) -> Item:
+        return Item.from_row(await info.context.loaders.item.load(self.item_pk))
+
+    @classmethod
+    def from_row(cls, row: Any) -> PurchaseOrderLine:
+        return cls(
+            item_pk=row.item_id, quantity=row.quantity, received_quantity=row.received_quantity,
+            unit_cost=row.unit_cost, due_date=row.due_date,
+        )
+
+
+@strawberry.type
+class PurchaseOrder(Node):
+    number: str
+    supplier: str
+    status: PurchaseOrderStatus
+    subcontract: bool = strawberry.field(
+        description="SUBCONTRACT orders buy processing from the supplier; components are issued to it."
+    )
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[PurchaseOrderLine]:
+        rows = await info.context.loaders.purchasing.order_lines.load(self.pk)
+        return [PurchaseOrderLine.from_row(row) for row in rows]
+
+    @classmethod
+    def from_row(cls, row: Any) -> PurchaseOrder:
+        return cls(
+            pk=row.id, number=row.number, supplier=row.supplier,
+            status=PurchaseOrderStatus(row.status), subcontract=row.subcontract,
+        )
+
+
+@strawberry.type
+class PurchaseOrderPayload:
+    purchase_order: PurchaseOrder | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,61 @@
+"""Purchase orders (and SUBCONTRACT orders) and their lines.
+
+A line's open quantity (``quantity - received_quantity``) is a scheduled receipt at
+its ``due_date`` for ATP and MRP; the index on (item_id, due_date) serves those reads.
+What was received lives in the stock ledger too (RECEIPT moves referencing the line);
+``received_quantity`` keeps it on the line for cheap reads.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from domain.shared.db import Base, Quantity, UnitAmount
+
+PURCHASE_ORDER_STATUSES = ("OPEN", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELLED")
+OPEN_STATUSES = ("OPEN", "PARTIALLY_RECEIVED")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+class PurchaseOrder(Base):
+    __tablename__ = "purchase_orders"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", PURCHASE_ORDER_STATUSES), name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    supplier: Mapped[str] = mapped_column(String(200))
+    subcontract: Mapped[bool] = mapped_column(server_default=text("false"))
+    status: Mapped[str] = mapped_column(String(20), server_default=text("'OPEN'"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class PurchaseOrderLine(Base):
+    __tablename__ = "purchase_order_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(
+            "received_quantity BETWEEN 0 AND quantity", name="received_within_quantity"
+        ),
+        CheckConstraint("unit_cost >= 0", name="unit_cost_non_negative"),
+        Index("ix_purchase_order_lines_item_due", "item_id", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("purchase_orders.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    received_quantity: Mapped[Decimal] = mapped_column(Quantity, server_default=text("0"))
+    unit_cost: Mapped[Decimal | None] = mapped_column(UnitAmount)
+    due_date: Mapped[date]
