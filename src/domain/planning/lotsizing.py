@@ -1,0 +1,77 @@
+"""How much to order for a net requirement: item scrap, lot-sizing rule, whole units.
+
+Every quantity leaving here has at most six decimal places (the database's ``Quantity``
+scale) and is rounded up, so sums of pegged quantities stay exact Decimal arithmetic.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
+
+from domain.planning.model import COUNTABLE_UOMS, PlanItem
+
+PLACES = Decimal("0.000001")
+ZERO = Decimal(0)
+ONE = Decimal(1)
+# divisions round up, so rounding at the 28th digit never lands just below the true value
+CEILING = Context(prec=28, rounding=ROUND_CEILING)
+
+
+def up(quantity: Decimal) -> Decimal:
+    """``quantity`` rounded up to the quantity scale (six places)."""
+    return quantity.quantize(PLACES, rounding=ROUND_CEILING)
+
+
+def round_up_to(quantity: Decimal, step: Decimal) -> Decimal:
+    """The smallest multiple of ``step`` that is at least ``quantity`` (``step`` > 0)."""
+    lots, rest = divmod(quantity, step)
+    return (lots + 1) * step if rest else lots * step
+
+
+def order_quantity(item: PlanItem, net: Decimal) -> Decimal:
+    """Planned quantity for ``net`` (> 0) good units still needed.
+
+    ``net / (1 − scrap)`` rounded up to the scale, then to whole units for a countable
+    unit of measure, then the lot-sizing rule: LOT_FOR_LOT as is; FIXED_ORDER_QUANTITY the
+    fewest whole lots covering it; MIN_MULTIPLE at least the minimum, rounded up to a
+    multiple. A fixed lot or multiple that is missing or not positive is ignored (the
+    caller reports it). Countable items end in whole units again, in case a lot is
+    fractional.
+    """
+    needed = CEILING.divide(net, ONE - item.scrap_rate).quantize(PLACES, ROUND_CEILING) if item.scrap_rate else net
+    countable = item.uom in COUNTABLE_UOMS
+    if countable:
+        needed = needed.to_integral_value(ROUND_CEILING)
+    rule = item.lot_sizing
+    if rule == "FIXED_ORDER_QUANTITY":
+        lot = item.fixed_lot_size
+        if lot is not None and lot > 0:
+            needed = round_up_to(needed, lot)
+    elif rule == "MIN_MULTIPLE":
+        minimum = item.min_order_quantity
+        if minimum is not None and minimum > needed:
+            needed = minimum
+        multiple = item.lot_multiple
+        if multiple is not None and multiple > 0:
+            needed = round_up_to(needed, multiple)
+    else:
+        return needed
+    if countable:
+        needed = needed.to_integral_value(ROUND_CEILING)
+    return needed
+
+
+def good_quantity(item: PlanItem, planned: Decimal) -> Decimal:
+    """What a planned order adds to stock: ``planned × (1 − scrap)``, rounded down to the scale."""
+    if not item.scrap_rate:
+        return planned
+    return (planned * (ONE - item.scrap_rate)).quantize(PLACES, rounding=ROUND_FLOOR)
+
+
+def lot_size_problem(item: PlanItem) -> str | None:
+    """Why the item's lot-sizing settings cannot be applied as given, if they cannot."""
+    if item.lot_sizing == "FIXED_ORDER_QUANTITY" and not (item.fixed_lot_size and item.fixed_lot_size > 0):
+        return "FIXED_ORDER_QUANTITY without a positive fixed lot size: planned lot for lot"
+    if item.lot_sizing == "MIN_MULTIPLE" and item.lot_multiple is not None and item.lot_multiple <= 0:
+        return "MIN_MULTIPLE with a lot multiple that is not positive: multiple ignored"
+    return None
