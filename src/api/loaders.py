@@ -76,6 +76,9 @@ class Loaders:
         from api.purchasing.loaders import PurchasingLoaders
 
         self.purchasing = PurchasingLoaders(sm)
+        from api.production.loaders import ProductionLoaders
+
+        self.production = ProductionLoaders(sm)
 
     @staticmethod
     def _external_refs(sm: async_sessionmaker) -> DataLoader[tuple[str, int], list[ExternalRef]]:

@@ -16,6 +16,7 @@ from api.finance.types import Invoice, Payment
 from api.identity.types import Viewer
 from api.inventory.types import Item, Warehouse
 from api.permissions import can
+from api.production.types import WorkOrder
 from api.purchasing.types import PurchaseOrder
 from api.relay import Node, from_global_id
 from api.sales.fulfilment import Shipment
@@ -48,6 +49,7 @@ NODE_TYPES: dict[str, tuple[Scope, Resolver]] = {
     "Payment": (Scope.SALES_READ, _via("finance.payment", Payment.from_row)),
     "Shipment": (Scope.SALES_READ, _via("fulfilment.shipment", Shipment.from_row)),
     "PurchaseOrder": (Scope.PURCHASING_READ, _via("purchasing.order", PurchaseOrder.from_row)),
+    "WorkOrder": (Scope.PRODUCTION_READ, _via("production.work_order", WorkOrder.from_row)),
 }
 
 

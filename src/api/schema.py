@@ -25,6 +25,9 @@ from api.inventory.queries import InventoryQuery
 from api.inventory.types import Item, Warehouse
 from api.limits import limit_extensions
 from api.node import NodeQuery
+from api.production.mutations import ProductionMutation
+from api.production.queries import ProductionQuery
+from api.production.types import WorkOrder
 from api.purchasing.mutations import PurchasingMutation
 from api.purchasing.types import PurchaseOrder
 from api.sales.fulfilment import FulfilmentMutation, Shipment
@@ -35,13 +38,15 @@ from api.scalars import SCALAR_MAP
 from domain.shared.errors import DomainError
 from erpgraph.settings import Settings
 
-Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery, SalesQuery, FinanceQuery))
+Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery, SalesQuery, FinanceQuery,
+                             ProductionQuery))
 Subscription = merge_types("Subscription", (SalesSubscription,))
 Mutation = merge_types("Mutation", (CrmMutation, PipelineMutation, InventoryMutation, SalesMutation,
-                                   FulfilmentMutation, FinanceMutation, PurchasingMutation))
+                                   FulfilmentMutation, FinanceMutation, PurchasingMutation,
+                                   ProductionMutation))
 
 NODE_IMPLEMENTATIONS = [Customer, Contact, Lead, Opportunity, Activity, Item, Warehouse,
-                        Invoice, Payment, Shipment, PurchaseOrder]
+                        Invoice, Payment, Shipment, PurchaseOrder, WorkOrder]
 
 
 def _expected_error(error: Any) -> bool:

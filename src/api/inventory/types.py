@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -175,8 +176,11 @@ class Item(Node):
 
     @strawberry.field(description="Open purchase and work order quantities not yet received.")
     async def incoming(self, info: Info) -> Decimal:
-        # work orders add theirs when they arrive
-        return await info.context.loaders.purchasing.incoming.load(self.pk)
+        loaders = info.context.loaders
+        purchased, produced = await asyncio.gather(
+            loaders.purchasing.incoming.load(self.pk), loaders.production.incoming.load(self.pk)
+        )
+        return purchased + produced
 
     @strawberry.field(
         description=(

@@ -9,8 +9,8 @@ warehouses), then open scheduled receipts by due date after earlier promises hav
 claimed theirs (first promised, first served), then — for what no receipt covers —
 replenishment: today + the item's lead time, or for a MAKE item the longest
 cumulative lead time down its BOM. Receipts are the open quantities of purchase
-order lines at their due dates; claims are the backordered quantities of confirmed
-sales order lines at their promised dates. (Work orders add receipts when they arrive.)
+order lines and of work orders (not yet completed) at their due dates; claims are the
+backordered quantities of confirmed sales order lines at their promised dates.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.inventory.models import StockBalance, StockMove
+from domain.production.models import OPEN_STATUSES as OPEN_WORK_ORDER_STATUSES
+from domain.production.models import WorkOrder
 from domain.purchasing.models import OPEN_STATUSES, PurchaseOrder, PurchaseOrderLine
 from domain.sales.models import SalesOrder, SalesOrderLine
 
@@ -155,7 +157,8 @@ BACKORDER_STATES = ("CONFIRMED", "PARTIALLY_SHIPPED")
 
 
 async def _receipts(session: AsyncSession, ids: list[int]) -> dict[int, list[Receipt]]:
-    """Open purchase order lines as scheduled receipts (served by (item_id, due_date))."""
+    """Open purchase order lines and work orders as scheduled receipts, by due date
+    (each served by its (item_id, due_date) index)."""
     line = PurchaseOrderLine
     rows = await session.execute(
         select(line.item_id, line.due_date, line.quantity - line.received_quantity)
@@ -169,6 +172,16 @@ async def _receipts(session: AsyncSession, ids: list[int]) -> dict[int, list[Rec
     )
     found: dict[int, list[Receipt]] = defaultdict(list)
     for item_id, due, quantity in rows:
+        found[item_id].append(Receipt(due, quantity))
+    work_orders = await session.execute(
+        select(WorkOrder.item_id, WorkOrder.due_date, WorkOrder.quantity - WorkOrder.completed_quantity)
+        .where(
+            WorkOrder.item_id.in_(ids),
+            WorkOrder.status.in_(OPEN_WORK_ORDER_STATUSES),
+            WorkOrder.completed_quantity < WorkOrder.quantity,
+        )
+    )
+    for item_id, due, quantity in work_orders:
         found[item_id].append(Receipt(due, quantity))
     return found
 
@@ -201,7 +214,7 @@ async def _claims(session: AsyncSession, ids: list[int]) -> dict[int, list[Claim
 
 
 async def load_atp_inputs(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, AtpInputs]:
-    """ATP inputs of several items in at most four statements; unknown ids are left out.
+    """ATP inputs of several items in at most five statements; unknown ids are left out.
 
     Stock is read as the session sees it, so a caller holding the balance locks
     (order confirmation, after reserving) gets what is left after its reservation.

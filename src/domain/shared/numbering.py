@@ -18,6 +18,7 @@ SERIES = {
     "shipment": ("SH-", Sequence("shipment_number_seq", metadata=Base.metadata)),
     "invoice": ("INV-", Sequence("invoice_number_seq", metadata=Base.metadata)),
     "purchase_order": ("PO-", Sequence("purchase_order_number_seq", metadata=Base.metadata)),
+    "work_order": ("WO-", Sequence("work_order_number_seq", metadata=Base.metadata)),
 }
 
 

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import strawberry
+
+from api.context import Info
+from api.permissions import command
+from api.production.inputs import ProductionReportInput, WorkOrderInput
+from api.production.types import WorkOrder, WorkOrderPayload
+from api.relay import decode_id
+from domain.identity.scopes import Scope
+from domain.production import services
+
+
+@strawberry.type
+class ProductionMutation:
+    @strawberry.mutation
+    @command(Scope.PRODUCTION_WRITE)
+    async def create_work_order(self, info: Info, input: WorkOrderInput) -> WorkOrderPayload:
+        data = input.to_domain()
+        async with info.context.sessionmaker.begin() as session:
+            row = await services.create_work_order(session, data, actor=info.context.viewer.name)
+        return WorkOrderPayload(work_order=WorkOrder.from_row(row))
+
+    @strawberry.mutation
+    @command(Scope.PRODUCTION_WRITE)
+    async def release_work_order(self, info: Info, id: strawberry.ID) -> WorkOrderPayload:
+        pk = decode_id(id, "WorkOrder", "id")
+        async with info.context.sessionmaker.begin() as session:
+            row = await services.release_work_order(session, pk, actor=info.context.viewer.name)
+        return WorkOrderPayload(work_order=WorkOrder.from_row(row))
+
+    @strawberry.mutation(
+        description="Kitted issue: issue all components still required (or fail with the shortages)."
+    )
+    @command(Scope.PRODUCTION_WRITE)
+    async def issue_work_order_materials(self, info: Info, id: strawberry.ID) -> WorkOrderPayload:
+        pk = decode_id(id, "WorkOrder", "id")
+        async with info.context.sessionmaker.begin() as session:
+            row = await services.issue_work_order_materials(session, pk, actor=info.context.viewer.name)
+        return WorkOrderPayload(work_order=WorkOrder.from_row(row))
+
+    @strawberry.mutation
+    @command(Scope.PRODUCTION_WRITE)
+    async def report_production(self, info: Info, input: ProductionReportInput) -> WorkOrderPayload:
+        report = input.to_domain()
+        async with info.context.sessionmaker.begin() as session:
+            row = await services.report_production(session, report, actor=info.context.viewer.name)
+        return WorkOrderPayload(work_order=WorkOrder.from_row(row))

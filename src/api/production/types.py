@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from api.context import Info
+from api.errors import UserError
+from api.inventory.types import Item
+from api.relay import Node
+from api.sales.types import SalesOrder
+
+
+@strawberry.enum
+class WorkOrderStatus(Enum):
+    PLANNED = "PLANNED"
+    RELEASED = "RELEASED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    CLOSED = "CLOSED"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry.type
+class WorkOrderCost:
+    material_cost: Decimal
+    overhead_cost: Decimal
+    total_cost: Decimal
+    unit_cost: Decimal
+    computed_at: datetime
+
+
+@strawberry.type
+class WorkOrderComponent:
+    item_pk: strawberry.Private[int]
+    required_quantity: Decimal
+    issued_quantity: Decimal
+
+    @strawberry.field
+    async def item(self, info: Info) -> Item:
+        return Item.from_row(await info.context.loaders.item.load(self.item_pk))
+
+    @classmethod
+    def from_row(cls, row: Any) -> WorkOrderComponent:
+        return cls(
+            item_pk=row.item_id, required_quantity=row.required_quantity,
+            issued_quantity=row.issued_quantity,
+        )
+
+
+@strawberry.type
+class WorkOrder(Node):
+    row: strawberry.Private[Any]
+    number: str
+    quantity: Decimal
+    completed_quantity: Decimal
+    status: WorkOrderStatus
+    start_date: date | None
+    due_date: date
+
+    @strawberry.field
+    async def item(self, info: Info) -> Item:
+        return Item.from_row(await info.context.loaders.item.load(self.row.item_id))
+
+    @strawberry.field
+    async def sales_order(self, info: Info) -> SalesOrder | None:
+        if self.row.sales_order_id is None:
+            return None
+        row = await info.context.loaders.sales.order.load(self.row.sales_order_id)
+        return None if row is None else SalesOrder.from_row(row)
+
+    @strawberry.field
+    async def components(self, info: Info) -> list[WorkOrderComponent]:
+        rows = await info.context.loaders.production.components.load(self.pk)
+        return [WorkOrderComponent.from_row(row) for row in rows]
+
+    @strawberry.field(
+        description="Null until costing has run, or when the viewer may not see costs."
+    )
+    def cost(self) -> WorkOrderCost | None:
+        # costing of work orders comes with the costing context; until then nothing has run
+        return None
+
+    @classmethod
+    def from_row(cls, row: Any) -> WorkOrder:
+        return cls(
+            pk=row.id, row=row, number=row.number, quantity=row.quantity,
+            completed_quantity=row.completed_quantity, status=WorkOrderStatus(row.status),
+            start_date=row.start_date, due_date=row.due_date,
+        )
+
+
+@strawberry.type
+class WorkOrderPayload:
+    work_order: WorkOrder | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class WorkOrdersPayload:
+    work_orders: list[WorkOrder] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,323 @@
+"""Work order use cases: create, release, issue materials (kitted), report production.
+
+Every command locks the work order row first, so two commands on one order queue
+up. Stock leaves and arrives through the ledger: ISSUE moves reference the
+component, the PRODUCTION move the work order. Balances are locked in ascending
+item id, like every other multi-item movement, and an issue is all or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, Decimal
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.inventory import ledger
+from domain.inventory.models import Bom, BomLine, Item
+from domain.inventory.services import default_warehouse_id
+from domain.production.models import WorkOrder, WorkOrderComponent
+from domain.sales.models import SalesOrder
+from domain.shared.errors import DomainError, ErrorCode, Problem, Problems
+from domain.shared.events import record_event
+from domain.shared.numbering import next_number
+from domain.shared.numbers import check_decimal
+
+COMPONENT = "WorkOrderComponent"
+ZERO = Decimal(0)
+STEP = Decimal("0.000001")
+PRODUCING = ("RELEASED", "IN_PROGRESS")
+
+
+@dataclass
+class NewWorkOrder:
+    item_id: int
+    quantity: Decimal
+    due_date: date | None
+    sales_order_id: int | None = None
+
+
+@dataclass
+class ProductionReport:
+    work_order_id: int
+    quantity: Decimal
+    labor_hours: Decimal | None = None
+    backflush: bool = False
+
+
+def round_up(value: Decimal) -> Decimal:
+    """Up to the quantity scale (6 places): a requirement is never short by rounding."""
+    return value.quantize(STEP, rounding=ROUND_CEILING)
+
+
+def component_requirement(
+    order_quantity: Decimal, line_quantity: Decimal, line_scrap: Decimal, output_quantity: Decimal
+) -> Decimal:
+    return round_up(order_quantity * line_quantity * (1 + line_scrap) / output_quantity)
+
+
+async def _locked(session: AsyncSession, work_order_id: int, field: str) -> WorkOrder:
+    order = (
+        await session.execute(
+            select(WorkOrder)
+            .where(WorkOrder.id == work_order_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if order is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "work order not found", [field])
+    return order
+
+
+async def _components(session: AsyncSession, work_order_id: int) -> list[WorkOrderComponent]:
+    return list(
+        (
+            await session.execute(
+                select(WorkOrderComponent)
+                .where(WorkOrderComponent.work_order_id == work_order_id)
+                .order_by(WorkOrderComponent.position)
+                .execution_options(populate_existing=True)
+            )
+        ).scalars()
+    )
+
+
+async def create_work_order(
+    session: AsyncSession, data: NewWorkOrder, actor: str | None = None
+) -> WorkOrder:
+    problems = Problems()
+    check_decimal(problems, data.quantity, "quantity", places=6, positive=True, label="quantity")
+    if data.due_date is None:
+        problems.invalid("is required", "dueDate")
+    problems.raise_if_any()
+    assert data.due_date is not None  # checked above
+
+    item = await session.get(Item, data.item_id)
+    if item is None:
+        problems.add(ErrorCode.NOT_FOUND, "item not found", "itemId")
+    if data.sales_order_id is not None and await session.get(SalesOrder, data.sales_order_id) is None:
+        problems.add(ErrorCode.NOT_FOUND, "sales order not found", "salesOrderId")
+    problems.raise_if_any()
+    assert item is not None
+
+    order = WorkOrder(
+        number=await next_number(session, "work_order"),
+        item_id=item.id,
+        quantity=data.quantity,
+        status="PLANNED",
+        start_date=data.due_date - timedelta(days=item.lead_time_days),
+        due_date=data.due_date,
+        sales_order_id=data.sales_order_id,
+    )
+    session.add(order)
+    await session.flush()
+    await record_event(
+        session, "work_order.created", "WorkOrder", order.id,
+        {"number": order.number, "itemId": item.id, "quantity": str(order.quantity),
+         "dueDate": str(order.due_date), "salesOrderId": order.sales_order_id},
+        actor,
+    )
+    return order
+
+
+async def release_work_order(
+    session: AsyncSession, work_order_id: int, actor: str | None = None
+) -> WorkOrder:
+    """PLANNED → RELEASED: the item's BOM, scaled to the order, becomes its components."""
+    order = await _locked(session, work_order_id, "id")
+    if order.status != "PLANNED":
+        raise DomainError.one(
+            ErrorCode.INVALID_STATE, f"cannot release a work order in status {order.status}", ["id"]
+        )
+    bom = await session.get(Bom, order.item_id)
+    lines = [] if bom is None else list(
+        (
+            await session.execute(
+                select(BomLine).where(BomLine.bom_item_id == order.item_id).order_by(BomLine.position)
+            )
+        ).scalars()
+    )
+    if bom is None or not lines:
+        raise DomainError.one(
+            ErrorCode.INVALID, "the item has no bill of materials to build it from", ["id"]
+        )
+    await session.execute(
+        insert(WorkOrderComponent),
+        [
+            {
+                "work_order_id": order.id,
+                "position": i,
+                "item_id": line.component_id,
+                "required_quantity": component_requirement(
+                    order.quantity, line.quantity, line.scrap_rate, bom.output_quantity
+                ),
+            }
+            for i, line in enumerate(lines)
+        ],
+    )
+    order.status = "RELEASED"
+    await session.flush()
+    await record_event(
+        session, "work_order.released", "WorkOrder", order.id,
+        {"number": order.number, "status": order.status, "previousStatus": "PLANNED",
+         "components": len(lines)},
+        actor,
+    )
+    return order
+
+
+async def _move_stock(
+    session: AsyncSession,
+    order: WorkOrder,
+    issues: Sequence[tuple[WorkOrderComponent, Decimal]],
+    field: str,
+    produced: Decimal = ZERO,
+    actor: str | None = None,
+) -> list[dict[str, str | int]]:
+    """Issue ``issues`` (all or nothing) and receive ``produced`` units of the order's item.
+
+    Every balance involved is locked in ascending item id before anything moves; a
+    shortage raises INSUFFICIENT_STOCK naming each short component.
+    """
+    wanted = {component.item_id: (component, qty) for component, qty in issues if qty > 0}
+    item_ids = sorted(set(wanted) | ({order.item_id} if produced > 0 else set()))
+    balances: dict[int, list[ledger.Balance]] = {}
+    for item_id in item_ids:
+        balances[item_id] = await ledger.lock_balances(session, item_id)
+
+    short: list[tuple[int, Decimal, Decimal]] = []
+    for item_id, (_, qty) in wanted.items():
+        available = sum((max(b.available, ZERO) for b in balances[item_id]), ZERO)
+        if available < qty:
+            short.append((item_id, qty, available))
+    if short:
+        rows = await session.execute(
+            select(Item.id, Item.sku).where(Item.id.in_([item_id for item_id, _, _ in short]))
+        )
+        skus = {item_id: sku for item_id, sku in rows}
+        raise DomainError([
+            Problem(
+                ErrorCode.INSUFFICIENT_STOCK,
+                f"{skus.get(item_id, item_id)}: {qty} needed, {available} available",
+                (field,),
+            )
+            for item_id, qty, available in sorted(short)
+        ])
+
+    warehouse_id = await default_warehouse_id(session) if produced > 0 else None
+    if produced > 0 and warehouse_id is None:
+        raise DomainError.one(ErrorCode.INVALID_STATE, "no warehouse exists", [field])
+    issued: list[dict[str, str | int]] = []
+    for item_id in item_ids:
+        if item_id in wanted:
+            component, qty = wanted[item_id]
+            remaining = qty
+            for balance in balances[item_id]:  # default warehouse first
+                take = min(remaining, balance.available)
+                if take <= 0:
+                    continue
+                posted = await ledger.post(
+                    session, item_id=item_id, warehouse_id=balance.warehouse_id, kind="ISSUE",
+                    on_hand=-take, reference=ledger.Reference(COMPONENT, component.id), actor=actor,
+                )
+                if posted is None:  # the balance is locked and was checked above
+                    raise RuntimeError(f"issue refused for item {item_id}")
+                balance.on_hand -= take
+                remaining -= take
+            component.issued_quantity += qty
+            issued.append({"itemId": item_id, "quantity": str(qty)})
+        if item_id == order.item_id and produced > 0 and warehouse_id is not None:
+            posted = await ledger.post(
+                session, item_id=item_id, warehouse_id=warehouse_id, kind="PRODUCTION",
+                on_hand=produced, reference=ledger.Reference("WorkOrder", order.id), actor=actor,
+            )
+            if posted is None:  # an increase cannot be refused
+                raise RuntimeError(f"production receipt refused for item {item_id}")
+    return issued
+
+
+async def issue_work_order_materials(
+    session: AsyncSession, work_order_id: int, actor: str | None = None
+) -> WorkOrder:
+    """Kitted issue: every component's remaining quantity, or nothing."""
+    order = await _locked(session, work_order_id, "id")
+    if order.status not in PRODUCING:
+        raise DomainError.one(
+            ErrorCode.INVALID_STATE, f"cannot issue materials in status {order.status}", ["id"]
+        )
+    components = await _components(session, order.id)
+    remaining = [(c, c.required_quantity - c.issued_quantity) for c in components]
+    if all(qty <= 0 for _, qty in remaining):
+        raise DomainError.one(ErrorCode.INVALID_STATE, "every component is already issued", ["id"])
+    issued = await _move_stock(session, order, remaining, "id", actor=actor)
+    previous = order.status
+    order.status = "IN_PROGRESS"
+    await session.flush()
+    await record_event(
+        session, "work_order.materials_issued", "WorkOrder", order.id,
+        {"number": order.number, "status": order.status, "previousStatus": previous,
+         "components": issued},
+        actor,
+    )
+    return order
+
+
+def _backflush(
+    order: WorkOrder, components: Sequence[WorkOrderComponent], quantity: Decimal
+) -> list[tuple[WorkOrderComponent, Decimal]]:
+    """Per component, what ``quantity`` more units consume (scrap included), capped at
+    what is still unissued; the last report takes everything left."""
+    last = order.completed_quantity + quantity >= order.quantity
+    result = []
+    for c in components:
+        left = c.required_quantity - c.issued_quantity
+        share = left if last else min(left, round_up(c.required_quantity * quantity / order.quantity))
+        result.append((c, max(share, ZERO)))
+    return result
+
+
+async def report_production(
+    session: AsyncSession, report: ProductionReport, actor: str | None = None
+) -> WorkOrder:
+    """Add ``report.quantity`` good units to stock; with backflush, issue their components."""
+    problems = Problems()
+    check_decimal(problems, report.quantity, "quantity", places=6, positive=True, label="quantity")
+    check_decimal(problems, report.labor_hours, "laborHours", places=6, non_negative=True,
+                  label="labour hours")
+    problems.raise_if_any()
+
+    order = await _locked(session, report.work_order_id, "workOrderId")
+    if order.status not in PRODUCING:
+        raise DomainError.one(
+            ErrorCode.INVALID_STATE, f"cannot report production in status {order.status}",
+            ["workOrderId"],
+        )
+    open_quantity = order.quantity - order.completed_quantity
+    if report.quantity > open_quantity:
+        raise DomainError.one(
+            ErrorCode.INVALID, f"only {open_quantity} of the work order is still open", ["quantity"]
+        )
+    issues: list[tuple[WorkOrderComponent, Decimal]] = []
+    if report.backflush:
+        issues = _backflush(order, await _components(session, order.id), report.quantity)
+    issued = await _move_stock(
+        session, order, issues, "backflush", produced=report.quantity, actor=actor
+    )
+    previous = order.status
+    order.completed_quantity += report.quantity
+    order.labor_hours += report.labor_hours or ZERO
+    order.status = "COMPLETED" if order.completed_quantity >= order.quantity else "IN_PROGRESS"
+    await session.flush()
+    await record_event(
+        session, "work_order.production_reported", "WorkOrder", order.id,
+        {"number": order.number, "status": order.status, "previousStatus": previous,
+         "quantity": str(report.quantity), "completedQuantity": str(order.completed_quantity),
+         "laborHours": str(report.labor_hours or ZERO), "backflush": report.backflush,
+         "components": issued},
+        actor,
+    )
+    return order
