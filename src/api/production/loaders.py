@@ -19,6 +19,7 @@ class ProductionLoaders:
         self.components = many_by(
             sm, WorkOrderComponent, WorkOrderComponent.work_order_id, WorkOrderComponent.position
         )
+        self.by_sales_order = many_by(sm, WorkOrder, WorkOrder.sales_order_id, WorkOrder.id)
         self.incoming = self._incoming(sm)
 
     @staticmethod

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import date
+
 import strawberry
 
 from api.context import Info
 from api.permissions import command
 from api.production.inputs import ProductionReportInput, WorkOrderInput
-from api.production.types import WorkOrder, WorkOrderPayload
+from api.production.types import WorkOrder, WorkOrderPayload, WorkOrdersPayload
 from api.relay import decode_id
 from domain.identity.scopes import Scope
 from domain.production import services
@@ -20,6 +22,20 @@ class ProductionMutation:
         async with info.context.sessionmaker.begin() as session:
             row = await services.create_work_order(session, data, actor=info.context.viewer.name)
         return WorkOrderPayload(work_order=WorkOrder.from_row(row))
+
+    @strawberry.mutation(
+        description="One work order per order line whose item is made in-house and not covered by stock."
+    )
+    @command(Scope.PRODUCTION_WRITE)
+    async def create_work_orders_for_sales_orders(
+        self, info: Info, order_ids: list[strawberry.ID]
+    ) -> WorkOrdersPayload:
+        pks = [decode_id(order_id, "SalesOrder", "orderIds", str(i)) for i, order_id in enumerate(order_ids)]
+        async with info.context.sessionmaker.begin() as session:
+            rows = await services.create_work_orders_for_sales_orders(
+                session, pks, today=date.today(), actor=info.context.viewer.name
+            )
+        return WorkOrdersPayload(work_orders=[WorkOrder.from_row(row) for row in rows])
 
     @strawberry.mutation
     @command(Scope.PRODUCTION_WRITE)

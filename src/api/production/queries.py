@@ -1,14 +1,31 @@
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 import strawberry
+from graphql import GraphQLError
 from sqlalchemy import select
+from strawberry.permission import BasePermission
 
 from api.context import Info
-from api.permissions import requires
-from api.production.types import WorkOrder, WorkOrderStatus
-from api.relay import Connection, paginate
+from api.permissions import can, requires
+from api.production.types import KittingAnalysis, WorkOrder, WorkOrderStatus
+from api.relay import Connection, decode_id, paginate
 from domain.identity.scopes import Scope
+from domain.production import services
 from domain.production.models import WorkOrder as WorkOrderRow
+from domain.shared.errors import DomainError
+
+
+class ReadsKitting(BasePermission):
+    """Production reads work orders, sales reads its orders: either may analyse kits."""
+
+    message = "FORBIDDEN: needs scope production:read or sales:read"
+    error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012 - strawberry reads it per instance
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return can(info, Scope.PRODUCTION_READ) or can(info, Scope.SALES_READ)
 
 
 @strawberry.type
@@ -22,3 +39,27 @@ class ProductionQuery:
         if status:
             stmt = stmt.where(WorkOrderRow.status.in_([s.value for s in status]))
         return await paginate(info, stmt, WorkOrderRow.id, WorkOrder.from_row, first=first, after=after)
+
+    @strawberry.field(permission_classes=[ReadsKitting])
+    async def kitting_analysis(
+        self, info: Info, sales_order_id: strawberry.ID | None = None,
+        work_order_id: strawberry.ID | None = None,
+    ) -> KittingAnalysis:
+        if (sales_order_id is None) == (work_order_id is None):
+            raise GraphQLError("give exactly one of salesOrderId and workOrderId",
+                               extensions={"code": "INVALID"})
+        try:
+            async with info.context.sessionmaker() as session:
+                if sales_order_id is not None:
+                    pk = decode_id(sales_order_id, "SalesOrder", "salesOrderId")
+                    kit = await services.sales_order_kitting(session, pk, today=date.today())
+                else:
+                    assert work_order_id is not None
+                    pk = decode_id(work_order_id, "WorkOrder", "workOrderId")
+                    kit = await services.work_order_kitting(session, pk, today=date.today())
+        except DomainError as error:
+            problem = error.problems[0]
+            raise GraphQLError(problem.message, extensions={
+                "code": problem.code.value, "field": list(problem.field or ()),
+            }) from None
+        return KittingAnalysis.from_kit(kit)

@@ -12,6 +12,7 @@ from api.errors import UserError
 from api.inventory.types import Item
 from api.relay import Node
 from api.sales.types import SalesOrder
+from domain.production.kitting import Kit
 
 
 @strawberry.enum
@@ -103,3 +104,43 @@ class WorkOrderPayload:
 class WorkOrdersPayload:
     work_orders: list[WorkOrder] = strawberry.field(default_factory=list)
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class KittingLine:
+    item_pk: strawberry.Private[int]
+    required: Decimal
+    available: Decimal
+    shortage: Decimal
+    covered_on: date | None = strawberry.field(
+        description="Earliest date the shortage is covered by scheduled receipts; null when not covered."
+    )
+
+    @strawberry.field
+    async def item(self, info: Info) -> Item:
+        return Item.from_row(await info.context.loaders.item.load(self.item_pk))
+
+
+@strawberry.type(
+    description="Can an order or work order be built/shipped from stock now? (kitting / shortage analysis)"
+)
+class KittingAnalysis:
+    complete: bool
+    buildable_quantity: Decimal = strawberry.field(
+        description=(
+            "How many units of the parent (work order) or how many whole order lines could be covered now."
+        )
+    )
+    lines: list[KittingLine]
+
+    @classmethod
+    def from_kit(cls, kit: Kit) -> KittingAnalysis:
+        return cls(
+            complete=kit.complete,
+            buildable_quantity=kit.buildable,
+            lines=[
+                KittingLine(item_pk=line.item_id, required=line.required, available=line.available,
+                            shortage=line.shortage, covered_on=line.covered_on)
+                for line in kit.lines
+            ],
+        )

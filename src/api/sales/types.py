@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from api.crm.pipeline_types import Opportunity
     from api.crm.types import Customer
     from api.finance.types import Invoice
+    from api.production.types import WorkOrder
     from api.sales.fulfilment import Shipment
     from api.sales.subscriptions import OrderStatusEvent
 
@@ -209,6 +210,19 @@ class SalesOrder(Node):
 
         rows = await info.context.loaders.finance.invoices_by_order.load(self.pk)
         return [Invoice.from_row(row) for row in rows]
+
+    @strawberry.field(description="Work orders made for this order; empty without production:read.")
+    async def work_orders(
+        self, info: Info
+    ) -> list[Annotated[WorkOrder, strawberry.lazy("api.production.types")]]:
+        from api.permissions import can
+        from api.production.types import WorkOrder
+        from domain.identity.scopes import Scope
+
+        if not can(info, Scope.PRODUCTION_READ):
+            return []
+        rows = await info.context.loaders.production.by_sales_order.load(self.pk)
+        return [WorkOrder.from_row(row) for row in rows]
 
     @strawberry.field
     async def status_history(

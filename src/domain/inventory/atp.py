@@ -186,6 +186,12 @@ async def _receipts(session: AsyncSession, ids: list[int]) -> dict[int, list[Rec
     return found
 
 
+async def scheduled_receipts(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, list[Receipt]]:
+    """Open purchase order lines and work orders of the items (two statements)."""
+    ids = sorted(set(item_ids))
+    return await _receipts(session, ids) if ids else {}
+
+
 async def _claims(session: AsyncSession, ids: list[int]) -> dict[int, list[Claim]]:
     """Backordered quantities of confirmed order lines: what earlier promises owe."""
     line = SalesOrderLine

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_CEILING, Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.inventory import ledger
-from domain.inventory.models import Bom, BomLine, Item
+from domain.inventory.atp import scheduled_receipts
+from domain.inventory.models import Bom, BomLine, Item, StockBalance, StockMove
 from domain.inventory.services import default_warehouse_id
-from domain.production.models import WorkOrder, WorkOrderComponent
-from domain.sales.models import SalesOrder
+from domain.production.kitting import Component, Kit, Need, sales_order_kit, work_order_kit
+from domain.production.models import OPEN_STATUSES, WorkOrder, WorkOrderComponent
+from domain.sales.models import SalesOrder, SalesOrderLine
 from domain.shared.errors import DomainError, ErrorCode, Problem, Problems
 from domain.shared.events import record_event
 from domain.shared.numbering import next_number
@@ -30,6 +32,8 @@ COMPONENT = "WorkOrderComponent"
 ZERO = Decimal(0)
 STEP = Decimal("0.000001")
 PRODUCING = ("RELEASED", "IN_PROGRESS")
+# sales order states whose unshipped lines may still need production
+ORDER_STATES_TO_MAKE = ("CONFIRMED", "PARTIALLY_SHIPPED")
 
 
 @dataclass
@@ -321,3 +325,163 @@ async def report_production(
         actor,
     )
     return order
+
+
+async def create_work_orders_for_sales_orders(
+    session: AsyncSession, order_ids: Sequence[int], *, today: date, actor: str | None = None
+) -> list[WorkOrder]:
+    """One PLANNED work order per order line of a MAKE item not covered by its reservation.
+
+    A line needs ``quantity - shipped - reserved``; work orders already linked to the
+    order for that item (any not cancelled, whole quantity) cover its lines in line
+    order first, so a second call creates nothing. The orders are locked (ascending
+    id), so two concurrent calls for one order queue up instead of both creating.
+    Any missing order or one in the wrong state fails the whole call.
+    """
+    if not order_ids:
+        return []
+    unique = sorted(set(order_ids))
+    orders = {
+        order.id: order
+        for order in (
+            await session.execute(
+                select(SalesOrder).where(SalesOrder.id.in_(unique)).order_by(SalesOrder.id)
+                .with_for_update().execution_options(populate_existing=True)
+            )
+        ).scalars()
+    }
+    problems = Problems()
+    for i, order_id in enumerate(order_ids):
+        order = orders.get(order_id)
+        if order is None:
+            problems.add(ErrorCode.NOT_FOUND, "sales order not found", "orderIds", str(i))
+        elif order.status not in ORDER_STATES_TO_MAKE:
+            problems.add(
+                ErrorCode.INVALID_STATE,
+                f"{order.number}: cannot plan production for an order in status {order.status}",
+                "orderIds", str(i),
+            )
+    problems.raise_if_any()
+
+    line = SalesOrderLine
+    reserved = (
+        select(func.coalesce(func.sum(StockMove.quantity_reserved), ZERO))
+        .where(StockMove.reference_type == "SalesOrderLine", StockMove.reference_id == line.id)
+        .correlate(line)
+        .scalar_subquery()
+    )
+    lines = (
+        await session.execute(
+            select(line.order_id, line.item_id, line.promised_date,
+                   (line.quantity - line.shipped_quantity - reserved).label("uncovered"),
+                   Item.lead_time_days)
+            .join(Item, Item.id == line.item_id)
+            .where(line.order_id.in_(unique), Item.procurement == "MAKE")
+            .order_by(line.order_id, line.position, line.id)
+        )
+    ).all()
+    covered: dict[tuple[int, int | None], Decimal] = {
+        (item_id, order_id): quantity
+        for order_id, item_id, quantity in await session.execute(
+            select(WorkOrder.sales_order_id, WorkOrder.item_id, func.sum(WorkOrder.quantity))
+            .where(WorkOrder.sales_order_id.in_(unique), WorkOrder.status != "CANCELLED")
+            .group_by(WorkOrder.sales_order_id, WorkOrder.item_id)
+        )
+    }
+    created: list[WorkOrder] = []
+    for row in lines:
+        key = (row.item_id, row.order_id)
+        existing = covered.get(key, ZERO)
+        needed = row.uncovered - existing
+        covered[key] = max(existing - row.uncovered, ZERO) if row.uncovered > 0 else existing
+        if needed <= 0:
+            continue
+        order = orders[row.order_id]
+        due = (row.promised_date or order.requested_date
+               or today + timedelta(days=row.lead_time_days))
+        created.append(await create_work_order(
+            session, NewWorkOrder(row.item_id, needed, due, sales_order_id=order.id), actor
+        ))
+    return created
+
+
+async def _free_stock(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, Decimal]:
+    """Unreserved stock per item, all warehouses."""
+    if not item_ids:
+        return {}
+    rows = await session.execute(
+        select(StockBalance.item_id, func.sum(StockBalance.on_hand - StockBalance.reserved))
+        .where(StockBalance.item_id.in_(sorted(set(item_ids))))
+        .group_by(StockBalance.item_id)
+    )
+    return {item_id: qty for item_id, qty in rows}
+
+
+async def sales_order_kitting(session: AsyncSession, order_id: int, *, today: date) -> Kit:
+    """Can the order ship now? Per line: what is still to ship vs its reservation plus
+    unreserved stock (shared once across lines of one item). Five statements."""
+    if await session.get(SalesOrder, order_id) is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "sales order not found", ["salesOrderId"])
+    line = SalesOrderLine
+    reserved = (
+        select(func.coalesce(func.sum(StockMove.quantity_reserved), ZERO))
+        .where(StockMove.reference_type == "SalesOrderLine", StockMove.reference_id == line.id)
+        .correlate(line)
+        .scalar_subquery()
+    )
+    rows = (
+        await session.execute(
+            select(line.item_id, line.quantity - line.shipped_quantity, reserved)
+            .where(line.order_id == order_id)
+            .order_by(line.position, line.id)
+        )
+    ).all()
+    needs = [Need(item_id, required, own) for item_id, required, own in rows]
+    ids = [need.item_id for need in needs]
+    free = await _free_stock(session, ids)
+    return sales_order_kit(needs, free, await scheduled_receipts(session, ids), today)
+
+
+async def work_order_kitting(session: AsyncSession, work_order_id: int, *, today: date) -> Kit:
+    """Can the work order be built now? Components still to issue (released: its
+    components; planned: the BOM for the open quantity) vs unreserved stock shared once
+    across components of one item. At most six statements."""
+    found = (
+        await session.execute(
+            select(WorkOrder, Item.uom).join(Item, Item.id == WorkOrder.item_id)
+            .where(WorkOrder.id == work_order_id)
+        )
+    ).one_or_none()
+    if found is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "work order not found", ["workOrderId"])
+    order, uom = found
+    is_open = order.status in OPEN_STATUSES
+    remaining = order.quantity - order.completed_quantity if is_open else ZERO
+    released = await _components(session, order.id)
+    # released: what was issued already counts toward the completed units too
+    done = order.completed_quantity if released else ZERO
+    components = [
+        Component(c.item_id, max(c.required_quantity - c.issued_quantity, ZERO) if is_open else ZERO,
+                  c.required_quantity, order.quantity, c.issued_quantity)
+        for c in released
+    ]
+    if not released:
+        bom = await session.execute(
+            select(BomLine.component_id, BomLine.quantity, BomLine.scrap_rate, Bom.output_quantity)
+            .join(Bom, Bom.item_id == BomLine.bom_item_id)
+            .where(BomLine.bom_item_id == order.item_id)
+            .order_by(BomLine.position)
+        )
+        components = [
+            Component(
+                item_id,
+                component_requirement(remaining, qty, scrap, output) if remaining > 0 else ZERO,
+                qty * (1 + scrap), output,
+            )
+            for item_id, qty, scrap, output in bom
+        ]
+    ids = [c.item_id for c in components]
+    free = await _free_stock(session, ids)
+    return work_order_kit(
+        components, remaining, done, uom, free, await scheduled_receipts(session, ids), today
+    )
