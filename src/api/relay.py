@@ -165,3 +165,24 @@ async def paginate(
             return int(total.scalar_one())
 
     return page_of(rows, size, after_pk, convert, count)
+
+
+async def child_page(
+    pages: Any,
+    counts: Any,
+    parent_id: int,
+    convert: Callable[[Any], NodeT],
+    *,
+    first: int | None,
+    after: str | None,
+    values: tuple[str, ...] | None = None,
+) -> Connection[NodeT]:
+    """One parent's page of children through ``api.loaders.pages_by``/``counts_by`` loaders,
+    so a list of parents with their connections costs no more statements than one."""
+    size, after_pk = check_page_size(first), decode_cursor(after)
+    rows = await pages.load((parent_id, values, size, after_pk))
+
+    async def count() -> int:
+        return int(await counts.load((parent_id, values)))
+
+    return page_of(rows, size, after_pk, convert, count)

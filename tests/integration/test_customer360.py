@@ -59,3 +59,33 @@ async def test_customer_360_statement_count_is_constant(gql, sessionmaker, sql_c
     await add_orders(sessionmaker, customer_id, items, 5, 45)
     fifty = await statements(gql, sql_counter, 50)
     assert five == fifty, (five, fifty)
+
+
+CUSTOMER_LIST = """
+query($n: Int!) { customers(first: $n) { edges { node {
+  code
+  orders(first: 3, status: [CONFIRMED]) { totalCount edges { node { number } } }
+  quotes(first: 3) { totalCount }
+  opportunities(first: 3) { totalCount edges { node { name } } }
+  invoices(first: 3) { totalCount }
+} } } }"""
+
+
+async def test_customer_list_with_connections_statement_count_is_constant(gql, sessionmaker, sql_counter) -> None:
+    wh = await build.warehouse(sessionmaker, "MAIN", default=True)
+    item = await build.item(sessionmaker, "A", {wh: "100"})
+    for c in range(6):
+        customer_id = await build.customer(sessionmaker, f"L{c}")
+        for n in range(c + 1):  # customers differ in how many orders they have
+            await build.confirmed_order(sessionmaker, customer_id, [build.Line(item, "1", "1.00")],
+                                        number=f"SO-L{c}-{n}")
+    await gql("{ viewer { name } }")
+
+    async def statements(n: int) -> int:
+        with sql_counter.measure() as counted:
+            edges = (await gql(CUSTOMER_LIST, {"n": n}))["data"]["customers"]["edges"]
+        assert [e["node"]["orders"]["totalCount"] for e in edges] == list(range(1, n + 1))
+        assert [len(e["node"]["orders"]["edges"]) for e in edges] == [min(i, 3) for i in range(1, n + 1)]
+        return counted.count
+
+    assert await statements(2) == await statements(6)

@@ -17,8 +17,7 @@ from api.finance.types import (
     customer_invoices,
 )
 from api.integration.types import ExternalRef
-from api.limits import check_page_size
-from api.relay import Connection, Node, decode_cursor, paginate
+from api.relay import Connection, Node, child_page
 from domain.crm.models import Contact as ContactRow
 from domain.crm.models import Customer as CustomerRow
 
@@ -61,12 +60,12 @@ class Customer(Node):
     async def quotes(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[Quote, strawberry.lazy("api.sales.types")]]:
-        from api.sales.queries import quotes_statement
         from api.sales.types import Quote
-        from domain.sales.models import Quote as QuoteRow
 
-        return await paginate(
-            info, quotes_statement(self.pk), QuoteRow.id, Quote.from_row, first=first, after=after  # type: ignore[arg-type]
+        loaders = info.context.loaders.sales
+        return await child_page(
+            loaders.customer_quotes, loaders.customer_quote_count, self.pk, Quote.from_row,
+            first=first, after=after,
         )
 
     @strawberry.field
@@ -74,13 +73,12 @@ class Customer(Node):
         self, info: Info, first: int | None = None, after: str | None = None,
         status: list[Annotated[OrderStatus, strawberry.lazy("api.sales.types")]] | None = None,
     ) -> Connection[Annotated[SalesOrder, strawberry.lazy("api.sales.types")]]:
-        from api.sales.queries import orders_statement
         from api.sales.types import SalesOrder
-        from domain.sales.models import SalesOrder as OrderRow
 
-        return await paginate(
-            info, orders_statement(self.pk, status), OrderRow.id, SalesOrder.from_row,  # type: ignore[arg-type]
-            first=first, after=after,
+        loaders = info.context.loaders.sales
+        return await child_page(
+            loaders.customer_orders, loaders.customer_order_count, self.pk, SalesOrder.from_row,
+            first=first, after=after, values=tuple(sorted(s.value for s in status)) if status else None,
         )
 
     @strawberry.field
@@ -88,16 +86,12 @@ class Customer(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[Opportunity, strawberry.lazy("api.crm.pipeline_types")]]:
         from api.crm.pipeline_types import Opportunity
-        from api.relay import page_of
 
-        size, after_pk = check_page_size(first), decode_cursor(after)
         loaders = info.context.loaders.pipeline
-        rows = await loaders.customer_page.load((self.pk, size, after_pk))
-
-        async def count() -> int:
-            return int(await loaders.customer_count.load(self.pk))
-
-        return page_of(rows, size, after_pk, Opportunity.from_row, count)
+        return await child_page(
+            loaders.customer_page, loaders.customer_count, self.pk, Opportunity.from_row,
+            first=first, after=after,
+        )
 
     @strawberry.field(
         permission_classes=[ReadsReceivables],

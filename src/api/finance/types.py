@@ -12,9 +12,8 @@ from strawberry.permission import BasePermission
 
 from api.context import Info
 from api.errors import UserError
-from api.limits import check_page_size
 from api.permissions import can
-from api.relay import Connection, Node, decode_cursor
+from api.relay import Connection, Node, child_page
 from api.sales.types import customer_of
 from domain.finance.credit import CreditPosition
 from domain.identity.scopes import Scope
@@ -141,18 +140,13 @@ async def customer_invoices(
     info: Info, customer_id: int, first: int | None, after: str | None,
     status: list[InvoiceStatus] | None,
 ) -> Connection[Invoice]:
-    from api.relay import page_of
-
-    size, after_pk = check_page_size(first), decode_cursor(after)
-    statuses = tuple(sorted(s.value for s in status)) if status else None
     loaders = info.context.loaders.finance
-    rows = await loaders.customer_invoice_page.load((customer_id, statuses, size, after_pk))
-
-    async def count() -> int:
-        return int(await loaders.customer_invoice_count.load((customer_id, statuses)))
-
     today = date.today()
-    return page_of(rows, size, after_pk, lambda row: Invoice.from_row(row, today), count)
+    return await child_page(
+        loaders.customer_invoice_page, loaders.customer_invoice_count, customer_id,
+        lambda row: Invoice.from_row(row, today), first=first, after=after,
+        values=tuple(sorted(s.value for s in status)) if status else None,
+    )
 
 
 @strawberry.type

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from api.loaders import many_by, one_by
+from api.loaders import counts_by, many_by, one_by, pages_by
 from domain.inventory.models import StockMove
 from domain.sales.models import Quote, QuoteLine, SalesOrder, SalesOrderLine
 from domain.sales.status_stream import StatusChange, histories
@@ -22,6 +22,10 @@ class SalesLoaders:
         self.order_lines = many_by(sm, SalesOrderLine, SalesOrderLine.order_id, SalesOrderLine.position)
         self.quote = one_by(sm, Quote, Quote.id)
         self.quote_lines = many_by(sm, QuoteLine, QuoteLine.quote_id, QuoteLine.position)
+        self.customer_quotes = pages_by(sm, Quote, Quote.customer_id)
+        self.customer_quote_count = counts_by(sm, Quote, Quote.customer_id)
+        self.customer_orders = pages_by(sm, SalesOrder, SalesOrder.customer_id, SalesOrder.status)
+        self.customer_order_count = counts_by(sm, SalesOrder, SalesOrder.customer_id, SalesOrder.status)
         self.quotes_by_opportunity = many_by(sm, Quote, Quote.opportunity_id, Quote.id)
         self.reserved = self._reserved(sm)
         self.status_history = self._status_history(sm)

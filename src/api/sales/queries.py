@@ -6,9 +6,8 @@ from sqlalchemy import select
 from api.context import Info
 from api.permissions import requires
 from api.relay import Connection, decode_id, lookup, paginate
-from api.sales.types import OrderStatus, Quote, SalesOrder
+from api.sales.types import OrderStatus, SalesOrder
 from domain.identity.scopes import Scope
-from domain.sales.models import Quote as QuoteRow
 from domain.sales.models import SalesOrder as OrderRow
 from domain.shared.errors import DomainError
 
@@ -20,10 +19,6 @@ def orders_statement(customer_id: int | None, status: list[OrderStatus] | None) 
     if status:
         stmt = stmt.where(OrderRow.status.in_([s.value for s in status]))
     return stmt
-
-
-def quotes_statement(customer_id: int) -> object:
-    return select(QuoteRow.__table__).where(QuoteRow.customer_id == customer_id)
 
 
 @strawberry.type
@@ -49,6 +44,3 @@ class SalesQuery:
             customer = 0  # no customer has id 0: an unknown customer has no orders
         stmt = orders_statement(customer, status)
         return await paginate(info, stmt, OrderRow.id, SalesOrder.from_row, first=first, after=after)  # type: ignore[arg-type]
-
-
-__all__ = ["Quote", "SalesQuery", "orders_statement", "quotes_statement"]
