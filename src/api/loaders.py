@@ -79,6 +79,9 @@ class Loaders:
         from api.production.loaders import ProductionLoaders
 
         self.production = ProductionLoaders(sm)
+        from api.planning.loaders import PlanningLoaders
+
+        self.planning = PlanningLoaders(sm)
 
     @staticmethod
     def _external_refs(sm: async_sessionmaker) -> DataLoader[tuple[str, int], list[ExternalRef]]:

@@ -16,6 +16,8 @@ from api.finance.types import Invoice, Payment
 from api.identity.types import Viewer
 from api.inventory.types import Item, Warehouse
 from api.permissions import can
+from api.planning.queries import load_job
+from api.planning.types import MrpRun, PlannedOrder
 from api.production.types import WorkOrder
 from api.purchasing.types import PurchaseOrder
 from api.relay import Node, from_global_id
@@ -50,6 +52,10 @@ NODE_TYPES: dict[str, tuple[Scope, Resolver]] = {
     "Shipment": (Scope.SALES_READ, _via("fulfilment.shipment", Shipment.from_row)),
     "PurchaseOrder": (Scope.PURCHASING_READ, _via("purchasing.order", PurchaseOrder.from_row)),
     "WorkOrder": (Scope.PRODUCTION_READ, _via("production.work_order", WorkOrder.from_row)),
+    "MrpRun": (Scope.PLANNING_READ, _via("planning.run", MrpRun.from_row)),
+    "PlannedOrder": (Scope.PLANNING_READ, _via("planning.planned_order", PlannedOrder.from_row)),
+    # who may see a job depends on its kind (load_job checks)
+    "Job": (Scope.PLANNING_READ, load_job),
 }
 
 

@@ -25,6 +25,10 @@ from api.inventory.queries import InventoryQuery
 from api.inventory.types import Item, Warehouse
 from api.limits import limit_extensions
 from api.node import NodeQuery
+from api.planning.mutations import PlanningMutation
+from api.planning.queries import PlanningQuery
+from api.planning.subscriptions import PlanningSubscription
+from api.planning.types import Job, MrpRun, PlannedOrder
 from api.production.mutations import ProductionMutation
 from api.production.queries import ProductionQuery
 from api.production.types import WorkOrder
@@ -39,14 +43,14 @@ from domain.shared.errors import DomainError
 from erpgraph.settings import Settings
 
 Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery, SalesQuery, FinanceQuery,
-                             ProductionQuery))
-Subscription = merge_types("Subscription", (SalesSubscription,))
+                             ProductionQuery, PlanningQuery))
+Subscription = merge_types("Subscription", (SalesSubscription, PlanningSubscription))
 Mutation = merge_types("Mutation", (CrmMutation, PipelineMutation, InventoryMutation, SalesMutation,
                                    FulfilmentMutation, FinanceMutation, PurchasingMutation,
-                                   ProductionMutation))
+                                   ProductionMutation, PlanningMutation))
 
 NODE_IMPLEMENTATIONS = [Customer, Contact, Lead, Opportunity, Activity, Item, Warehouse,
-                        Invoice, Payment, Shipment, PurchaseOrder, WorkOrder]
+                        Invoice, Payment, Shipment, PurchaseOrder, WorkOrder, Job, MrpRun, PlannedOrder]
 
 
 def _expected_error(error: Any) -> bool:

@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 
 from domain.shared.db import async_url, make_engine, make_sessionmaker
 from erpgraph.settings import Settings
+from workers.mrp import MRP_TIMEOUT_S, run_mrp
+from workers.names import RUN_MRP
 from workers.relay import RelayConfig, relay, relay_events
 from workers.wakeup import listen_and_relay
 
@@ -28,7 +30,11 @@ RELAY_TIMEOUT_S = 60
 
 
 def _functions() -> list[Function]:
-    return [func(relay_events, name="relay_events", max_tries=1, timeout=RELAY_TIMEOUT_S)]
+    return [
+        func(relay_events, name="relay_events", max_tries=1, timeout=RELAY_TIMEOUT_S),
+        # a re-run after a lost worker claims the job row again (see workers.mrp)
+        func(run_mrp, name=RUN_MRP, max_tries=3, timeout=MRP_TIMEOUT_S),
+    ]
 
 
 def _cron_jobs() -> list[CronJob]:

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.planning import BomComponent, Demand, Plan, PlanItem, Receipt, plan
-from domain.planning.model import LotSizing
+from domain.planning.data import LotSizing
 
 START = date(2026, 3, 2)
 HORIZON = 40

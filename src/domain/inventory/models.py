@@ -54,6 +54,7 @@ class Item(Timestamps, Base):
     lot_multiple: Mapped[Decimal | None] = mapped_column(Quantity)
     list_price: Mapped[Decimal] = mapped_column(UnitAmount, server_default=text("0"))
     standard_cost: Mapped[Decimal | None] = mapped_column(UnitAmount)
+    default_supplier: Mapped[str | None] = mapped_column(String(200))
 
 
 class Bom(Base):

@@ -1,6 +1,6 @@
 """Planning: time-phased MRP as a pure function over plain data (no database, no jobs)."""
 
-from domain.planning.model import (
+from domain.planning.data import (
     BomComponent,
     Demand,
     Message,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 
-from domain.planning.model import COUNTABLE_UOMS, PlanItem
+from domain.planning.data import COUNTABLE_UOMS, PlanItem
 
 PLACES = Decimal("0.000001")
 ZERO = Decimal(0)

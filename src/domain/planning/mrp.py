@@ -32,9 +32,7 @@ from datetime import date
 from decimal import Decimal
 from itertools import count
 
-from domain.planning.lotsizing import CEILING, ONE, ZERO, good_quantity, lot_size_problem, order_quantity, up
-from domain.planning.lowlevel import low_level_codes
-from domain.planning.model import (
+from domain.planning.data import (
     Demand,
     DemandSource,
     Message,
@@ -45,6 +43,8 @@ from domain.planning.model import (
     PlannedOrder,
     Receipt,
 )
+from domain.planning.lotsizing import CEILING, ONE, ZERO, good_quantity, lot_size_problem, order_quantity, up
+from domain.planning.lowlevel import low_level_codes
 
 KIND: dict[str, OrderKind] = {"BUY": "PURCHASE", "MAKE": "PRODUCTION", "SUBCONTRACT": "SUBCONTRACT"}
 

@@ -5,6 +5,8 @@ from domain.finance import models as finance  # noqa: F401
 from domain.identity import models as identity  # noqa: F401
 from domain.integration import models as integration  # noqa: F401
 from domain.inventory import models as inventory  # noqa: F401
+from domain.jobs import models as jobs  # noqa: F401
+from domain.planning import models as planning  # noqa: F401
 from domain.production import models as production  # noqa: F401
 from domain.purchasing import models as purchasing  # noqa: F401
 from domain.sales import models as sales  # noqa: F401

@@ -1,0 +1,167 @@
+"""Job lifecycle: queue, claim, report progress, finish; and noticing lost workers.
+
+Every state change commits on its own (the work a job does runs in its own
+transaction, so progress is visible while it runs). A worker reports a heartbeat
+with each progress report and on a timer; a RUNNING job whose heartbeat is older
+than the stale threshold lost its worker (killed, out of memory, machine gone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.jobs.models import ACTIVE_STATUSES, Job
+
+# arq job ids are "job:<id>" so enqueueing the same row twice is a no-op
+ARQ_PREFIX = "job:"
+LOST_WORKER = "the worker stopped during the run (killed or crashed); nothing it did was saved"
+
+
+def arq_job_id(job_id: int) -> str:
+    return f"{ARQ_PREFIX}{job_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class JobState:
+    """What a progress subscriber sees of a job (a plain copy of the row)."""
+
+    id: int
+    kind: str
+    status: str
+    progress: float
+    message: str | None
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in ACTIVE_STATUSES
+
+    @classmethod
+    def of(cls, job: Job) -> JobState:
+        return cls(job.id, job.kind, job.status, job.progress, job.message, job.error,
+                   job.created_at, job.started_at, job.finished_at)
+
+
+async def lock_kind(session: AsyncSession, kind: str) -> None:
+    """Serialise starts of one job kind until the transaction ends."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"jobs:{kind}"))))
+
+
+async def active(session: AsyncSession, kind: str) -> Job | None:
+    return (
+        await session.execute(
+            select(Job).where(Job.kind == kind, Job.status.in_(ACTIVE_STATUSES)).order_by(Job.id).limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def fail_if_stale(session: AsyncSession, job: Job, stale_after_s: float) -> bool:
+    """Mark a RUNNING job FAILED when its worker stopped reporting; True if it did."""
+    if job.status != "RUNNING":
+        return False
+    stale = (
+        await session.execute(
+            update(Job)
+            .where(
+                Job.id == job.id,
+                Job.status == "RUNNING",
+                func.coalesce(Job.heartbeat_at, Job.started_at)
+                < func.now() - text("make_interval(secs => :stale)").bindparams(stale=stale_after_s),
+            )
+            .values(status="FAILED", error=LOST_WORKER, finished_at=func.now())
+            .returning(Job.id)
+        )
+    ).scalar_one_or_none()
+    if stale is not None:
+        await session.refresh(job)
+    return stale is not None
+
+
+async def create(session: AsyncSession, kind: str, params: dict[str, Any], actor: str | None) -> Job:
+    job = Job(kind=kind, params=params, created_by=actor)
+    session.add(job)
+    await session.flush()
+    return job
+
+
+async def get(sessionmaker: async_sessionmaker, job_id: int) -> JobState | None:
+    async with sessionmaker() as session:
+        job = await session.get(Job, job_id)
+        return None if job is None else JobState.of(job)
+
+
+async def claim(sessionmaker: async_sessionmaker, job_id: int) -> Job | None:
+    """Move a QUEUED (or, on a re-run after a lost worker, RUNNING) job to RUNNING.
+
+    None when the job is finished already (or gone): the caller must not run it.
+    """
+    async with sessionmaker.begin() as session:
+        return (
+            await session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.status.in_(ACTIVE_STATUSES))
+                .values(
+                    status="RUNNING",
+                    attempts=Job.attempts + 1,
+                    started_at=func.now(),
+                    heartbeat_at=func.now(),
+                    progress=0,
+                    message="started",
+                    error=None,
+                )
+                .returning(Job)
+            )
+        ).scalar_one_or_none()
+
+
+async def report(
+    sessionmaker: async_sessionmaker, job_id: int, progress: float | None = None, message: str | None = None
+) -> JobState | None:
+    """Record progress (and the heartbeat); None when the job is no longer RUNNING."""
+    values: dict[str, Any] = {"heartbeat_at": func.now()}
+    if progress is not None:
+        values["progress"] = min(max(progress, 0.0), 1.0)
+    if message is not None:
+        values["message"] = message
+    async with sessionmaker.begin() as session:
+        job = (
+            await session.execute(
+                update(Job).where(Job.id == job_id, Job.status == "RUNNING").values(**values).returning(Job)
+            )
+        ).scalar_one_or_none()
+        return None if job is None else JobState.of(job)
+
+
+async def finish(
+    sessionmaker: async_sessionmaker, job_id: int, *, error: str | None = None, message: str | None = None
+) -> JobState | None:
+    values: dict[str, Any] = {"finished_at": func.now(), "heartbeat_at": func.now()}
+    if error is None:
+        values.update(status="SUCCEEDED", progress=1.0, message=message or "done")
+    else:
+        values.update(status="FAILED", error=error, message=message)
+    async with sessionmaker.begin() as session:
+        job = (
+            await session.execute(
+                update(Job).where(Job.id == job_id, Job.status == "RUNNING").values(**values).returning(Job)
+            )
+        ).scalar_one_or_none()
+        return None if job is None else JobState.of(job)
+
+
+async def fail_queued(sessionmaker: async_sessionmaker, job_id: int, error: str) -> None:
+    """A job that could not be queued (Redis down) fails at once rather than blocking its kind."""
+    async with sessionmaker.begin() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == "QUEUED")
+            .values(status="FAILED", error=error, finished_at=func.now())
+        )

@@ -1,0 +1,168 @@
+"""The ``run_mrp`` arq job: claim the job row, load, plan, save, report progress.
+
+The plan is computed in a thread so the worker's event loop (the outbox relay runs
+on it too) keeps turning during a long run. Progress is stored on the job row and
+published to the event channel as a ``job.progress`` message for ``jobProgress``
+subscribers; a timer keeps the heartbeat fresh while nothing else is reported.
+
+Failure modes:
+
+- an exception: the save transaction rolls back, the job is FAILED with the error;
+- the worker is killed: the save transaction dies with its connection, the job row
+  stays RUNNING until its heartbeat is stale, then the next ``runMrp`` (or a
+  ``jobProgress`` subscriber) marks it FAILED. arq re-runs a job whose worker
+  vanished; the re-run claims the row again only while it is still RUNNING.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from domain.jobs import services as jobs
+from domain.jobs.services import JobState
+from domain.planning import plan
+from domain.planning import run as planning
+from domain.planning.models import MrpRun
+from erpgraph.settings import Settings
+from workers.names import JOB_PROGRESS
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_S = 5.0
+MRP_TIMEOUT_S = 3600
+
+
+def encode_progress(state: JobState) -> str:
+    """The pub/sub message for a job's state (same envelope as relayed domain events)."""
+    return json.dumps(
+        {
+            "type": JOB_PROGRESS,
+            "entityType": "Job",
+            "entityId": state.id,
+            "payload": {
+                "kind": state.kind,
+                "status": state.status,
+                "progress": state.progress,
+                "message": state.message,
+                "error": state.error,
+                "createdAt": state.created_at.isoformat(),
+                "startedAt": state.started_at.isoformat() if state.started_at else None,
+                "finishedAt": state.finished_at.isoformat() if state.finished_at else None,
+            },
+            "occurredAt": datetime.now(UTC).isoformat(),
+            # not a domain event: it has no position in the event order
+            "position": "0:0",
+        },
+        separators=(",", ":"),
+    )
+
+
+class Reporter:
+    """Stores progress on the job row and publishes it; never fails the job itself."""
+
+    def __init__(self, sessionmaker: async_sessionmaker, redis: Redis, channel: str, job_id: int) -> None:
+        self.sessionmaker = sessionmaker
+        self.redis = redis
+        self.channel = channel
+        self.job_id = job_id
+
+    async def publish(self, state: JobState | None) -> None:
+        if state is None:
+            return
+        try:
+            await self.redis.publish(self.channel, encode_progress(state))
+        except Exception as exc:  # subscribers re-read the row; a lost message costs nothing
+            logger.warning("job %s: progress not published: %s", self.job_id, exc)
+
+    async def __call__(self, progress: float, message: str) -> None:
+        logger.info("job %s: %3.0f%% %s", self.job_id, progress * 100, message)
+        await self.publish(await jobs.report(self.sessionmaker, self.job_id, progress, message))
+
+    async def heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            with contextlib.suppress(Exception):
+                await jobs.report(self.sessionmaker, self.job_id)
+
+
+async def execute_run(
+    dsn: str, sessionmaker: async_sessionmaker, job_id: int, progress: planning.Progress
+) -> dict[str, Any]:
+    """Load, plan and save the run of ``job_id``; returns the figures for the job's message."""
+    async with sessionmaker() as session:
+        run = (await session.execute(select(MrpRun).where(MrpRun.job_id == job_id))).scalar_one()
+    start_date: date = run.start_date
+    conn = await asyncpg.connect(dsn)
+    try:
+        timings: dict[str, float] = {}
+        began = time.perf_counter()
+        await progress(0.02, "loading items, BOMs, demand and supply")
+        inputs = await planning.load(conn, start_date, run.forecast_min_probability)
+        timings["load"] = time.perf_counter() - began
+        await progress(
+            0.25,
+            f"planning {len(inputs.items):,} items, {len(inputs.demands):,} demands, "
+            f"{len(inputs.receipts):,} receipts",
+        )
+        began = time.perf_counter()
+        result = await asyncio.to_thread(
+            plan, inputs.items, inputs.demands, inputs.receipts, start_date, run.horizon_days
+        )
+        timings["plan"] = time.perf_counter() - began
+        planned = planning.items_planned(inputs, result)
+        del inputs
+        await progress(0.6, f"saving {len(result.planned_orders):,} planned orders")
+        saved = await planning.save(conn, run.id, result, planned, progress)
+        timings["save"] = saved.seconds
+    finally:
+        await conn.close()
+    return {
+        "runId": run.id,
+        "itemsPlanned": planned,
+        "plannedOrders": saved.planned_orders,
+        "peggings": saved.peggings,
+        "messages": saved.messages,
+        "replaced": saved.replaced,
+        "seconds": {k: round(v, 3) for k, v in timings.items()},
+    }
+
+
+async def run_mrp(ctx: dict[str, Any], job_id: int) -> dict[str, Any] | None:
+    """arq entry point (enqueued by ``runMrp`` as ``job:<id>``)."""
+    from workers.settings import asyncpg_dsn  # settings imports this module
+
+    settings: Settings = ctx["settings"]
+    sessionmaker: async_sessionmaker = ctx["sessionmaker"]
+    reporter = Reporter(sessionmaker, ctx["redis"], ctx["relay"].channel, job_id)
+    claimed = await jobs.claim(sessionmaker, job_id)
+    if claimed is None:
+        logger.info("job %s is finished already; not run again", job_id)
+        return None
+    await reporter.publish(JobState.of(claimed))
+    heartbeat = asyncio.create_task(reporter.heartbeat(), name=f"job-{job_id}-heartbeat")
+    try:
+        assert settings.database_url is not None
+        figures = await execute_run(asyncpg_dsn(settings.database_url), sessionmaker, job_id, reporter)
+    except Exception as exc:
+        logger.exception("job %s failed", job_id)
+        await reporter.publish(await jobs.finish(sessionmaker, job_id, error=f"{type(exc).__name__}: {exc}"))
+        return None
+    finally:
+        heartbeat.cancel()
+    message = (
+        f"planned {figures['itemsPlanned']:,} items: {figures['plannedOrders']:,} planned orders, "
+        f"{figures['peggings']:,} pegs, {figures['messages']:,} messages"
+    )
+    await reporter.publish(await jobs.finish(sessionmaker, job_id, message=message))
+    return figures
