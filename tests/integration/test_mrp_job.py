@@ -1,0 +1,163 @@
+"""runMrp end to end: the API queues a job, a real arq worker loads, plans and saves it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from domain.jobs.models import Job
+from domain.planning.models import MrpRun, Pegging, PlannedOrder
+from erpgraph.settings import Settings
+from tests.integration.helpers import adjust, create_item, create_warehouse, set_bom
+from tests.integration.mrp_helpers import (
+    LATEST,
+    RUN_MRP,
+    planned,
+    run_and_wait,
+    run_mrp,
+    wait_for_job,
+    worker,
+)
+from tests.integration.sales_helpers import confirm, create_customer, create_order
+
+TODAY = date.today()
+
+
+def day(n: int) -> str:
+    return str(TODAY + timedelta(days=n))
+
+
+async def bike_company(gql: Any, sessionmaker: Any) -> dict[str, str]:
+    """bike (MAKE, 2 days) = 2 wheels (MAKE, 1 day; 5 in stock) + 1 frame (BUY, 5 days; 1 in stock);
+    wheel = 1 rim (BUY, 3 days). A confirmed order for 4 bikes wanted in 10 days."""
+    await create_warehouse(sessionmaker, "MAIN", default=True)
+    ids = {
+        "rim": await create_item(gql, "RIM", leadTimeDays=3),
+        "frame": await create_item(gql, "FRAME", leadTimeDays=5),
+        "wheel": await create_item(gql, "WHEEL", kind="SEMI_FINISHED", procurement="MAKE", leadTimeDays=1),
+        "bike": await create_item(gql, "BIKE", kind="FINISHED", procurement="MAKE", leadTimeDays=2,
+                                  listPrice="500"),
+    }
+    assert (await set_bom(gql, ids["wheel"], [(ids["rim"], "1")]))["errors"] == []
+    assert (await set_bom(gql, ids["bike"], [(ids["wheel"], "2"), (ids["frame"], "1")]))["errors"] == []
+    assert (await adjust(gql, ids["wheel"], "5"))["errors"] == []
+    assert (await adjust(gql, ids["frame"], "1"))["errors"] == []
+    customer = await create_customer(gql, "ACME", credit_limit="100000")
+    created = await create_order(gql, customer, [{"itemId": ids["bike"], "quantity": "4"}], requestedDate=day(10))
+    assert created["errors"] == [], created
+    order = str(created["order"]["id"])
+    confirmed = await confirm(gql, order)
+    assert confirmed["errors"] == [], confirmed
+    ids["order"] = order
+    return ids
+
+
+def summary(orders: list[dict[str, Any]]) -> list[tuple[str, str, Decimal, str, str]]:
+    return sorted(
+        (o["item"]["sku"], o["kind"], Decimal(o["quantity"]), o["releaseDate"], o["dueDate"]) for o in orders
+    )
+
+
+async def test_run_plans_every_level_with_pegging(gql: Any, sessionmaker: Any, settings: Settings) -> None:
+    await bike_company(gql, sessionmaker)
+    run = await run_and_wait(gql, settings, startDate=str(TODAY), horizonDays=60)
+    assert run["startDate"] == str(TODAY) and run["horizonDays"] == 60
+
+    orders = await planned(gql)
+    assert summary(orders) == [
+        ("BIKE", "PRODUCTION", Decimal(4), day(8), day(10)),
+        ("FRAME", "PURCHASE", Decimal(3), day(3), day(8)),   # 4 needed at the bike's release, 1 in stock
+        ("RIM", "PURCHASE", Decimal(3), day(4), day(7)),     # one per wheel made
+        ("WHEEL", "PRODUCTION", Decimal(3), day(7), day(8)),  # 8 needed, 5 in stock
+    ]
+    by_sku = {o["item"]["sku"]: o for o in orders}
+    assert all(o["status"] == "PLANNED" and o["firmedAs"] is None for o in orders)
+    bike_pegs = by_sku["BIKE"]["pegging"]
+    assert [(p["source"], Decimal(p["quantity"]), p["date"], p["salesOrder"]["number"] is not None)
+            for p in bike_pegs] == [("SALES_ORDER", Decimal(4), day(10), True)]
+    # dependent demand is pegged to the parent planned order, for the net quantity only
+    wheel_pegs = by_sku["WHEEL"]["pegging"]
+    assert [(p["source"], Decimal(p["quantity"]), p["parent"]["id"]) for p in wheel_pegs] == [
+        ("DEPENDENT", Decimal(3), by_sku["BIKE"]["id"])
+    ]
+    assert [p["parent"]["id"] for p in by_sku["RIM"]["pegging"]] == [by_sku["WHEEL"]["id"]]
+    assert [(Decimal(p["quantity"]), p["parent"]["id"]) for p in by_sku["FRAME"]["pegging"]] == [
+        (Decimal(3), by_sku["BIKE"]["id"])
+    ]
+
+    latest = (await gql(LATEST))["data"]["latestMrpRun"]
+    assert latest["id"] == run["id"]
+    assert latest["itemsPlanned"] == 4 and latest["completedAt"] is not None
+    assert latest["job"]["status"] == "SUCCEEDED" and latest["job"]["progress"] == 1.0
+    assert latest["messages"] == []
+    by_kind = await planned(gql, kind="PURCHASE")
+    assert sorted(o["item"]["sku"] for o in by_kind) == ["FRAME", "RIM"]
+
+
+async def test_a_new_run_replaces_the_unfirmed_plan(gql: Any, sessionmaker: Any, settings: Settings) -> None:
+    await bike_company(gql, sessionmaker)
+    first = await run_and_wait(gql, settings, horizonDays=60)
+    before = await planned(gql)
+    second = await run_and_wait(gql, settings, horizonDays=60)
+    after = await planned(gql)
+    assert summary(after) == summary(before)
+    assert {o["id"] for o in after}.isdisjoint({o["id"] for o in before})
+    async with sessionmaker() as session:
+        per_run = dict(
+            (await session.execute(
+                select(MrpRun.id, func.count(PlannedOrder.id))
+                .outerjoin(PlannedOrder, PlannedOrder.run_id == MrpRun.id).group_by(MrpRun.id)
+            )).all()
+        )
+        # the old run's pegging went with its planned orders
+        pegs = await session.scalar(select(func.count()).select_from(Pegging))
+    assert sorted(per_run.values()) == [0, 4]
+    assert pegs == 4
+    old = await gql("query($id: ID!) { mrpRun(id: $id) { plannedOrders { totalCount } } }", {"id": first["id"]})
+    assert old["data"]["mrpRun"]["plannedOrders"]["totalCount"] == 0
+    assert second["id"] != first["id"]
+
+
+async def test_one_run_at_a_time(gql: Any, sessionmaker: Any, settings: Settings) -> None:
+    await bike_company(gql, sessionmaker)
+    first = await run_mrp(gql)
+    again = await run_mrp(gql, horizonDays=30)  # queued, not yet running: the same run comes back
+    assert again["id"] == first["id"] and again["horizonDays"] == first["horizonDays"] == 180
+    async with worker(settings):
+        job = await wait_for_job(gql, first["job"]["id"])
+    assert job["status"] == "SUCCEEDED"
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Job)) == 1
+    third = await run_mrp(gql)  # the first finished: a new run starts
+    assert third["id"] != first["id"] and third["job"]["status"] == "QUEUED"
+
+
+async def test_bad_input_is_refused_and_queues_nothing(gql: Any, sessionmaker: Any) -> None:
+    body = await gql(RUN_MRP, {"input": {"horizonDays": 0, "forecastMinProbability": 101}})
+    payload = body["data"]["runMrp"]
+    assert payload["run"] is None
+    assert sorted((e["code"], tuple(e["field"])) for e in payload["errors"]) == [
+        ("INVALID", ("forecastMinProbability",)), ("INVALID", ("horizonDays",)),
+    ]
+    body = await gql(RUN_MRP, {"input": {"startDate": "1900-01-01"}})
+    assert [e["field"] for e in body["data"]["runMrp"]["errors"]] == [["startDate"]]
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Job)) == 0
+        assert await session.scalar(select(func.count()).select_from(MrpRun)) == 0
+
+
+async def test_planning_needs_its_scopes(gql: Any, make_token: Any) -> None:
+    sales = await make_token("sales")
+    body = await gql(RUN_MRP, {"input": None}, token=sales)
+    assert [e["code"] for e in body["data"]["runMrp"]["errors"]] == ["FORBIDDEN"]
+    body = await gql("{ plannedOrders { totalCount } }", token=sales, expect_errors=True)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    planner = await make_token("planner")
+    run = await run_mrp(gql)
+    seen = await gql("query($id: ID!) { job(id: $id) { status } }", {"id": run["job"]["id"]}, token=planner)
+    assert seen["data"]["job"]["status"] == "QUEUED"
+    hidden = await gql("query($id: ID!) { job(id: $id) { status } }", {"id": run["job"]["id"]}, token=sales)
+    assert hidden["data"]["job"] is None
