@@ -27,7 +27,8 @@ from erpgraph.embedded import embedded_services
 from erpgraph.migrate import upgrade
 from erpgraph.settings import Settings
 
-TEST_REDIS_DB = 9
+# another test run on the same Redis (a second checkout) can take its own database number
+TEST_REDIS_DB = int(os.environ.get("ERPGRAPH_TEST_REDIS_DB", "9"))
 
 
 def _with_database(url: str, name: str) -> str:
@@ -96,7 +97,9 @@ async def redis_url(services: tuple[str, str]) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings(database_url: str, redis_url: str) -> Settings:
-    return Settings(DATABASE_URL=database_url, REDIS_URL=redis_url, ERPGRAPH_ENV="test")
+    # a queue of its own: a worker of another test run sharing this Redis never takes our jobs
+    return Settings(DATABASE_URL=database_url, REDIS_URL=redis_url, ERPGRAPH_ENV="test",
+                    ERPGRAPH_QUEUE_NAME=f"arq:queue:test-{uuid.uuid4().hex[:12]}")
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".erpgraph"), alias="ERPGRAPH_DATA_DIR")
     db_pool_size: int = Field(default=10, alias="ERPGRAPH_DB_POOL_SIZE")
     credit_max_days_overdue: int = Field(default=30, alias="CREDIT_MAX_DAYS_OVERDUE")
+    # The arq queue the API fills and workers take from (several deployments can share a Redis).
+    queue_name: str = Field(default="arq:queue", min_length=1, alias="ERPGRAPH_QUEUE_NAME")
     # A RUNNING job whose worker has not reported for this long is taken as lost (FAILED);
     # workers report at least every 5 s.
     job_stale_after_s: float = Field(default=60.0, gt=0, alias="ERPGRAPH_JOB_STALE_AFTER_S")

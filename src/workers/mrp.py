@@ -139,7 +139,7 @@ async def execute_run(
 
 
 async def run_mrp(ctx: dict[str, Any], job_id: int) -> dict[str, Any] | None:
-    """arq entry point (enqueued by ``runMrp`` as ``job:<id>``)."""
+    """arq entry point (enqueued by ``runMrp`` under ``domain.jobs.services.arq_job_id``)."""
     from workers.settings import asyncpg_dsn  # settings imports this module
 
     settings: Settings = ctx["settings"]

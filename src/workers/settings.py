@@ -12,7 +12,6 @@ from functools import partial
 from typing import Any
 
 from arq.connections import RedisSettings
-from arq.constants import default_queue_name
 from arq.cron import CronJob, cron
 from arq.worker import Function, Worker, func
 from sqlalchemy.engine import make_url
@@ -63,7 +62,7 @@ def worker_settings(
     settings: Settings,
     *,
     relay: RelayConfig | None = None,
-    queue_name: str = default_queue_name,
+    queue_name: str | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for :class:`arq.worker.Worker` (also accepted by ``arq.run_worker``).
 
@@ -74,7 +73,7 @@ def worker_settings(
     return {
         "functions": _functions(),
         "cron_jobs": _cron_jobs(),
-        "queue_name": queue_name,
+        "queue_name": queue_name or settings.queue_name,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "on_startup": startup,
         "on_shutdown": shutdown,
@@ -108,12 +107,26 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         await engine.dispose()
 
 
+async def _cancel_jobs(worker: Worker) -> None:
+    """Cancel the jobs in flight and wait for them (arq re-queues each for a later worker).
+
+    ``Worker.close`` would cancel them too, but then re-raises their CancelledError from
+    its gather, skipping the rest of its clean-up.
+    """
+    running = [task for task in worker.tasks.values() if not task.done()]
+    for task in running:
+        task.cancel()
+    if running:
+        await asyncio.wait(running)
+    worker.tasks = {key: task for key, task in worker.tasks.items() if not task.cancelled()}
+
+
 async def run_worker(
     settings: Settings,
     *,
     stop: asyncio.Event | None = None,
     relay: RelayConfig | None = None,
-    queue_name: str = default_queue_name,
+    queue_name: str | None = None,
 ) -> None:
     """Run the worker inside the current event loop (``erpgraph dev``).
 
@@ -134,6 +147,7 @@ async def run_worker(
         if stopping is not None:
             stopping.cancel()
         try:
+            await _cancel_jobs(worker)
             await worker.close()
         finally:
             # close() skips on_shutdown when Redis is gone; shutdown() is idempotent.

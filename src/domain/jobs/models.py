@@ -1,6 +1,6 @@
 """A job row per unit of background work; arq carries it, this table is its truth.
 
-The API inserts the row (QUEUED) and enqueues the arq job under the id ``job:<id>``;
+The API inserts the row (QUEUED) and enqueues the arq job (``services.arq_job_id``);
 the worker moves it to RUNNING, reports progress and a heartbeat, and finishes it
 SUCCEEDED or FAILED. Only one job of an *exclusive* kind (MRP) may be QUEUED or
 RUNNING at a time: a partial unique index enforces it whatever the API does.

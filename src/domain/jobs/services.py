@@ -17,13 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.jobs.models import ACTIVE_STATUSES, Job
 
-# arq job ids are "job:<id>" so enqueueing the same row twice is a no-op
 ARQ_PREFIX = "job:"
 LOST_WORKER = "the worker stopped during the run (killed or crashed); nothing it did was saved"
 
 
-def arq_job_id(job_id: int) -> str:
-    return f"{ARQ_PREFIX}{job_id}"
+def arq_job_id(job: Job) -> str:
+    """The arq id of a job row: enqueueing the same row twice is a no-op for arq.
+
+    arq keeps job keys and results for a while under this id, whatever the queue, so it
+    carries the row's creation time too: a database restored or re-created (ids restart)
+    or another deployment sharing the Redis never collides with an old job of the same id.
+    """
+    return f"{ARQ_PREFIX}{job.id}:{int(job.created_at.timestamp() * 1_000_000)}"
 
 
 @dataclass(frozen=True, slots=True)
