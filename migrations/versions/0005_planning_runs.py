@@ -81,9 +81,9 @@ def upgrade() -> None:
     sa.CheckConstraint('quantity > 0', name=op.f('ck_planned_orders_quantity_positive')),
     sa.CheckConstraint('release_date <= due_date', name=op.f('ck_planned_orders_release_before_due')),
     sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_planned_orders_item_id_items')),
-    sa.ForeignKeyConstraint(['purchase_order_line_id'], ['purchase_order_lines.id'], name=op.f('fk_planned_orders_purchase_order_line_id_purchase_order_lines'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['purchase_order_line_id'], ['purchase_order_lines.id'], name=op.f('fk_planned_orders_purchase_order_line_id_purchase_order_lines')),
     sa.ForeignKeyConstraint(['run_id'], ['mrp_runs.id'], name=op.f('fk_planned_orders_run_id_mrp_runs'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['work_order_id'], ['work_orders.id'], name=op.f('fk_planned_orders_work_order_id_work_orders'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['work_order_id'], ['work_orders.id'], name=op.f('fk_planned_orders_work_order_id_work_orders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_planned_orders'))
     )
     op.create_index('ix_planned_orders_item', 'planned_orders', ['item_id', 'run_id'], unique=False)

@@ -188,6 +188,19 @@ TAGS = ("key-account", "ebike", "cargo", "export", "new", "seasonal")
 CREDIT_LIMITS = ("0", "5000", "10000", "15000", "25000", "50000", "100000")
 PAYMENT_TERMS = (0, 14, 30, 30, 45, 60)
 TUBES = {"RM-101", "RM-102", "RM-103"}  # cut from bar stock: 3% offcut on every BOM line
+# default supplier of every bought or subcontracted item (firmed planned purchases go to it)
+SUPPLIERS = {
+    "Sächsische Rohrwerke GmbH": ("RM-101", "RM-102", "RM-103", "RM-104"),
+    "Pulverlack Nord GmbH": ("RM-105", "RM-106"),
+    "Laufrad Komponenten AG": ("RM-107", "RM-108", "RM-109", "RM-110", "RM-111", "RM-112"),
+    "Reifen Schwalm KG": ("RM-113", "RM-114", "RM-115", "RM-116"),
+    "Drivetrain Europe B.V.": ("RM-117", "RM-118", "RM-119", "RM-120", "RM-124", "RM-125"),
+    "Kabel & Zug GmbH": ("RM-121", "RM-122", "RM-123"),
+    "Cockpit Parts s.r.o.": ("RM-126", "RM-127", "RM-130"),
+    "E-Antrieb Systems GmbH": ("RM-128", "RM-129"),
+    "Rahmenbau Vogtland GmbH": ("SF-203", "SF-204"),
+}
+SUPPLIER_OF = {sku: supplier for supplier, skus in SUPPLIERS.items() for sku in skus}
 
 
 async def load_demo(sessionmaker: async_sessionmaker) -> bool:
@@ -269,7 +282,7 @@ async def _items(session: AsyncSession) -> dict[int, Decimal]:
             NewItem(
                 sku=raw.sku, name=raw.name, kind="RAW_MATERIAL", procurement="BUY", uom=raw.uom,
                 lead_time_days=raw.lead, safety_stock=D(raw.safety), standard_cost=D(raw.cost),
-                **_lot(raw.lot),  # type: ignore[arg-type]
+                default_supplier=SUPPLIER_OF[raw.sku], **_lot(raw.lot),  # type: ignore[arg-type]
             ),
             ACTOR,
         )
@@ -285,7 +298,7 @@ async def _items(session: AsyncSession) -> dict[int, Decimal]:
                 uom="pcs", lead_time_days=made.lead, scrap_rate=D(made.scrap),
                 list_price=price, standard_cost=cost,
                 safety_stock=D(5) if made.kind == "FINISHED" else D(0),
-                **_lot(made.lot),  # type: ignore[arg-type]
+                default_supplier=SUPPLIER_OF.get(made.sku), **_lot(made.lot),  # type: ignore[arg-type]
             ),
             ACTOR,
         )

@@ -25,6 +25,9 @@ class ItemInput:
     lot_multiple: Decimal | None = None
     list_price: Decimal | None = None
     standard_cost: Decimal | None = None
+    default_supplier: str | None = strawberry.field(
+        default=None, description="Supplier that firmed planned purchases of this item are ordered from."
+    )
 
     def to_domain(self) -> NewItem:
         values = vars(self) | {

@@ -137,6 +137,9 @@ class Item(Node):
     min_order_quantity: Decimal | None
     lot_multiple: Decimal | None
     list_price: Decimal
+    default_supplier: str | None = strawberry.field(
+        description="Supplier that firmed planned purchases of this item are ordered from."
+    )
     row: strawberry.Private[Any]
 
     @strawberry.field(description="Null unless the viewer may see costs.")
@@ -199,7 +202,7 @@ class Item(Node):
             safety_stock=row.safety_stock, scrap_rate=row.scrap_rate,
             lot_sizing=LotSizing(row.lot_sizing), fixed_lot_size=row.fixed_lot_size,
             min_order_quantity=row.min_order_quantity, lot_multiple=row.lot_multiple,
-            list_price=row.list_price, row=row,
+            list_price=row.list_price, default_supplier=row.default_supplier, row=row,
         )
 
 

@@ -47,6 +47,7 @@ class NewItem:
     lot_multiple: Decimal | None = None
     list_price: Decimal | None = None
     standard_cost: Decimal | None = None
+    default_supplier: str | None = None
 
 
 @dataclass
@@ -93,6 +94,7 @@ def _check_item(problems: Problems, data: NewItem) -> None:
         problems.invalid("is required for FIXED_ORDER_QUANTITY", "fixedLotSize")
     check_decimal(problems, data.list_price, "listPrice", places=4, non_negative=True)
     check_decimal(problems, data.standard_cost, "standardCost", places=4, non_negative=True)
+    check_text(problems, data.default_supplier, "defaultSupplier", max_length=200)
 
 
 async def create_item(session: AsyncSession, data: NewItem, actor: str | None = None) -> Item:
@@ -117,6 +119,8 @@ async def create_item(session: AsyncSession, data: NewItem, actor: str | None = 
         lot_multiple=data.lot_multiple,
         list_price=data.list_price or Decimal(0),
         standard_cost=data.standard_cost,
+        # blank means none: purchases of the item then need a supplier named elsewhere
+        default_supplier=(data.default_supplier or "").strip() or None,
     )
     session.add(item)
     await session.flush()

@@ -71,10 +71,9 @@ class PlannedOrder(Base):
     quantity: Mapped[Decimal] = mapped_column(Quantity)
     release_date: Mapped[date]
     due_date: Mapped[date]
-    purchase_order_line_id: Mapped[int | None] = mapped_column(
-        ForeignKey("purchase_order_lines.id", ondelete="SET NULL")
-    )
-    work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id", ondelete="SET NULL"))
+    # a firmed planned order keeps its document: deleting that document is refused
+    purchase_order_line_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_order_lines.id"))
+    work_order_id: Mapped[int | None] = mapped_column(ForeignKey("work_orders.id"))
 
 
 class Pegging(Base):
