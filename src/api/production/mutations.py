@@ -20,7 +20,9 @@ class ProductionMutation:
     async def create_work_order(self, info: Info, input: WorkOrderInput) -> WorkOrderPayload:
         data = input.to_domain()
         async with info.context.sessionmaker.begin() as session:
-            row = await services.create_work_order(session, data, actor=info.context.viewer.name)
+            row = await services.create_work_order(
+                session, data, actor=info.context.viewer.name, today=date.today()
+            )
         return WorkOrderPayload(work_order=WorkOrder.from_row(row))
 
     @strawberry.mutation(
@@ -60,5 +62,45 @@ class ProductionMutation:
     async def report_production(self, info: Info, input: ProductionReportInput) -> WorkOrderPayload:
         report = input.to_domain()
         async with info.context.sessionmaker.begin() as session:
-            row = await services.report_production(session, report, actor=info.context.viewer.name)
+            row = await services.report_production(
+                session, report, actor=info.context.viewer.name, today=date.today()
+            )
+        return WorkOrderPayload(work_order=WorkOrder.from_row(row))
+
+    @strawberry.mutation(
+        description=(
+            "Move an open work order's due date. Without startDate the start moves by as many days "
+            "(one in progress keeps its start). Sales orders promised from it get new promised "
+            "dates and an orderStatusChanged event saying why."
+        )
+    )
+    @command(Scope.PRODUCTION_WRITE)
+    async def reschedule_work_order(
+        self, info: Info, id: strawberry.ID, due_date: date, start_date: date | None = None
+    ) -> WorkOrderPayload:
+        pk = decode_id(id, "WorkOrder", "id")
+        async with info.context.sessionmaker.begin() as session:
+            row = await services.reschedule_work_order(
+                session, pk, due_date, start_date, today=date.today(), actor=info.context.viewer.name
+            )
+        return WorkOrderPayload(work_order=WorkOrder.from_row(row))
+
+    @strawberry.mutation(
+        description="Cancel a PLANNED or RELEASED work order with nothing issued or completed."
+    )
+    @command(Scope.PRODUCTION_WRITE)
+    async def cancel_work_order(self, info: Info, id: strawberry.ID, reason: str) -> WorkOrderPayload:
+        pk = decode_id(id, "WorkOrder", "id")
+        async with info.context.sessionmaker.begin() as session:
+            row = await services.cancel_work_order(
+                session, pk, reason, today=date.today(), actor=info.context.viewer.name
+            )
+        return WorkOrderPayload(work_order=WorkOrder.from_row(row))
+
+    @strawberry.mutation(description="COMPLETED → CLOSED.")
+    @command(Scope.PRODUCTION_WRITE)
+    async def close_work_order(self, info: Info, id: strawberry.ID) -> WorkOrderPayload:
+        pk = decode_id(id, "WorkOrder", "id")
+        async with info.context.sessionmaker.begin() as session:
+            row = await services.close_work_order(session, pk, actor=info.context.viewer.name)
         return WorkOrderPayload(work_order=WorkOrder.from_row(row))

@@ -1,9 +1,15 @@
-"""Work order use cases: create, release, issue materials (kitted), report production.
+"""Work order use cases: create, release, issue materials (kitted), report production,
+reschedule, cancel, close.
 
 Every command locks the work order row first, so two commands on one order queue
 up. Stock leaves and arrives through the ledger: ISSUE moves reference the
 component, the PRODUCTION move the work order. Balances are locked in ascending
 item id, like every other multi-item movement, and an issue is all or nothing.
+
+A work order's open quantity is a scheduled receipt that backordered sales lines are
+promised from, so every command that moves it (create, reschedule, cancel, report
+production) re-promises them (``domain.sales.promise``) in the same transaction.
+Lock order: the work order, then the sales orders, then the balances.
 """
 
 from __future__ import annotations
@@ -23,15 +29,18 @@ from domain.inventory.services import default_warehouse_id
 from domain.production.kitting import Component, Kit, Need, sales_order_kit, work_order_kit
 from domain.production.models import OPEN_STATUSES, WorkOrder, WorkOrderComponent
 from domain.sales.models import SalesOrder, SalesOrderLine
+from domain.sales.promise import lock_orders, repromise
 from domain.shared.errors import DomainError, ErrorCode, Problem, Problems
 from domain.shared.events import record_event
 from domain.shared.numbering import next_number
-from domain.shared.numbers import check_decimal
+from domain.shared.numbers import check_decimal, check_text
 
 COMPONENT = "WorkOrderComponent"
 ZERO = Decimal(0)
 STEP = Decimal("0.000001")
 PRODUCING = ("RELEASED", "IN_PROGRESS")
+# nothing issued or completed yet (checked too): what may still be cancelled
+CANCELLABLE = ("PLANNED", "RELEASED")
 # sales order states whose unshipped lines may still need production
 ORDER_STATES_TO_MAKE = ("CONFIRMED", "PARTIALLY_SHIPPED")
 
@@ -91,8 +100,10 @@ async def _components(session: AsyncSession, work_order_id: int) -> list[WorkOrd
 
 
 async def create_work_order(
-    session: AsyncSession, data: NewWorkOrder, actor: str | None = None
+    session: AsyncSession, data: NewWorkOrder, actor: str | None = None, *, today: date | None = None
 ) -> WorkOrder:
+    """A PLANNED work order; backorders of its item are re-promised (``today``: the
+    server's date unless given)."""
     problems = Problems()
     check_decimal(problems, data.quantity, "quantity", places=6, positive=True, label="quantity")
     if data.due_date is None:
@@ -107,21 +118,35 @@ async def create_work_order(
         problems.add(ErrorCode.NOT_FOUND, "sales order not found", "salesOrderId")
     problems.raise_if_any()
     assert item is not None
+    locked = await lock_orders(session, [item.id])
+    order = await _insert_work_order(
+        session, item.id, item.lead_time_days, data.quantity, data.due_date, data.sales_order_id, actor
+    )
+    await repromise(
+        session, [item.id], today=today or date.today(), cause=f"work order {order.number} created",
+        actor=actor, locked=locked,
+    )
+    return order
 
+
+async def _insert_work_order(
+    session: AsyncSession, item_id: int, lead_time_days: int, quantity: Decimal, due_date: date,
+    sales_order_id: int | None, actor: str | None,
+) -> WorkOrder:
     order = WorkOrder(
         number=await next_number(session, "work_order"),
-        item_id=item.id,
-        quantity=data.quantity,
+        item_id=item_id,
+        quantity=quantity,
         status="PLANNED",
-        start_date=data.due_date - timedelta(days=item.lead_time_days),
-        due_date=data.due_date,
-        sales_order_id=data.sales_order_id,
+        start_date=due_date - timedelta(days=lead_time_days),
+        due_date=due_date,
+        sales_order_id=sales_order_id,
     )
     session.add(order)
     await session.flush()
     await record_event(
         session, "work_order.created", "WorkOrder", order.id,
-        {"number": order.number, "itemId": item.id, "quantity": str(order.quantity),
+        {"number": order.number, "itemId": item_id, "quantity": str(order.quantity),
          "dueDate": str(order.due_date), "salesOrderId": order.sales_order_id},
         actor,
     )
@@ -285,9 +310,13 @@ def _backflush(
 
 
 async def report_production(
-    session: AsyncSession, report: ProductionReport, actor: str | None = None
+    session: AsyncSession, report: ProductionReport, actor: str | None = None, *, today: date | None = None
 ) -> WorkOrder:
-    """Add ``report.quantity`` good units to stock; with backflush, issue their components."""
+    """Add ``report.quantity`` good units to stock; with backflush, issue their components.
+
+    The units arrive now instead of on the due date, so backorders of the item are
+    re-promised: what is still free after earlier backorders' claims is promised today.
+    """
     problems = Problems()
     check_decimal(problems, report.quantity, "quantity", places=6, positive=True, label="quantity")
     check_decimal(problems, report.labor_hours, "laborHours", places=6, non_negative=True,
@@ -305,6 +334,7 @@ async def report_production(
         raise DomainError.one(
             ErrorCode.INVALID, f"only {open_quantity} of the work order is still open", ["quantity"]
         )
+    locked = await lock_orders(session, [order.item_id])  # before _move_stock locks balances
     issues: list[tuple[WorkOrderComponent, Decimal]] = []
     if report.backflush:
         issues = _backflush(order, await _components(session, order.id), report.quantity)
@@ -324,7 +354,116 @@ async def report_production(
          "components": issued},
         actor,
     )
+    done = "completed" if order.status == "COMPLETED" else f"reported {report.quantity} produced"
+    await repromise(
+        session, [order.item_id], today=today or date.today(), cause=f"work order {order.number} {done}",
+        actor=actor, locked=locked,
+    )
     return order
+
+
+async def reschedule_work_order(
+    session: AsyncSession,
+    work_order_id: int,
+    due_date: date,
+    start_date: date | None = None,
+    *,
+    today: date,
+    actor: str | None = None,
+) -> WorkOrder:
+    """Move an open work order's due date, and its start date: to ``start_date``, or when
+    None by as many days as the due date moves (an order in progress keeps its start).
+
+    Backorders of the item are re-promised only when the due date moves; the same
+    dates again change nothing and record nothing.
+    """
+    if start_date is not None and due_date < start_date:
+        raise DomainError.one(ErrorCode.INVALID, "must not be before the start date", ["dueDate"])
+    order = await _locked(session, work_order_id, "id")
+    if order.status not in OPEN_STATUSES:
+        raise DomainError.one(
+            ErrorCode.INVALID_STATE, f"cannot reschedule a work order in status {order.status}", ["id"]
+        )
+    start = start_date
+    if start is None and order.start_date is not None:
+        shift = timedelta(0) if order.status == "IN_PROGRESS" else due_date - order.due_date
+        start = order.start_date + shift
+    if start is not None and due_date < start:
+        raise DomainError.one(
+            ErrorCode.INVALID, f"must not be before the start date ({start.isoformat()})", ["dueDate"]
+        )
+    previous_due, previous_start = order.due_date, order.start_date
+    if (due_date, start) == (previous_due, previous_start):
+        return order
+    order.due_date, order.start_date = due_date, start
+    await session.flush()
+    await record_event(
+        session, "work_order.rescheduled", "WorkOrder", order.id,
+        {"number": order.number, "dueDate": str(due_date), "previousDueDate": str(previous_due),
+         "startDate": _text(start), "previousStartDate": _text(previous_start)},
+        actor,
+    )
+    if due_date != previous_due:
+        await repromise(
+            session, [order.item_id], today=today, cause=f"work order {order.number} rescheduled", actor=actor
+        )
+    return order
+
+
+async def cancel_work_order(
+    session: AsyncSession, work_order_id: int, reason: str, *, today: date, actor: str | None = None
+) -> WorkOrder:
+    """PLANNED or RELEASED, nothing issued or completed → CANCELLED; its receipt is gone,
+    so backorders of the item are re-promised."""
+    problems = Problems()
+    check_text(problems, reason, "reason", required=True, max_length=500)
+    problems.raise_if_any()
+    order = await _locked(session, work_order_id, "id")
+    issued = await session.scalar(
+        select(func.coalesce(func.sum(WorkOrderComponent.issued_quantity), ZERO))
+        .where(WorkOrderComponent.work_order_id == order.id)
+    )
+    if order.status not in CANCELLABLE or order.completed_quantity > 0 or (issued or ZERO) > 0:
+        raise DomainError.one(
+            ErrorCode.INVALID_STATE,
+            f"cannot cancel a work order in status {order.status} with anything issued or completed"
+            if order.status in CANCELLABLE else f"cannot cancel a work order in status {order.status}",
+            ["id"],
+        )
+    previous = order.status
+    order.status = "CANCELLED"
+    await session.flush()
+    await record_event(
+        session, "work_order.cancelled", "WorkOrder", order.id,
+        {"number": order.number, "status": order.status, "previousStatus": previous,
+         "reason": reason.strip()},
+        actor,
+    )
+    await repromise(
+        session, [order.item_id], today=today, cause=f"work order {order.number} cancelled", actor=actor
+    )
+    return order
+
+
+async def close_work_order(session: AsyncSession, work_order_id: int, actor: str | None = None) -> WorkOrder:
+    """COMPLETED → CLOSED: nothing more will be booked against it."""
+    order = await _locked(session, work_order_id, "id")
+    if order.status != "COMPLETED":
+        raise DomainError.one(
+            ErrorCode.INVALID_STATE, f"cannot close a work order in status {order.status}", ["id"]
+        )
+    order.status = "CLOSED"
+    await session.flush()
+    await record_event(
+        session, "work_order.closed", "WorkOrder", order.id,
+        {"number": order.number, "status": order.status, "previousStatus": "COMPLETED"},
+        actor,
+    )
+    return order
+
+
+def _text(value: date | None) -> str | None:
+    return None if value is None else str(value)
 
 
 async def create_work_orders_for_sales_orders(
@@ -335,21 +474,24 @@ async def create_work_orders_for_sales_orders(
     A line needs ``quantity - shipped - reserved``; work orders already linked to the
     order for that item (any not cancelled, whole quantity) cover its lines in line
     order first, so a second call creates nothing. The orders are locked (ascending
-    id), so two concurrent calls for one order queue up instead of both creating.
-    Any missing order or one in the wrong state fails the whole call.
+    id), so two concurrent calls for one order queue up instead of both creating;
+    with them every order backordering one of their made items, which the new work
+    orders may re-promise. Any missing order or one in the wrong state fails the
+    whole call.
     """
     if not order_ids:
         return []
     unique = sorted(set(order_ids))
-    orders = {
-        order.id: order
-        for order in (
-            await session.execute(
-                select(SalesOrder).where(SalesOrder.id.in_(unique)).order_by(SalesOrder.id)
-                .with_for_update().execution_options(populate_existing=True)
-            )
-        ).scalars()
-    }
+    made = (
+        await session.execute(
+            select(SalesOrderLine.item_id)
+            .join(Item, Item.id == SalesOrderLine.item_id)
+            .where(SalesOrderLine.order_id.in_(unique), Item.procurement == "MAKE")
+            .distinct()
+        )
+    ).scalars().all()
+    locked = await lock_orders(session, made, also=unique)
+    orders = {order_id: locked[order_id] for order_id in unique if order_id in locked}
     problems = Problems()
     for i, order_id in enumerate(order_ids):
         order = orders.get(order_id)
@@ -399,9 +541,15 @@ async def create_work_orders_for_sales_orders(
         order = orders[row.order_id]
         due = (row.promised_date or order.requested_date
                or today + timedelta(days=row.lead_time_days))
-        created.append(await create_work_order(
-            session, NewWorkOrder(row.item_id, needed, due, sales_order_id=order.id), actor
+        created.append(await _insert_work_order(
+            session, row.item_id, row.lead_time_days, needed, due, order.id, actor
         ))
+    if created:
+        numbers = ", ".join(w.number for w in created)
+        await repromise(
+            session, {w.item_id for w in created}, today=today,
+            cause=f"work order{'s' if len(created) > 1 else ''} {numbers} created", actor=actor, locked=locked,
+        )
     return created
 
 

@@ -3,11 +3,16 @@
 Every change appends an ``order.status_changed`` row to ``domain_events`` in the same
 transaction; ``SalesOrder.statusHistory`` and the ``orderStatusChanged``
 subscription both read those rows, so history and stream can never disagree.
+Other changes a subscriber must hear about (a moved promised date) are events of the
+same type whose status equals their previousStatus; their reason says what changed.
 Callers must hold the order's row lock (``SELECT ... FOR UPDATE``) taken before
 their first write, so events of one order are relayed in commit order.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,12 +44,27 @@ async def record_initial(
     await _record(session, order, None, reason, actor)
 
 
+async def record_update(
+    session: AsyncSession,
+    order: SalesOrder,
+    reason: str,
+    *,
+    details: Mapping[str, Any] | None = None,
+    actor: str | None = None,
+) -> None:
+    """An event of an order whose status stays as it is (status == previousStatus):
+    ``reason`` says what changed; ``details`` are extra payload fields for machines."""
+    await session.flush()
+    await _record(session, order, order.status, reason, actor, details)
+
+
 async def _record(
     session: AsyncSession,
     order: SalesOrder,
     previous: str | None,
     reason: str | None,
     actor: str | None,
+    details: Mapping[str, Any] | None = None,
 ) -> None:
     await record_event(
         session,
@@ -52,6 +72,7 @@ async def _record(
         "SalesOrder",
         order.id,
         {
+            **(details or {}),
             "status": order.status,
             "previousStatus": previous,
             "reason": reason,

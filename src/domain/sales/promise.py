@@ -1,0 +1,239 @@
+"""Re-promising backorders when their supply moves.
+
+Confirmation promises each backordered line a date from available-to-promise. When
+a scheduled receipt moves (a work order is created, rescheduled, cancelled, or
+reports production), ``repromise`` recomputes those promises for the items involved,
+the way confirmation made them:
+
+- Lines: of CONFIRMED or PARTIALLY_SHIPPED orders, with a promised date and a
+  backorder (quantity − shipped − reserved > 0). Lines never promised are left out
+  here as they are out of ATP's claims.
+- Claim order: earlier confirmed orders first (by their first CONFIRMED event), then
+  line position, as confirmation let them claim receipts; each line's backorder is
+  a claim on the supply left for the lines after it.
+- Supply: free stock now (on hand − reserved, all warehouses) counts as a receipt
+  due today, so an earlier backorder claims stock that arrived unreserved before a
+  later one can; then open receipts by due date; then lead time (``atp.promise``).
+- Writes: only lines whose date changed; an order's promised date is the latest of
+  its lines'; each order whose promised date changed gets one ``order.status_changed``
+  event with its status unchanged and a reason naming the old and new date and the
+  cause.
+
+Locks follow confirmation's order: order rows (ascending id), then each item's
+balances (ascending item id). ``lock_orders`` takes the first step on its own for
+callers that lock balances themselves before re-promising (reporting production).
+An order that confirms between that step and the balance locks is locked without
+waiting (``SKIP LOCKED``); if another command holds it, its lines keep their dates
+and only count as claims, which avoids a deadlock with that command.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import cast
+
+from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.inventory import ledger
+from domain.inventory.atp import BACKORDER_STATES, AtpInputs, Claim, Receipt, available_to_promise, load_atp_inputs
+from domain.inventory.models import StockMove
+from domain.sales.models import SalesOrder, SalesOrderLine
+from domain.sales.status import STATUS_CHANGED, record_update
+from domain.shared.events import DomainEvent
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Backorder:
+    """An open backordered line, as ATP sees it."""
+
+    line_id: int
+    order_id: int
+    item_id: int
+    quantity: Decimal
+    promised: date
+
+
+@dataclass(frozen=True)
+class PromiseMove:
+    """An order whose promised date changed."""
+
+    order_id: int
+    previous: date | None
+    promised: date | None
+
+
+def repromised(
+    backorders: Sequence[Backorder],
+    inputs: Mapping[int, AtpInputs],
+    today: date,
+    movable: Collection[int],
+) -> dict[int, date]:
+    """The promised date of each line of a ``movable`` order (by line id).
+
+    ``backorders`` come in claim order; ``inputs`` give stock, receipts and lead time
+    per item (their claims are ignored: the lines themselves are the claims). A line
+    of an order not in ``movable`` keeps its date and still claims its quantity.
+    """
+    claims: dict[int, list[Claim]] = defaultdict(list)
+    result: dict[int, date] = {}
+    for backorder in backorders:
+        item = inputs.get(backorder.item_id)
+        promised = backorder.promised
+        if item is not None and backorder.order_id in movable:
+            promised = available_to_promise(
+                backorder.quantity,
+                today=today,
+                available_now=ZERO,
+                replenishment_days=item.replenishment_days,
+                receipts=[Receipt(today, max(item.available_now, ZERO)), *item.receipts],
+                claims=claims[backorder.item_id],
+            ).date
+            result[backorder.line_id] = promised
+        claims[backorder.item_id].append(Claim(promised, backorder.quantity))
+    return result
+
+
+_LINE = SalesOrderLine
+_RESERVED = (
+    select(func.coalesce(func.sum(StockMove.quantity_reserved), ZERO))
+    .where(StockMove.reference_type == "SalesOrderLine", StockMove.reference_id == _LINE.id)
+    .correlate(_LINE)
+    .scalar_subquery()
+)
+_BACKORDER = _LINE.quantity - _LINE.shipped_quantity - _RESERVED
+# the first time the order was confirmed: its place in the queue for receipts
+_CONFIRMED_AT = (
+    select(func.min(DomainEvent.id))
+    .where(
+        DomainEvent.entity_type == "SalesOrder",
+        DomainEvent.entity_id == SalesOrder.id,
+        DomainEvent.type == STATUS_CHANGED,
+        DomainEvent.payload.contains({"status": "CONFIRMED"}),
+    )
+    .correlate(SalesOrder)
+    .scalar_subquery()
+)
+_PROMISE_LINE = (
+    update(cast(Table, SalesOrderLine.__table__))
+    .where(SalesOrderLine.__table__.c.id == bindparam("p_id"))
+    .values(promised_date=bindparam("p_date"))
+)
+
+
+def _open_backorder(item_ids: Sequence[int]) -> ColumnElement[bool]:
+    return and_(_LINE.item_id.in_(item_ids), _LINE.promised_date.is_not(None), _BACKORDER > 0)
+
+
+def _lock(condition: ColumnElement[bool], *, skip_locked: bool = False) -> Select[SalesOrder]:
+    return (
+        select(SalesOrder)
+        .where(condition)
+        .order_by(SalesOrder.id)
+        .with_for_update(of=SalesOrder, skip_locked=skip_locked)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def lock_orders(
+    session: AsyncSession, item_ids: Iterable[int], *, also: Iterable[int] = ()
+) -> dict[int, SalesOrder]:
+    """Lock, in ascending id, every order with an open backorder of the items and the
+    orders ``also`` (any status). Take these before any stock balance lock."""
+    ids, others = sorted(set(item_ids)), sorted(set(also))
+    conditions: list[ColumnElement[bool]] = []
+    if ids:
+        conditions.append(and_(
+            SalesOrder.status.in_(BACKORDER_STATES),
+            SalesOrder.id.in_(select(_LINE.order_id).where(_open_backorder(ids))),
+        ))
+    if others:
+        conditions.append(SalesOrder.id.in_(others))
+    if not conditions:
+        return {}
+    rows = await session.execute(_lock(or_(*conditions)))
+    return {order.id: order for order in rows.scalars()}
+
+
+async def _backorders(session: AsyncSession, item_ids: Sequence[int]) -> list[Backorder]:
+    """The open backordered lines of the items, in claim order."""
+    rows = await session.execute(
+        select(_LINE.id, _LINE.order_id, _LINE.item_id, _BACKORDER, _LINE.promised_date)
+        .join(SalesOrder, SalesOrder.id == _LINE.order_id)
+        .where(SalesOrder.status.in_(BACKORDER_STATES), _open_backorder(item_ids))
+        .order_by(_CONFIRMED_AT.asc().nulls_last(), _LINE.order_id, _LINE.position, _LINE.id)
+    )
+    return [
+        Backorder(line_id, order_id, item_id, quantity, promised)
+        for line_id, order_id, item_id, quantity, promised in rows
+        if promised is not None  # filtered above; narrows the type
+    ]
+
+
+async def repromise(
+    session: AsyncSession,
+    item_ids: Iterable[int],
+    *,
+    today: date,
+    cause: str,
+    actor: str | None = None,
+    locked: Mapping[int, SalesOrder] | None = None,
+) -> list[PromiseMove]:
+    """Recompute the promises of the open backorders of the items; the orders that moved.
+
+    ``cause`` ends each event's reason ("work order WO-000012 rescheduled").
+    ``locked`` are orders the caller locked with ``lock_orders`` (before its balance
+    locks); without it they are locked here.
+    """
+    ids = sorted(set(item_ids))
+    if not ids:
+        return []
+    orders: dict[int, SalesOrder] = dict(locked) if locked is not None else await lock_orders(session, ids)
+    for item_id in ids:
+        await ledger.lock_balances(session, item_id)
+    await session.flush()
+    backorders = await _backorders(session, ids)
+    late = sorted({b.order_id for b in backorders} - orders.keys())
+    if late:
+        found = await session.execute(_lock(SalesOrder.id.in_(late), skip_locked=True))
+        orders.update((order.id, order) for order in found.scalars())
+    dates = repromised(backorders, await load_atp_inputs(session, ids), today, orders.keys())
+    changed = {b.line_id: b.order_id for b in backorders if dates.get(b.line_id, b.promised) != b.promised}
+    if not changed:
+        return []
+    # one executemany, not an ORM flush per line
+    await session.execute(_PROMISE_LINE, [{"p_id": i, "p_date": dates[i]} for i in changed])
+    touched = sorted(set(changed.values()))
+    latest = {
+        order_id: promised
+        for order_id, promised in await session.execute(
+            select(_LINE.order_id, func.max(_LINE.promised_date))
+            .where(_LINE.order_id.in_(touched))
+            .group_by(_LINE.order_id)
+        )
+    }
+    moves: list[PromiseMove] = []
+    for order_id in touched:
+        order = orders[order_id]
+        previous, promised = order.promised_date, latest.get(order_id)
+        if promised == previous:
+            continue
+        order.promised_date = promised
+        moves.append(PromiseMove(order_id, previous, promised))
+        await record_update(
+            session, order,
+            f"promised date moved from {previous or 'none'} to {promised or 'none'}: {cause}",
+            details={"promisedDate": _iso(promised), "previousPromisedDate": _iso(previous)},
+            actor=actor,
+        )
+    return moves
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
