@@ -16,6 +16,13 @@ branch_labels = None
 depends_on = None
 
 
+class XID8(sa.types.UserDefinedType):
+    cache_ok = True
+
+    def get_col_spec(self, **kw):
+        return "xid8"
+
+
 def upgrade() -> None:
     op.create_table('jobs',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -109,9 +116,15 @@ def upgrade() -> None:
     )
     op.create_index('ix_peggings_parent', 'peggings', ['parent_planned_order_id'], unique=False, postgresql_where='parent_planned_order_id IS NOT NULL')
     op.add_column('items', sa.Column('default_supplier', sa.String(length=200), nullable=True))
+    op.create_table('eventless_transactions',
+    sa.Column('txid', XID8(), nullable=False),
+    sa.Column('registered_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.PrimaryKeyConstraint('txid', name=op.f('pk_eventless_transactions'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('eventless_transactions')
     op.drop_column('items', 'default_supplier')
     op.drop_index('ix_peggings_parent', table_name='peggings', postgresql_where='parent_planned_order_id IS NOT NULL')
     op.drop_table('peggings')

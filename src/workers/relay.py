@@ -13,7 +13,7 @@ Why this holds:
 * A sequence value is taken at insert, not at commit, so ``id > last_id`` can skip
   an event whose transaction commits late. The relay reads only rows whose writing
   transaction is older than every transaction still in flight
-  (``txid < pg_snapshot_xmin(pg_current_snapshot())``, evaluated in the same
+  (``txid < pg_snapshot_xmin(pg_current_snapshot())``, see ``EVENT_HORIZON``, evaluated in the same
   statement snapshot as the read). No transaction can later commit below that
   horizon, so the set of rows under it is final and a scan past the position
   ``(txid, id)`` of the last published row is gapless. Paging by ``id`` alone would
@@ -38,7 +38,9 @@ Limits
   delivered before an earlier-committed writer of the same entity.
 * Delivery waits for the oldest write transaction in the whole cluster, so a
   long or idle-in-transaction writer delays every event behind it
-  (``idle_in_transaction_session_timeout`` bounds that).
+  (``idle_in_transaction_session_timeout`` bounds that). A long writer that appends
+  no event (the MRP save) lists its xid in ``eventless_transactions`` and is left
+  out of the horizon: it cannot commit an event below it.
 * Positions are not ids: a resuming subscriber must page by ``(txid, id)`` too.
 * ``txid`` must keep its default. After a dump is restored into a new cluster, xids
   start over below the stored cursor: reset the cursor key, or new events stay unseen.
@@ -58,6 +60,8 @@ from redis.exceptions import WatchError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.shared.events import EVENT_HORIZON
+
 logger = logging.getLogger(__name__)
 
 # Deleting or extending the lock only while we still own it: a lock that expired and
@@ -73,10 +77,10 @@ _EXTEND = (
 # The snapshot function and the row read share one statement snapshot, so every
 # row below the horizon that is committed is also visible here.
 _READ = text(
-    """
+    f"""
     SELECT id, txid, type, entity_type, entity_id, payload, occurred_at
     FROM domain_events
-    WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
+    WHERE txid < {EVENT_HORIZON}
       AND (txid, id) > (CAST(:txid AS xid8), CAST(:id AS bigint))
     ORDER BY txid, id
     LIMIT :limit

@@ -36,6 +36,7 @@ from domain.sales.status_stream import (
     read_final,
 )
 from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.events import EVENT_HORIZON
 
 _MAX_ID = 2**63 - 1
 
@@ -99,7 +100,7 @@ async def _start_position(sessionmaker: async_sessionmaker) -> EventPosition:
     above it is not; a resync replays from here.
     """
     async with sessionmaker() as session:
-        horizon = (await session.execute(text("SELECT pg_snapshot_xmin(pg_current_snapshot())"))).scalar_one()
+        horizon = (await session.execute(text(f"SELECT {EVENT_HORIZON}"))).scalar_one()
     return EventPosition(int(horizon) - 1, _MAX_ID)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.sales.status import STATUS_CHANGED
 from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.events import EVENT_HORIZON
 
 _CURSOR_PREFIX = "event:"
 _MAX_TXID = 2**64
@@ -103,7 +104,7 @@ _REPLAY = """
     SELECT id, txid, entity_id, payload, occurred_at
     FROM domain_events
     WHERE type = :type
-      AND txid < pg_snapshot_xmin(pg_current_snapshot())
+      AND txid < {horizon}
       AND (txid, id) > (CAST(:txid AS xid8), CAST(:id AS bigint))
       {filters}
     ORDER BY txid, id
@@ -128,7 +129,7 @@ async def read_final(
     if customer_id is not None:
         filters.append("AND payload @> CAST(:customer AS jsonb)")
         params["customer"] = json.dumps({"customerId": customer_id})
-    stmt = text(_REPLAY.format(filters=" ".join(filters)))
+    stmt = text(_REPLAY.format(horizon=EVENT_HORIZON, filters=" ".join(filters)))
     rows = (await session.execute(stmt, params)).all()
     return [
         StatusChange.from_event(EventPosition(row.txid, row.id), row.entity_id, row.payload, row.occurred_at)

@@ -81,3 +81,37 @@ async def record_event(
             "p_actor": actor,
         },
     )
+
+
+class EventlessTransaction(Base):
+    """A long write transaction that promises to append no event (an MRP save).
+
+    The relay publishes only events older than every transaction in flight, so one long
+    writer would hold every event back for as long as it runs. A transaction listed
+    here (by an autocommitted insert from another connection, while it runs) is left
+    out of that horizon: it can never add an event below it. Rows of finished
+    transactions are harmless and are purged by the next registration.
+    """
+
+    __tablename__ = "eventless_transactions"
+
+    txid: Mapped[int] = mapped_column(Xid8, primary_key=True)
+    registered_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+# The event horizon: every event of a transaction below it is committed or never will be.
+# It is pg_snapshot_xmin of the statement's snapshot, leaving out transactions declared
+# eventless. Readers put it in the same statement as their read (one snapshot).
+EVENT_HORIZON = """(
+    SELECT coalesce(
+        (SELECT min(x.xid) FROM pg_snapshot_xip(snap.s) AS x(xid)
+         WHERE x.xid NOT IN (SELECT e.txid FROM eventless_transactions AS e)),
+        pg_snapshot_xmax(snap.s))
+    FROM (SELECT pg_current_snapshot() AS s) AS snap
+)"""
+
+DECLARE_EVENTLESS = (
+    "WITH purged AS (DELETE FROM eventless_transactions"
+    " WHERE txid < pg_snapshot_xmin(pg_current_snapshot()))"
+    " INSERT INTO eventless_transactions (txid) VALUES ($1::text::xid8) ON CONFLICT DO NOTHING"
+)
