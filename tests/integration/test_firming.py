@@ -346,3 +346,31 @@ async def test_default_supplier_is_trimmed_and_checked(gql: Any) -> None:
     assert blank["data"]["createItem"]["item"] == {"sku": "B2", "defaultSupplier": None}
     long = await gql(query, {"input": base | {"sku": "B3", "defaultSupplier": "x" * 201}})
     assert errors(long["data"]["createItem"]) == [("INVALID", ("defaultSupplier",))]
+
+
+async def test_firming_rows_an_mrp_save_holds_is_refused_not_hung(
+    gql: Any, sessionmaker: Any, settings: Settings, monkeypatch: Any
+) -> None:
+    import asyncpg
+
+    from domain.planning import firming
+    from workers.settings import asyncpg_dsn
+
+    await bike_shop(gql, sessionmaker, settings)
+    by_key = await plan(gql)
+    rim = by_key["RIM", day(7)]["id"]
+    monkeypatch.setattr(firming, "LOCK_WAIT_MS", 300)
+    assert settings.database_url is not None
+    save = await asyncpg.connect(asyncpg_dsn(settings.database_url))
+    try:  # as a running MRP save does: the previous plan's rows are locked until it commits
+        await save.execute("BEGIN")
+        await save.execute("DELETE FROM planned_orders WHERE id = $1", pk(rim))
+        before = await counts(sessionmaker)
+        refused = await asyncio.wait_for(firm(gql, [rim]), 10)
+        assert errors(refused) == [("CONFLICT", ("ids",))]
+        assert await counts(sessionmaker) == before
+    finally:
+        await save.execute("ROLLBACK")
+        await save.close()
+    allowed = await firm(gql, [rim])  # once the save is gone, firming works as before
+    assert allowed["errors"] == [] and len(allowed["purchaseOrders"]) == 1

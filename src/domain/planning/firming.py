@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.inventory.models import Item
@@ -32,10 +33,12 @@ from domain.production.models import WorkOrder
 from domain.production.services import NewWorkOrder, create_work_order
 from domain.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from domain.purchasing.services import NewPurchaseLine, NewPurchaseOrder, create_purchase_order
-from domain.shared.errors import ErrorCode, Problems, invalid
+from domain.shared.errors import DomainError, ErrorCode, Problems, invalid
 from domain.shared.events import record_event
 
 MERGE_WINDOW = timedelta(days=7)
+LOCK_WAIT_MS = 5_000
+LOCK_NOT_AVAILABLE = "55P03"
 BOUGHT = ("PURCHASE", "SUBCONTRACT")
 
 
@@ -70,13 +73,30 @@ def _clusters(orders: Sequence[_Order]) -> list[list[_Order]]:
 
 
 async def _lock(session: AsyncSession, ids: Sequence[int]) -> dict[int, PlannedOrder]:
-    rows = await session.execute(
-        select(PlannedOrder)
-        .where(PlannedOrder.id.in_(sorted(set(ids))))
-        .order_by(PlannedOrder.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    """Lock the rows; a firm of the same ids waits, an MRP save replacing them is refused.
+
+    A running MRP save holds the previous plan's rows until it commits (a minute on a
+    large catalogue), and then they are gone: rather than hang the request, give up
+    after :data:`LOCK_WAIT` with CONFLICT.
+    """
+    await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'"))
+    try:
+        rows = await session.execute(
+            select(PlannedOrder)
+            .where(PlannedOrder.id.in_(sorted(set(ids))))
+            .order_by(PlannedOrder.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        raise DomainError.one(
+            ErrorCode.CONFLICT,
+            "an MRP run is replacing these planned orders; firm from its plan once it has finished",
+            ["ids"],
+        ) from None
+    await session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
     return {row.id: row for row in rows.scalars()}
 
 
