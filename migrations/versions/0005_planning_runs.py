@@ -87,9 +87,7 @@ def upgrade() -> None:
     sa.CheckConstraint("status IN ('PLANNED', 'FIRMED')", name=op.f('ck_planned_orders_status_known')),
     sa.CheckConstraint('quantity > 0', name=op.f('ck_planned_orders_quantity_positive')),
     sa.CheckConstraint('release_date <= due_date', name=op.f('ck_planned_orders_release_before_due')),
-    sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_planned_orders_item_id_items')),
     sa.ForeignKeyConstraint(['purchase_order_line_id'], ['purchase_order_lines.id'], name=op.f('fk_planned_orders_purchase_order_line_id_purchase_order_lines')),
-    sa.ForeignKeyConstraint(['run_id'], ['mrp_runs.id'], name=op.f('fk_planned_orders_run_id_mrp_runs'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['work_order_id'], ['work_orders.id'], name=op.f('fk_planned_orders_work_order_id_work_orders')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_planned_orders'))
     )
@@ -107,11 +105,6 @@ def upgrade() -> None:
     sa.Column('parent_planned_order_id', sa.BigInteger(), nullable=True),
     sa.CheckConstraint("source IN ('SALES_ORDER', 'FORECAST', 'SAFETY_STOCK', 'DEPENDENT')", name=op.f('ck_peggings_source_known')),
     sa.CheckConstraint('quantity > 0', name=op.f('ck_peggings_quantity_positive')),
-    sa.ForeignKeyConstraint(['opportunity_id'], ['opportunities.id'], name=op.f('fk_peggings_opportunity_id_opportunities'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['parent_planned_order_id'], ['planned_orders.id'], name=op.f('fk_peggings_parent_planned_order_id_planned_orders'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['planned_order_id'], ['planned_orders.id'], name=op.f('fk_peggings_planned_order_id_planned_orders'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['sales_order_id'], ['sales_orders.id'], name=op.f('fk_peggings_sales_order_id_sales_orders'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['work_order_id'], ['work_orders.id'], name=op.f('fk_peggings_work_order_id_work_orders'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('planned_order_id', 'position', name=op.f('pk_peggings'))
     )
     op.create_index('ix_peggings_parent', 'peggings', ['parent_planned_order_id'], unique=False, postgresql_where='parent_planned_order_id IS NOT NULL')

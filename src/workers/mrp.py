@@ -5,6 +5,13 @@ on it too) keeps turning during a long run. Progress is stored on the job row an
 published to the event channel as a ``job.progress`` message for ``jobProgress``
 subscribers; a timer keeps the heartbeat fresh while nothing else is reported.
 
+The save transaction opens before the load, on a connection of its own: the server
+deletes the previous plan (``run.replace_earlier``) on one core while the job loads
+and plans on another, and the new plan is written when both are done. It appends no
+event, so it is declared eventless (``domain.shared.events``) and does not hold the
+relay back for the length of the job. Its row locks on the previous PLANNED orders
+are held from the start of the job, so a firm of one of them waits for the run.
+
 Failure modes:
 
 - an exception: the save transaction rolls back, the job is FAILED with the error;
@@ -34,6 +41,7 @@ from domain.jobs.services import JobState
 from domain.planning import plan
 from domain.planning import run as planning
 from domain.planning.models import MrpRun
+from domain.shared.events import DECLARE_EVENTLESS
 from erpgraph.settings import Settings
 from workers.names import JOB_PROGRESS
 
@@ -96,6 +104,21 @@ class Reporter:
                 await jobs.report(self.sessionmaker, self.job_id)
 
 
+async def _replace_earlier(conn: asyncpg.Connection, run_id: int) -> tuple[int, float]:
+    began = time.perf_counter()
+    replaced = await planning.replace_earlier(conn, run_id)
+    return replaced, time.perf_counter() - began
+
+
+async def _end_backend(dsn: str, pid: int) -> None:
+    """Terminate a server process (which rolls its transaction back) from another connection."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await conn.close()
+
+
 async def execute_run(
     dsn: str, sessionmaker: async_sessionmaker, job_id: int, progress: planning.Progress
 ) -> dict[str, Any]:
@@ -103,12 +126,20 @@ async def execute_run(
     async with sessionmaker() as session:
         run = (await session.execute(select(MrpRun).where(MrpRun.job_id == job_id))).scalar_one()
     start_date: date = run.start_date
+    timings: dict[str, float] = {}
+    # the save transaction opens first (see the module docstring)
     conn = await asyncpg.connect(dsn)
+    load_conn = await asyncpg.connect(dsn)
+    replacing: asyncio.Task[tuple[int, float]] | None = None
     try:
-        timings: dict[str, float] = {}
+        transaction = conn.transaction()
+        await transaction.start()
+        await load_conn.execute(DECLARE_EVENTLESS, await conn.fetchval("SELECT pg_current_xact_id()::text"))
+        replacing = asyncio.create_task(_replace_earlier(conn, run.id))
         began = time.perf_counter()
-        await progress(0.02, "loading items, BOMs, demand and supply")
-        inputs = await planning.load(conn, start_date, run.forecast_min_probability)
+        await progress(0.02, "loading items, BOMs, demand and supply; replacing the previous plan meanwhile")
+        inputs = await planning.load(load_conn, start_date, run.forecast_min_probability)
+        await load_conn.close()
         timings["load"] = time.perf_counter() - began
         await progress(
             0.25,
@@ -122,10 +153,29 @@ async def execute_run(
         timings["plan"] = time.perf_counter() - began
         planned = planning.items_planned(inputs, result)
         del inputs
-        await progress(0.6, f"saving {len(result.planned_orders):,} planned orders")
-        saved = await planning.save(conn, run.id, result, planned, progress)
-        timings["save"] = saved.seconds
+        began = time.perf_counter()
+        replaced, timings["replace"] = await replacing
+        timings["replaceAfterPlan"] = time.perf_counter() - began
+        await progress(
+            0.6,
+            f"replaced {replaced:,} planned orders of earlier runs; "
+            f"saving {len(result.planned_orders):,} planned orders",
+        )
+        saved = await planning.write_plan(conn, run.id, result, planned, replaced, progress)
+        began = time.perf_counter()
+        await transaction.commit()
+        timings["save"] = saved.seconds + time.perf_counter() - began
+    except BaseException:
+        if replacing is not None and not replacing.done():
+            # closing our end alone would leave the DELETE running to its end, locks held
+            with contextlib.suppress(Exception):
+                await _end_backend(dsn, conn.get_server_pid())
+            with contextlib.suppress(BaseException):
+                await replacing
+        conn.terminate()  # the server rolls the save transaction back
+        raise
     finally:
+        await load_conn.close()
         await conn.close()
     return {
         "runId": run.id,

@@ -73,3 +73,26 @@ async def run_and_wait(gql: Any, settings: Settings, **input: Any) -> dict[str, 
         job = await wait_for_job(gql, run["job"]["id"])
     assert job["status"] == "SUCCEEDED", job
     return run
+
+
+async def pegging_orphans(sessionmaker: Any) -> int:
+    """Pegs naming a planned order (own or parent) that does not exist.
+
+    The pegging has no foreign keys (see ``domain.planning.models``): its writer keeps it
+    whole, and this is how the tests hold it to that.
+    """
+    from sqlalchemy import func, select
+
+    from domain.planning.models import Pegging, PlannedOrder
+
+    def missing(column: Any) -> Any:
+        return ~select(PlannedOrder.id).where(PlannedOrder.id == column).exists()
+
+    async with sessionmaker() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Pegging).where(
+                missing(Pegging.planned_order_id)
+                | (Pegging.parent_planned_order_id.is_not(None) & missing(Pegging.parent_planned_order_id))
+            )
+        )
+    return int(count or 0)

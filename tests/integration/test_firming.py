@@ -16,7 +16,7 @@ from domain.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from domain.shared.events import DomainEvent
 from erpgraph.settings import Settings
 from tests.integration.helpers import CREATE_ITEM, adjust, create_item, create_warehouse, set_bom
-from tests.integration.mrp_helpers import planned, run_and_wait
+from tests.integration.mrp_helpers import pegging_orphans, planned, run_and_wait
 from tests.integration.sales_helpers import confirm, create_customer, create_order, pk
 
 TODAY = date.today()
@@ -305,6 +305,7 @@ async def test_a_new_run_plans_around_what_was_firmed(gql: Any, sessionmaker: An
         ("FRAME", "SUBCONTRACT", Decimal(3), day(8)),
     ]
     assert fresh[0]["id"] != by_key["FRAME", day(8)]["id"]  # the new run's
+    assert await pegging_orphans(sessionmaker) == 0
 
 
 async def test_two_concurrent_firms_of_one_order_firm_it_once(

@@ -15,6 +15,7 @@ from tests.integration.helpers import adjust, create_item, create_warehouse, set
 from tests.integration.mrp_helpers import (
     LATEST,
     RUN_MRP,
+    pegging_orphans,
     planned,
     run_and_wait,
     run_mrp,
@@ -115,7 +116,7 @@ async def test_a_new_run_replaces_the_unfirmed_plan(gql: Any, sessionmaker: Any,
         # the old run's pegging went with its planned orders
         pegs = await session.scalar(select(func.count()).select_from(Pegging))
     assert sorted(per_run.values()) == [0, 4]
-    assert pegs == 4
+    assert pegs == 4 and await pegging_orphans(sessionmaker) == 0
     old = await gql("query($id: ID!) { mrpRun(id: $id) { plannedOrders { totalCount } } }", {"id": first["id"]})
     assert old["data"]["mrpRun"]["plannedOrders"]["totalCount"] == 0
     assert second["id"] != first["id"]

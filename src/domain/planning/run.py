@@ -12,7 +12,9 @@ in seconds.
   its messages are written and every PLANNED order of earlier runs is deleted, all
   or nothing. A worker killed mid-save leaves the previous plan as it was. FIRMED
   planned orders stay: what they became (a purchase order line or work order) is
-  supply for the next run, so they are never counted twice.
+  supply for the next run, so they are never counted twice. :func:`save` is the
+  whole of it; the worker calls its two steps (:func:`replace_earlier`,
+  :func:`write_plan`) itself, to delete the earlier plan while it plans.
 
 Demand (what must be covered), at the date it is needed:
 
@@ -220,6 +222,31 @@ def _peg_document(ref: str | None) -> tuple[int | None, int | None, int | None]:
     return None, None, number
 
 
+async def replace_earlier(conn: asyncpg.Connection, run_id: int) -> int:
+    """Delete every PLANNED order of runs other than ``run_id`` with its pegging; the count deleted.
+
+    Call it inside the save transaction (:func:`save` does). The pegging goes first, in one
+    set-based statement, then the links from the pegging that stays (of FIRMED orders) to
+    the orders going: the foreign keys' cascade and SET NULL run once per deleted order and
+    would otherwise do that work a row at a time, which is most of the cost of a DELETE of
+    millions of orders. They still run, and find nothing left to do.
+    """
+    await conn.execute(
+        "DELETE FROM peggings p USING planned_orders o"
+        " WHERE p.planned_order_id = o.id AND o.status = 'PLANNED' AND o.run_id <> $1",
+        run_id,
+    )
+    await conn.execute(
+        "UPDATE peggings SET parent_planned_order_id = NULL WHERE parent_planned_order_id IN"
+        " (SELECT id FROM planned_orders WHERE status = 'PLANNED' AND run_id <> $1)",
+        run_id,
+    )
+    status = await conn.execute(
+        "DELETE FROM planned_orders WHERE status = 'PLANNED' AND run_id <> $1", run_id
+    )
+    return int(status.split()[-1])
+
+
 async def save(
     conn: asyncpg.Connection,
     run_id: int,
@@ -229,68 +256,85 @@ async def save(
 ) -> Saved:
     """Write the plan of ``run_id`` and replace earlier runs' PLANNED orders, in one transaction."""
     began = time.perf_counter()
-    orders = plan.planned_orders
     async with conn.transaction():
-        first_id = 0
-        if orders:
-            # one block of ids for the whole run; only MRP runs (one at a time) take them
-            first_id = await conn.fetchval(
-                "SELECT setval(pg_get_serial_sequence('planned_orders', 'id'),"
-                " nextval(pg_get_serial_sequence('planned_orders', 'id')) + $1 - 1)",
-                len(orders),
-            ) - len(orders) + 1
-        offset = first_id - 1  # plan ids are 1..n in order
-        status = await conn.execute(
-            "DELETE FROM planned_orders WHERE status = 'PLANNED' AND run_id <> $1", run_id
-        )
-        replaced = int(status.split()[-1])
+        replaced = await replace_earlier(conn, run_id)
         if progress is not None:
-            await progress(0.7, f"replaced {replaced:,} planned orders of earlier runs; writing {len(orders):,}")
+            await progress(0.7, f"replaced {replaced:,} planned orders of earlier runs")
+        saved = await write_plan(conn, run_id, plan, items_planned, replaced, progress)
+    return Saved(saved.planned_orders, saved.peggings, saved.messages, replaced, time.perf_counter() - began)
 
-        def order_rows() -> Iterator[tuple[Any, ...]]:
-            for order in orders:
-                yield (order.id + offset, run_id, order.item_id, order.kind, "PLANNED",
-                       order.quantity, order.release_date, order.due_date)
 
-        await conn.copy_records_to_table(
-            "planned_orders",
-            records=order_rows(),
-            columns=("id", "run_id", "item_id", "kind", "status", "quantity", "release_date", "due_date"),
-        )
-        if progress is not None:
-            await progress(0.8, "writing pegging")
-        peg_count = 0
+async def write_plan(
+    conn: asyncpg.Connection,
+    run_id: int,
+    plan: Plan,
+    items_planned: int,
+    replaced: int,
+    progress: Progress | None = None,
+) -> Saved:
+    """Write the plan of ``run_id`` with COPY and mark the run completed.
 
-        def peg_rows() -> Iterator[tuple[Any, ...]]:
-            nonlocal peg_count
-            for order in orders:
-                order_id = order.id + offset
-                for position, peg in enumerate(order.pegging, 1):
-                    parent = peg.parent_planned_order_id
-                    if parent is not None:
-                        yield (order_id, position, peg.source, peg.quantity, peg.date,
-                               None, None, None, parent + offset)
-                    else:
-                        sales_order, opportunity, work_order = _peg_document(peg.ref)
-                        yield (order_id, position, peg.source, peg.quantity, peg.date,
-                               sales_order, opportunity, work_order, None)
-                peg_count += len(order.pegging)
+    Call it inside the save transaction, after :func:`replace_earlier` (``replaced`` is
+    what it returned); ``seconds`` is the time of the writing alone.
+    """
+    began = time.perf_counter()
+    orders = plan.planned_orders
+    first_id = 0
+    if orders:
+        # one block of ids for the whole run; only MRP runs (one at a time) take them
+        first_id = await conn.fetchval(
+            "SELECT setval(pg_get_serial_sequence('planned_orders', 'id'),"
+            " nextval(pg_get_serial_sequence('planned_orders', 'id')) + $1 - 1)",
+            len(orders),
+        ) - len(orders) + 1
+    offset = first_id - 1  # plan ids are 1..n in order
+    if progress is not None:
+        await progress(0.75, f"writing {len(orders):,} planned orders")
 
-        await conn.copy_records_to_table(
-            "peggings",
-            records=peg_rows(),
-            columns=("planned_order_id", "position", "source", "quantity", "date",
-                     "sales_order_id", "opportunity_id", "work_order_id", "parent_planned_order_id"),
-        )
-        if progress is not None:
-            await progress(0.95, "writing messages")
-        await conn.copy_records_to_table(
-            "planning_messages",
-            records=((run_id, m.item_id, m.severity, m.code, m.text) for m in plan.messages),
-            columns=("run_id", "item_id", "severity", "code", "message"),
-        )
-        await conn.execute(
-            "UPDATE mrp_runs SET items_planned = $2, completed_at = now() WHERE id = $1",
-            run_id, items_planned,
-        )
+    def order_rows() -> Iterator[tuple[Any, ...]]:
+        for order in orders:
+            yield (order.id + offset, run_id, order.item_id, order.kind, "PLANNED",
+                   order.quantity, order.release_date, order.due_date)
+
+    await conn.copy_records_to_table(
+        "planned_orders",
+        records=order_rows(),
+        columns=("id", "run_id", "item_id", "kind", "status", "quantity", "release_date", "due_date"),
+    )
+    if progress is not None:
+        await progress(0.85, "writing pegging")
+    peg_count = 0
+
+    def peg_rows() -> Iterator[tuple[Any, ...]]:
+        nonlocal peg_count
+        for order in orders:
+            order_id = order.id + offset
+            for position, peg in enumerate(order.pegging, 1):
+                parent = peg.parent_planned_order_id
+                if parent is not None:
+                    yield (order_id, position, peg.source, peg.quantity, peg.date,
+                           None, None, None, parent + offset)
+                else:
+                    sales_order, opportunity, work_order = _peg_document(peg.ref)
+                    yield (order_id, position, peg.source, peg.quantity, peg.date,
+                           sales_order, opportunity, work_order, None)
+            peg_count += len(order.pegging)
+
+    await conn.copy_records_to_table(
+        "peggings",
+        records=peg_rows(),
+        columns=("planned_order_id", "position", "source", "quantity", "date",
+                 "sales_order_id", "opportunity_id", "work_order_id", "parent_planned_order_id"),
+    )
+    if progress is not None:
+        await progress(0.95, "writing messages")
+    await conn.copy_records_to_table(
+        "planning_messages",
+        records=((run_id, m.item_id, m.severity, m.code, m.text) for m in plan.messages),
+        columns=("run_id", "item_id", "severity", "code", "message"),
+    )
+    await conn.execute(
+        "UPDATE mrp_runs SET items_planned = $2, completed_at = now() WHERE id = $1",
+        run_id, items_planned,
+    )
     return Saved(len(orders), peg_count, len(plan.messages), replaced, time.perf_counter() - began)
