@@ -225,11 +225,10 @@ def _peg_document(ref: str | None) -> tuple[int | None, int | None, int | None]:
 async def replace_earlier(conn: asyncpg.Connection, run_id: int) -> int:
     """Delete every PLANNED order of runs other than ``run_id`` with its pegging; the count deleted.
 
-    Call it inside the save transaction (:func:`save` does). The pegging goes first, in one
-    set-based statement, then the links from the pegging that stays (of FIRMED orders) to
-    the orders going: the foreign keys' cascade and SET NULL run once per deleted order and
-    would otherwise do that work a row at a time, which is most of the cost of a DELETE of
-    millions of orders. They still run, and find nothing left to do.
+    Call it inside the save transaction (:func:`save` does). The pegging has no foreign
+    keys (see :mod:`domain.planning.models`), so this is what keeps it whole: the pegging
+    of the orders going is deleted first, then the links to them from the pegging that
+    stays (of FIRMED orders) are cleared, then the orders, each in one set-based statement.
     """
     await conn.execute(
         "DELETE FROM peggings p USING planned_orders o"
