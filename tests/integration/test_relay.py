@@ -463,3 +463,29 @@ async def test_in_process_worker_reports_a_failed_start(
     unreachable = settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
     with pytest.raises(RedisConnectionError):
         await asyncio.wait_for(run_worker(unreachable, stop=asyncio.Event()), 10)
+
+
+async def test_a_long_writer_declared_eventless_does_not_hold_events_back(
+    redis: aioredis.Redis,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: RelayConfig,
+    subscriber: PubSub,
+) -> None:
+    from domain.shared.events import DECLARE_EVENTLESS
+
+    async with engine.connect() as save, engine.connect() as other:
+        # a long write transaction (an MRP save) that appends no event
+        await save.execute(text("CREATE TEMP TABLE scratch (n int)"))
+        await save.execute(text("INSERT INTO scratch VALUES (1)"))
+        xid = (await save.execute(text("SELECT pg_current_xact_id()::text"))).scalar_one()
+        await write_event(sessionmaker, 7)
+        assert await relay(redis, engine, config) == 0  # held back by the open writer
+        assert await nothing_more(subscriber)
+
+        raw = await other.get_raw_connection()
+        await raw.driver_connection.execute(DECLARE_EVENTLESS, xid)  # autocommitted
+        assert await relay_until(redis, engine, config, 1) == 1  # no longer waits for it
+        assert [m["entityId"] for m in await received(subscriber, 1)] == [7]
+        await save.rollback()
+    assert await relay(redis, engine, config) == 0
