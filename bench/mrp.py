@@ -170,8 +170,7 @@ def phases(job: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def report(n: int, seeded: Seeded, jobs: list[dict[str, Any]], alone: dict[str, Any], floor: Floor,
-           options: list[Option]) -> None:
+def report(n: int, seeded: Seeded, jobs: list[dict[str, Any]], alone: dict[str, Any], floor: Floor) -> None:
     demands = alone["demands"]
     print(f"\n=== MRP job, N = {n:,} items (start {START}, horizon {HORIZON} days, forecast >= {FORECAST_MIN}%) ===")
     print(f"seeded in {seeded.seconds:.1f} s: {seeded.items:,} items, {seeded.bom_lines:,} BOM lines, "
@@ -202,12 +201,6 @@ def report(n: int, seeded: Seeded, jobs: list[dict[str, Any]], alone: dict[str, 
           " the foreign keys)")
     print(f"            read + write = {floor.read_s + floor.write_total:.2f} s "
           f"(the job's save also deletes the previous run's rows)")
-    if options:
-        print("\nthe save's database work (replace run 2 by a copy of itself, in sequence), as migrated and with "
-              "former foreign keys put back:")
-        for option in options:
-            print(f"  {option.name:60} {option.seconds:7.2f} s  ("
-                  + ", ".join(f"{label} {s:.2f}" for label, s in option.steps.items()) + ")")
     limit_s, limit_gib = TARGETS.get(n, (None, None))
     if limit_s is not None:
         worst = max(job["total"] for job in jobs)
@@ -216,6 +209,14 @@ def report(n: int, seeded: Seeded, jobs: list[dict[str, Any]], alone: dict[str, 
             peak = max(job["peak_mib"] for job in jobs) / 1024
             verdict += f"; peak <= {limit_gib:.0f} GiB: {'met' if peak <= limit_gib else 'NOT met'} ({peak:.2f} GiB)"
         print(f"target: {verdict}")
+
+
+def report_options(options: list[Option]) -> None:
+    print("\nthe save's database work (replace run 2 by a copy of itself, in sequence), as migrated and with "
+          "former foreign keys put back:")
+    for option in options:
+        print(f"  {option.name:60} {option.seconds:7.2f} s  ("
+              + ", ".join(f"{label} {s:.2f}" for label, s in option.steps.items()) + ")")
 
 
 async def bench(server_url: str, redis_url: str, n: int, seed_value: int, keep: bool, options: bool) -> None:
@@ -235,7 +236,9 @@ async def bench(server_url: str, redis_url: str, n: int, seed_value: int, keep: 
             alone = await asyncio.to_thread(in_child, "plan", url, redis_url)
             last_run = jobs[1]["figures"]["runId"]
             floor = await copy_floor(asyncpg_dsn(url), last_run, FORECAST_MIN)
-            report(n, seeded, jobs, alone, floor, await fk_options(asyncpg_dsn(url), last_run) if options else [])
+            report(n, seeded, jobs, alone, floor)
+            if options:
+                report_options(await fk_options(asyncpg_dsn(url), last_run))
         finally:
             if not keep:
                 await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
