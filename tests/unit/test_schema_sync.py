@@ -40,3 +40,30 @@ def test_contract_parts_of_the_foundation_are_served() -> None:
         if any(name in line for name in foundation) and not any(name in line for name in later)
     ]
     assert missing == []
+
+
+def test_contract_parts_of_plan_to_produce_are_served() -> None:
+    import re
+
+    checker = ROOT.parent / "shared" / "contract" / "check-contract"
+    if not checker.exists():
+        import pytest
+
+        pytest.skip("../shared/contract is not beside the project")
+    out = subprocess.run(
+        [sys.executable, str(checker), str(ROOT / "schema.graphql")],
+        capture_output=True, text=True, check=False,
+    ).stdout
+    planning = {
+        "WorkOrder", "WorkOrderComponent", "PurchaseOrder", "PurchaseOrderLine", "Job", "JobStatus",
+        "MrpRun", "PlanningMessage", "PlannedOrder", "PlannedOrderKind", "PlannedOrderStatus",
+        "PlannedOrderConnection", "DemandSource", "Pegging", "KittingAnalysis", "KittingLine",
+        "MrpRunInput", "MrpRunPayload", "FirmPlannedOrdersPayload", "SalesOrder.workOrders",
+        "Query.workOrders", "Query.mrpRun", "Query.latestMrpRun", "Query.plannedOrders",
+        "Query.kittingAnalysis", "Query.job", "Mutation.createPurchaseOrder", "Mutation.receivePurchaseOrder",
+        "Mutation.createWorkOrder", "Mutation.createWorkOrdersForSalesOrders", "Mutation.releaseWorkOrder",
+        "Mutation.issueWorkOrderMaterials", "Mutation.reportProduction", "Mutation.runMrp",
+        "Mutation.firmPlannedOrders", "Subscription.jobProgress",
+    }
+    missing = [line for line in out.splitlines() if planning & set(re.findall(r"\w+(?:\.\w+)?", line))]
+    assert missing == []
