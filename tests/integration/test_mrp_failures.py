@@ -50,6 +50,18 @@ async def _wait_until(condition: Any, timeout: float = 60, what: str = "conditio
         await asyncio.sleep(0.1)
 
 
+async def _save_blocked(watcher: asyncpg.Connection) -> None:
+    """Until a save waits on the previous plan's rows (the test's lock) with its DELETE."""
+
+    async def waiting() -> bool:
+        return bool(await watcher.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM planned_orders%'"
+        ))
+
+    await _wait_until(waiting, what="the save to wait on the DELETE")
+
+
 async def test_worker_killed_while_saving_leaves_the_previous_plan(
     gql: Any, sessionmaker: Any, settings: Settings
 ) -> None:
@@ -76,14 +88,7 @@ async def test_worker_killed_while_saving_leaves_the_previous_plan(
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
         )
 
-        async def saving() -> bool:
-            waiting = await watcher.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM planned_orders%'"
-            )
-            return bool(waiting)
-
-        await _wait_until(saving, what="the worker's save to wait on the DELETE")
+        await _save_blocked(watcher)
         job = (await gql(JOB, {"id": second["job"]["id"]}))["data"]["job"]
         assert job["status"] == "RUNNING", job
         process.send_signal(signal.SIGKILL)
@@ -234,14 +239,7 @@ async def test_a_worker_stopped_mid_run_hands_the_job_to_the_next_one(
         await blocker.execute("SELECT id FROM planned_orders WHERE status = 'PLANNED' FOR UPDATE")
         async with worker(settings):  # stopped (a deploy, Ctrl-C) while its save waits
 
-            async def saving() -> bool:
-                waiting = await watcher.fetchval(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM planned_orders%'"
-                )
-                return bool(waiting)
-
-            await _wait_until(saving, what="the save to wait on the DELETE")
+            await _save_blocked(watcher)
     finally:
         await blocker.execute("ROLLBACK")
         await blocker.close()
