@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-import websockets
 
 from api.relay import to_global_id
 from erpgraph.settings import Settings
+from tests.integration.helpers import graphql_ws
 from tests.integration.test_order_status_stream import create_order, set_status
 from workers.relay import read_cursor
 from workers.settings import run_worker
@@ -37,14 +37,6 @@ async def worker(settings: Settings) -> AsyncIterator[None]:
     yield
     stop.set()
     await asyncio.wait_for(task, 10)
-
-
-async def connect(live_server: str, token: str) -> Any:
-    ws = await websockets.connect(live_server.replace("http", "ws") + "/graphql",
-                                  subprotocols=["graphql-transport-ws"])
-    await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
-    assert json.loads(await ws.recv())["type"] == "connection_ack"
-    return ws
 
 
 async def subscribe(ws: Any, app: Any, subscribers: int, **variables: Any) -> None:
@@ -83,7 +75,7 @@ async def test_reconnect_with_after_gets_exactly_the_missed_events_then_live_one
     order_id, _ = await create_order(sessionmaker)
     gid = to_global_id("SalesOrder", order_id)
 
-    ws = await connect(live_server, admin_token)
+    ws = await graphql_ws(live_server, admin_token)
     await subscribe(ws, app, 1, orderId=gid)
     await set_status(sessionmaker, order_id, "CONFIRMED")
     await set_status(sessionmaker, order_id, "PARTIALLY_SHIPPED")
@@ -107,7 +99,7 @@ async def test_reconnect_with_after_gets_exactly_the_missed_events_then_live_one
     finally:
         await redis.aclose()
 
-    ws = await connect(live_server, admin_token)
+    ws = await graphql_ws(live_server, admin_token)
     try:
         await subscribe(ws, app, 1, orderId=gid, after=first[-1]["cursor"])
         (missed,) = await next_events(ws, 1)
@@ -128,7 +120,7 @@ async def test_reconnect_with_after_gets_exactly_the_missed_events_then_live_one
 async def test_a_bad_cursor_is_an_error_message_without_a_trace(
     live_server: str, admin_token: str
 ) -> None:
-    ws = await connect(live_server, admin_token)
+    ws = await graphql_ws(live_server, admin_token)
     try:
         await ws.send(json.dumps({"id": "s", "type": "subscribe",
                                   "payload": {"query": QUERY, "variables": {"after": "bad"}}}))
@@ -176,8 +168,8 @@ async def test_events_reach_subscribers_of_every_api_process(
                 raise AssertionError("the second API process did not start")
         order_id, _ = await create_order(sessionmaker)
         gid = to_global_id("SalesOrder", order_id)
-        here = await connect(live_server, admin_token)
-        there = await connect(other_url, admin_token)
+        here = await graphql_ws(live_server, admin_token)
+        there = await graphql_ws(other_url, admin_token)
         try:
             await set_status(sessionmaker, order_id, "CONFIRMED")
             async with httpx.AsyncClient(headers={"Authorization": f"Bearer {admin_token}"}) as client:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 CREATE_ITEM = """
@@ -53,3 +54,14 @@ async def adjust(gql: Any, item_id: str, quantity: str, warehouse_id: str | None
     variables = {"input": {"itemId": item_id, "quantity": quantity, "reason": reason,
                            "warehouseId": warehouse_id}}
     return dict((await gql(ADJUST, variables))["data"]["adjustStock"])
+
+
+async def graphql_ws(live_server: str, token: str) -> Any:
+    """A graphql-transport-ws connection to ``live_server``, initialised with ``token``."""
+    import websockets
+
+    ws = await websockets.connect(live_server.replace("http", "ws") + "/graphql",
+                                  subprotocols=["graphql-transport-ws"])
+    await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+    assert json.loads(await ws.recv())["type"] == "connection_ack"
+    return ws

@@ -12,18 +12,20 @@ import json
 import os
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import websockets
 from sqlalchemy import select, text, update
 
 from domain.jobs.models import Job
 from domain.jobs.services import LOST_WORKER
 from domain.planning.models import MrpRun, PlannedOrder
 from erpgraph.settings import Settings
+from tests.integration.helpers import graphql_ws
 from tests.integration.mrp_helpers import JOB, planned, run_and_wait, run_mrp, wait_for_job, worker
+from tests.integration.sales_helpers import pk
 from tests.integration.test_mrp_job import bike_company
 from workers.settings import asyncpg_dsn
 
@@ -117,14 +119,14 @@ async def test_worker_killed_while_saving_leaves_the_previous_plan(
     assert await _plan_rows(sessionmaker) == before
     async with sessionmaker() as session:
         runs = dict((await session.execute(select(MrpRun.id, MrpRun.completed_at))).all())
-        job_row = await session.get(Job, _pk(second["job"]["id"]))
-    assert runs[_pk(second["id"])] is None and runs[_pk(first["id"])] is not None
+        job_row = await session.get(Job, pk(second["job"]["id"]))
+    assert runs[pk(second["id"])] is None and runs[pk(first["id"])] is not None
     assert job_row is not None and job_row.status == "RUNNING"
 
     # Time passes without a heartbeat: the job is taken as lost, and planning goes on.
     async with sessionmaker.begin() as session:
         await session.execute(
-            update(Job).where(Job.id == job_row.id).values(heartbeat_at=Job.heartbeat_at - _minutes(10))
+            update(Job).where(Job.id == job_row.id).values(heartbeat_at=Job.heartbeat_at - timedelta(minutes=10))
         )
     third = await run_mrp(gql, horizonDays=60)
     assert third["id"] != second["id"]
@@ -135,18 +137,6 @@ async def test_worker_killed_while_saving_leaves_the_previous_plan(
     assert done["status"] == "SUCCEEDED"
     after = await planned(gql)
     assert len(after) == 4 and {o["id"] for o in after}.isdisjoint({str(row[0]) for row in before})
-
-
-def _pk(global_id: str) -> int:
-    from tests.integration.sales_helpers import pk
-
-    return pk(global_id)
-
-
-def _minutes(n: int) -> Any:
-    from datetime import timedelta
-
-    return timedelta(minutes=n)
 
 
 async def test_a_failing_run_is_failed_and_keeps_the_previous_plan(
@@ -179,11 +169,7 @@ async def test_job_progress_streams_until_the_job_finishes(
     await bike_company(gql, sessionmaker)
     run = await run_mrp(gql, horizonDays=60)
     job_id = run["job"]["id"]
-    async with websockets.connect(live_server.replace("http", "ws") + "/graphql",
-                                  subprotocols=["graphql-transport-ws"]) as ws:
-        await ws.send(json.dumps({"type": "connection_init",
-                                  "payload": {"Authorization": f"Bearer {admin_token}"}}))
-        assert json.loads(await ws.recv())["type"] == "connection_ack"
+    async with await graphql_ws(live_server, admin_token) as ws:
         await ws.send(json.dumps({"id": "1", "type": "subscribe",
                                   "payload": {"query": PROGRESS, "variables": {"id": job_id}}}))
         first = json.loads(await asyncio.wait_for(ws.recv(), 10))
@@ -212,11 +198,7 @@ async def test_job_progress_of_an_unknown_or_hidden_job_is_refused(
     sales = await make_token("sales")
     unknown = "Sm9iOjk5OTk5"  # Job:99999
     for token, job_id, code in ((sales, run["job"]["id"], "FORBIDDEN"), (sales, unknown, "NOT_FOUND")):
-        async with websockets.connect(live_server.replace("http", "ws") + "/graphql",
-                                      subprotocols=["graphql-transport-ws"]) as ws:
-            await ws.send(json.dumps({"type": "connection_init",
-                                      "payload": {"Authorization": f"Bearer {token}"}}))
-            assert json.loads(await ws.recv())["type"] == "connection_ack"
+        async with await graphql_ws(live_server, token) as ws:
             await ws.send(json.dumps({"id": "1", "type": "subscribe",
                                       "payload": {"query": PROGRESS, "variables": {"id": job_id}}}))
             message = json.loads(await asyncio.wait_for(ws.recv(), 10))
@@ -249,7 +231,7 @@ async def test_a_worker_stopped_mid_run_hands_the_job_to_the_next_one(
         job = await wait_for_job(gql, second["job"]["id"])
     assert job["status"] == "SUCCEEDED", job
     async with sessionmaker() as session:
-        row = await session.get(Job, _pk(second["job"]["id"]))
+        row = await session.get(Job, pk(second["job"]["id"]))
     assert row is not None and row.attempts == 2
     after = await _plan_rows(sessionmaker)
     assert len(after) == 4 and {r[0] for r in after}.isdisjoint({r[0] for r in before})

@@ -3,12 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy import select
 
 from api.context import Info
 from api.permissions import can, requires
-from api.planning.types import Job, MrpRun, PlannedOrder, PlannedOrderKind, planned_orders_page
+from api.planning.types import Job, MrpRun, PlannedOrder, PlannedOrderKind, item_filter, planned_orders_page
 from api.relay import Connection, from_global_id
 from domain.identity.scopes import Scope
 from domain.planning.models import MrpRun as MrpRunRow
@@ -16,15 +15,6 @@ from domain.planning.services import MRP
 
 # who may follow a job, by kind (a kind not listed is for admins only)
 JOB_SCOPES: dict[str, Scope] = {MRP: Scope.PLANNING_READ}
-
-
-def item_filter(item_id: strawberry.ID | None) -> int | None:
-    if item_id is None:
-        return None
-    decoded = from_global_id(item_id)
-    if decoded is None or decoded[0] != "Item":
-        raise GraphQLError("itemId: is not an Item id", extensions={"code": "INVALID", "field": ["itemId"]})
-    return decoded[1]
 
 
 def _pk(global_id: str, type_name: str) -> int | None:

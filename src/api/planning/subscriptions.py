@@ -88,7 +88,7 @@ class PlanningSubscription:
         states = job_states(hub, context.sessionmaker, row.id, context.settings.job_stale_after_s)
         try:
             async for state in states:
-                yield Job.from_state(state)
+                yield Job.from_row(state)
         except HubUnavailable as error:
             raise GraphQLError(str(error), extensions={"code": "UNAVAILABLE"}) from None
         finally:

@@ -6,6 +6,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from sqlalchemy import select
 
 from api.context import Info
@@ -15,10 +16,9 @@ from api.inventory.types import Item
 from api.permissions import can
 from api.production.types import WorkOrder
 from api.purchasing.types import PurchaseOrder
-from api.relay import Connection, Node, paginate
+from api.relay import Connection, Node, from_global_id, paginate
 from api.sales.types import SalesOrder
 from domain.identity.scopes import Scope
-from domain.jobs.services import JobState
 from domain.planning.models import PlannedOrder as PlannedOrderRow
 
 
@@ -69,10 +69,6 @@ class Job(Node):
             message=row.message, error=row.error, created_at=row.created_at,
             started_at=row.started_at, finished_at=row.finished_at,
         )
-
-    @classmethod
-    def from_state(cls, state: JobState) -> Job:
-        return cls.from_row(state)
 
 
 @strawberry.type
@@ -177,6 +173,15 @@ class PlannedOrder(Node):
         )
 
 
+def item_filter(item_id: strawberry.ID | None) -> int | None:
+    if item_id is None:
+        return None
+    decoded = from_global_id(item_id)
+    if decoded is None or decoded[0] != "Item":
+        raise GraphQLError("itemId: is not an Item id", extensions={"code": "INVALID", "field": ["itemId"]})
+    return decoded[1]
+
+
 async def planned_orders_page(
     info: Info, *, run_id: int | None, first: int | None, after: str | None,
     item_pk: int | None, kind: PlannedOrderKind | None,
@@ -220,8 +225,6 @@ class MrpRun(Node):
         self, info: Info, first: int | None = None, after: str | None = None,
         item_id: strawberry.ID | None = None, kind: PlannedOrderKind | None = None,
     ) -> Connection[PlannedOrder]:
-        from api.planning.queries import item_filter
-
         return await planned_orders_page(
             info, run_id=self.pk, first=first, after=after, item_pk=item_filter(item_id), kind=kind
         )
@@ -251,10 +254,4 @@ class MrpRunPayload:
 class FirmPlannedOrdersPayload:
     purchase_orders: list[PurchaseOrder] = strawberry.field(default_factory=list)
     work_orders: list[WorkOrder] = strawberry.field(default_factory=list)
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class JobPayload:
-    job: Job | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

@@ -7,7 +7,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index,
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.shared.db import Base, Money, Quantity, Timestamps, UnitAmount
+from domain.shared.db import Base, Money, Quantity, Timestamps, UnitAmount, one_of
 
 
 class Customer(Timestamps, Base):
@@ -46,13 +46,10 @@ STAGES = ("PROSPECTING", "QUALIFICATION", "PROPOSAL", "NEGOTIATION", "WON", "LOS
 ACTIVITY_KINDS = ("CALL", "EMAIL", "MEETING", "NOTE", "TASK")
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
-
 
 class Lead(Base):
     __tablename__ = "leads"
-    __table_args__ = (CheckConstraint(_one_of("status", LEAD_STATUSES), name="status_known"),)
+    __table_args__ = (CheckConstraint(one_of("status", LEAD_STATUSES), name="status_known"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -70,7 +67,7 @@ class Lead(Base):
 class Opportunity(Timestamps, Base):
     __tablename__ = "opportunities"
     __table_args__ = (
-        CheckConstraint(_one_of("stage", STAGES), name="stage_known"),
+        CheckConstraint(one_of("stage", STAGES), name="stage_known"),
         CheckConstraint("probability BETWEEN 0 AND 100", name="probability_range"),
         CheckConstraint("amount >= 0", name="amount_non_negative"),
         Index("ix_opportunities_customer", "customer_id", "id"),
@@ -107,7 +104,7 @@ class OpportunityStageChange(Base):
     """Every stage an opportunity entered, for the funnel's conversion rates."""
 
     __tablename__ = "opportunity_stage_changes"
-    __table_args__ = (CheckConstraint(_one_of("stage", STAGES), name="stage_known"),)
+    __table_args__ = (CheckConstraint(one_of("stage", STAGES), name="stage_known"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     opportunity_id: Mapped[int] = mapped_column(
@@ -119,7 +116,7 @@ class OpportunityStageChange(Base):
 
 class Activity(Base):
     __tablename__ = "activities"
-    __table_args__ = (CheckConstraint(_one_of("kind", ACTIVITY_KINDS), name="kind_known"),)
+    __table_args__ = (CheckConstraint(one_of("kind", ACTIVITY_KINDS), name="kind_known"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     opportunity_id: Mapped[int] = mapped_column(

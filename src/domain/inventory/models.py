@@ -15,23 +15,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.shared.db import Base, Quantity, Timestamps, UnitAmount
+from domain.shared.db import Base, Quantity, Timestamps, UnitAmount, one_of
 
 ITEM_KINDS = ("FINISHED", "SEMI_FINISHED", "RAW_MATERIAL")
 PROCUREMENTS = ("MAKE", "BUY", "SUBCONTRACT")
 LOT_SIZINGS = ("LOT_FOR_LOT", "FIXED_ORDER_QUANTITY", "MIN_MULTIPLE")
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
-
 
 class Item(Timestamps, Base):
     __tablename__ = "items"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", ITEM_KINDS), name="kind_known"),
-        CheckConstraint(_one_of("procurement", PROCUREMENTS), name="procurement_known"),
-        CheckConstraint(_one_of("lot_sizing", LOT_SIZINGS), name="lot_sizing_known"),
+        CheckConstraint(one_of("kind", ITEM_KINDS), name="kind_known"),
+        CheckConstraint(one_of("procurement", PROCUREMENTS), name="procurement_known"),
+        CheckConstraint(one_of("lot_sizing", LOT_SIZINGS), name="lot_sizing_known"),
         CheckConstraint("lead_time_days >= 0", name="lead_time_non_negative"),
         CheckConstraint("safety_stock >= 0", name="safety_stock_non_negative"),
         CheckConstraint("scrap_rate >= 0 AND scrap_rate < 1", name="scrap_rate_range"),

@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Float, Identity, Index, Stri
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.shared.db import Base
+from domain.shared.db import Base, one_of
 
 JOB_STATUSES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED")
 ACTIVE_STATUSES = ("QUEUED", "RUNNING")
@@ -24,21 +24,18 @@ FINISHED_STATUSES = ("SUCCEEDED", "FAILED")
 EXCLUSIVE_KINDS = ("MRP",)
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
-
 
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
-        CheckConstraint(_one_of("status", JOB_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", JOB_STATUSES), name="status_known"),
         CheckConstraint("progress >= 0 AND progress <= 1", name="progress_range"),
         Index(
             "uq_jobs_one_active_exclusive",
             "kind",
             unique=True,
             postgresql_where=text(
-                f"{_one_of('status', ACTIVE_STATUSES)} AND {_one_of('kind', EXCLUSIVE_KINDS)}"
+                f"{one_of('status', ACTIVE_STATUSES)} AND {one_of('kind', EXCLUSIVE_KINDS)}"
             ),
         ),
     )

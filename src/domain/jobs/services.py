@@ -97,12 +97,6 @@ async def create(session: AsyncSession, kind: str, params: dict[str, Any], actor
     return job
 
 
-async def get(sessionmaker: async_sessionmaker, job_id: int) -> JobState | None:
-    async with sessionmaker() as session:
-        job = await session.get(Job, job_id)
-        return None if job is None else JobState.of(job)
-
-
 async def claim(sessionmaker: async_sessionmaker, job_id: int) -> Job | None:
     """Move a QUEUED (or, on a re-run after a lost worker, RUNNING) job to RUNNING.
 

@@ -28,16 +28,13 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.shared.db import Base, Quantity
+from domain.shared.db import Base, Quantity, one_of
 
 PLANNED_ORDER_KINDS = ("PURCHASE", "PRODUCTION", "SUBCONTRACT")
 PLANNED_ORDER_STATUSES = ("PLANNED", "FIRMED")
 DEMAND_SOURCES = ("SALES_ORDER", "FORECAST", "SAFETY_STOCK", "DEPENDENT")
 SEVERITIES = ("INFO", "WARNING", "ERROR")
 
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class MrpRun(Base):
@@ -63,8 +60,8 @@ class MrpRun(Base):
 class PlannedOrder(Base):
     __tablename__ = "planned_orders"
     __table_args__ = (
-        CheckConstraint(_one_of("kind", PLANNED_ORDER_KINDS), name="kind_known"),
-        CheckConstraint(_one_of("status", PLANNED_ORDER_STATUSES), name="status_known"),
+        CheckConstraint(one_of("kind", PLANNED_ORDER_KINDS), name="kind_known"),
+        CheckConstraint(one_of("status", PLANNED_ORDER_STATUSES), name="status_known"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("release_date <= due_date", name="release_before_due"),
         CheckConstraint(
@@ -94,7 +91,7 @@ class Pegging(Base):
 
     __tablename__ = "peggings"
     __table_args__ = (
-        CheckConstraint(_one_of("source", DEMAND_SOURCES), name="source_known"),
+        CheckConstraint(one_of("source", DEMAND_SOURCES), name="source_known"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         Index(
             "ix_peggings_parent",
@@ -117,7 +114,7 @@ class Pegging(Base):
 
 class PlanningMessage(Base):
     __tablename__ = "planning_messages"
-    __table_args__ = (CheckConstraint(_one_of("severity", SEVERITIES), name="severity_known"),)
+    __table_args__ = (CheckConstraint(one_of("severity", SEVERITIES), name="severity_known"),)
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("mrp_runs.id", ondelete="CASCADE"), index=True)

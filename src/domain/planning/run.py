@@ -12,9 +12,9 @@ in seconds.
   its messages are written and every PLANNED order of earlier runs is deleted, all
   or nothing. A worker killed mid-save leaves the previous plan as it was. FIRMED
   planned orders stay: what they became (a purchase order line or work order) is
-  supply for the next run, so they are never counted twice. :func:`save` is the
-  whole of it; the worker calls its two steps (:func:`replace_earlier`,
-  :func:`write_plan`) itself, to delete the earlier plan while it plans.
+  supply for the next run, so they are never counted twice. The save is two steps,
+  :func:`replace_earlier` and :func:`write_plan`, in one transaction the worker opens
+  (``workers.mrp.execute_run``) so the server deletes the earlier plan while it plans.
 
 Demand (what must be covered), at the date it is needed:
 
@@ -225,7 +225,7 @@ def _peg_document(ref: str | None) -> tuple[int | None, int | None, int | None]:
 async def replace_earlier(conn: asyncpg.Connection, run_id: int) -> int:
     """Delete every PLANNED order of runs other than ``run_id`` with its pegging; the count deleted.
 
-    Call it inside the save transaction (:func:`save` does). The pegging has no foreign
+    Call it inside the save transaction. The pegging has no foreign
     keys (see :mod:`domain.planning.models`), so this is what keeps it whole: the pegging
     of the orders going is deleted first, then the links to them from the pegging that
     stays (of FIRMED orders) are cleared, then the orders, each in one set-based statement.
@@ -244,23 +244,6 @@ async def replace_earlier(conn: asyncpg.Connection, run_id: int) -> int:
         "DELETE FROM planned_orders WHERE status = 'PLANNED' AND run_id <> $1", run_id
     )
     return int(status.split()[-1])
-
-
-async def save(
-    conn: asyncpg.Connection,
-    run_id: int,
-    plan: Plan,
-    items_planned: int,
-    progress: Progress | None = None,
-) -> Saved:
-    """Write the plan of ``run_id`` and replace earlier runs' PLANNED orders, in one transaction."""
-    began = time.perf_counter()
-    async with conn.transaction():
-        replaced = await replace_earlier(conn, run_id)
-        if progress is not None:
-            await progress(0.7, f"replaced {replaced:,} planned orders of earlier runs")
-        saved = await write_plan(conn, run_id, plan, items_planned, replaced, progress)
-    return Saved(saved.planned_orders, saved.peggings, saved.messages, replaced, time.perf_counter() - began)
 
 
 async def write_plan(

@@ -15,21 +15,18 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.shared.db import Base, Quantity, Timestamps
+from domain.shared.db import Base, Quantity, Timestamps, one_of
 
 WORK_ORDER_STATUSES = ("PLANNED", "RELEASED", "IN_PROGRESS", "COMPLETED", "CLOSED", "CANCELLED")
 # not yet completed: the open quantity is still to arrive
 OPEN_STATUSES = ("PLANNED", "RELEASED", "IN_PROGRESS")
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
-
 
 class WorkOrder(Timestamps, Base):
     __tablename__ = "work_orders"
     __table_args__ = (
-        CheckConstraint(_one_of("status", WORK_ORDER_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", WORK_ORDER_STATUSES), name="status_known"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint(
             "completed_quantity BETWEEN 0 AND quantity", name="completed_within_quantity"

@@ -14,20 +14,17 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.shared.db import Base, Quantity, UnitAmount
+from domain.shared.db import Base, Quantity, UnitAmount, one_of
 
 PURCHASE_ORDER_STATUSES = ("OPEN", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELLED")
 OPEN_STATUSES = ("OPEN", "PARTIALLY_RECEIVED")
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
-
 
 class PurchaseOrder(Base):
     __tablename__ = "purchase_orders"
     __table_args__ = (
-        CheckConstraint(_one_of("status", PURCHASE_ORDER_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", PURCHASE_ORDER_STATUSES), name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

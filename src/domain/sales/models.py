@@ -13,16 +13,13 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.shared.db import Base, Money, Percent, Quantity, Timestamps, UnitAmount
+from domain.shared.db import Base, Money, Percent, Quantity, Timestamps, UnitAmount, one_of
 
 QUOTE_STATUSES = ("DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED")
 ORDER_STATUSES = (
     "DRAFT", "CREDIT_HOLD", "CONFIRMED", "PARTIALLY_SHIPPED", "SHIPPED", "CLOSED", "CANCELLED",
 )
 
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class _PricedLine:
@@ -47,7 +44,7 @@ class _Totals:
 class Quote(_Totals, Base):
     __tablename__ = "quotes"
     __table_args__ = (
-        CheckConstraint(_one_of("status", QUOTE_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", QUOTE_STATUSES), name="status_known"),
         Index("ix_quotes_customer", "customer_id", "id"),
     )
 
@@ -74,7 +71,7 @@ class QuoteLine(_PricedLine, Base):
 class SalesOrder(_Totals, Timestamps, Base):
     __tablename__ = "sales_orders"
     __table_args__ = (
-        CheckConstraint(_one_of("status", ORDER_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", ORDER_STATUSES), name="status_known"),
         Index("ix_sales_orders_customer", "customer_id", "id"),
         Index("ix_sales_orders_status", "status", "id"),
     )

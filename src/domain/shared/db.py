@@ -25,6 +25,11 @@ Money = Numeric(18, 2)
 Percent = Numeric(9, 4)
 
 
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """The SQL of a CHECK that ``column`` holds one of ``values``."""
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     # Server-set columns (updated_at, defaults) come back with the INSERT/UPDATE's
