@@ -162,3 +162,53 @@ async def test_planning_needs_its_scopes(gql: Any, make_token: Any) -> None:
     assert seen["data"]["job"]["status"] == "QUEUED"
     hidden = await gql("query($id: ID!) { job(id: $id) { status } }", {"id": run["job"]["id"]}, token=sales)
     assert hidden["data"]["job"] is None
+
+
+async def test_forecast_open_documents_and_work_order_components_are_planned(
+    gql: Any, sessionmaker: Any, settings: Settings
+) -> None:
+    ids = await bike_company(gql, sessionmaker)
+    customer = (await gql("{ customers(first: 1) { edges { node { id } } } }"))["data"]["customers"]["edges"]
+    opportunity = await gql(
+        "mutation($input: OpportunityInput!) { createOpportunity(input: $input) { errors { code field } } }",
+        {"input": {"customerId": customer[0]["node"]["id"], "name": "Fleet deal", "probability": 60,
+                   "expectedCloseDate": day(20), "lines": [{"itemId": ids["bike"], "quantity": "3"}]}},
+    )
+    assert opportunity["data"]["createOpportunity"]["errors"] == []
+    purchase = await gql(
+        "mutation($input: PurchaseOrderInput!) { createPurchaseOrder(input: $input) { errors { code } } }",
+        {"input": {"supplier": "Frames Inc", "lines": [{"itemId": ids["frame"], "quantity": "2",
+                                                       "dueDate": day(5)}]}},
+    )
+    assert purchase["data"]["createPurchaseOrder"]["errors"] == []
+    work = await gql(  # not released: its components come from the wheel's BOM
+        "mutation($input: WorkOrderInput!) { createWorkOrder(input: $input) { workOrder { number } errors { code } } }",
+        {"input": {"itemId": ids["wheel"], "quantity": "2", "dueDate": day(6)}},
+    )
+    assert work["data"]["createWorkOrder"]["errors"] == []
+    work_order = work["data"]["createWorkOrder"]["workOrder"]["number"]
+
+    await run_and_wait(gql, settings, horizonDays=60, forecastMinProbability=50)
+    orders = await planned(gql)
+    assert summary(orders) == [
+        ("BIKE", "PRODUCTION", Decimal(3), day(18), day(20)),   # the opportunity
+        ("BIKE", "PRODUCTION", Decimal(4), day(8), day(10)),    # the order
+        ("FRAME", "PURCHASE", Decimal(1), day(3), day(8)),      # 4 needed, 1 on hand, 2 on order
+        ("FRAME", "PURCHASE", Decimal(3), day(13), day(18)),
+        ("RIM", "PURCHASE", Decimal(1), day(4), day(7)),
+        ("RIM", "PURCHASE", Decimal(2), day(2), day(5)),        # the work order's rims
+        ("RIM", "PURCHASE", Decimal(6), day(14), day(17)),
+        ("WHEEL", "PRODUCTION", Decimal(1), day(7), day(8)),    # 8 needed, 5 on hand, 2 being made
+        ("WHEEL", "PRODUCTION", Decimal(6), day(17), day(18)),
+    ]
+    pegs = {(o["item"]["sku"], o["dueDate"]): o["pegging"] for o in orders}
+    assert [(p["source"], p["opportunity"]["name"]) for p in pegs["BIKE", day(20)]] == [("FORECAST", "Fleet deal")]
+    assert [(p["source"], p["workOrder"]["number"], p["parent"]) for p in pegs["RIM", day(5)]] == [
+        ("DEPENDENT", work_order, None)
+    ]
+
+    await run_and_wait(gql, settings, horizonDays=60, forecastMinProbability=70)  # the deal is below it
+    bikes = await planned(gql, itemId=ids["bike"])
+    assert [(Decimal(o["quantity"]), [p["source"] for p in o["pegging"]]) for o in bikes] == [
+        (Decimal(4), ["SALES_ORDER"])
+    ]
