@@ -8,8 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from arq import ArqRedis, create_pool
-from arq.connections import RedisSettings
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -39,7 +38,7 @@ class Resources:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker
     authenticator: Authenticator
-    jobs: ArqRedis
+    redis: Redis
     events: EventHub
     # Events of one relay burst reach many subscribers at once; this process-wide
     # loader batches their order loads into one query. No cache: nothing goes stale.
@@ -127,18 +126,19 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)  # type: ignore[arg-type]
         sessionmaker = make_sessionmaker(engine)
-        jobs = await create_pool(RedisSettings.from_dsn(settings.redis_url))  # type: ignore[arg-type]
-        events = EventHub(jobs)  # one pub/sub connection per process, fanned out in-process
+        assert settings.redis_url is not None
+        redis = Redis.from_url(settings.redis_url)
+        events = EventHub(redis)  # one pub/sub connection per process, fanned out in-process
         events.start()
         app.state.resources = Resources(
-            engine, sessionmaker, Authenticator(sessionmaker), jobs, events=events,
+            engine, sessionmaker, Authenticator(sessionmaker), redis, events=events,
             event_orders=one_by(sessionmaker, SalesOrderRow, SalesOrderRow.id, cache=False),
         )
         try:
             yield
         finally:
             await events.stop()
-            await jobs.aclose()
+            await redis.aclose()
             await engine.dispose()
 
     async def health(request: Request) -> Response:

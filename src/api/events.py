@@ -1,6 +1,6 @@
 """The per-process event hub: one Redis pub/sub subscription, fanned out to local subscribers.
 
-The relay (``workers.relay``) publishes every committed domain event once, in
+The relay (``workers.outbox``) publishes every committed domain event once, in
 ``(txid, id)`` order, to one channel. Each API process holds one pub/sub connection
 to it and hands each message to the in-process subscribers whose routing key it
 carries, through a bounded buffer per subscriber.
@@ -40,7 +40,7 @@ IDLE_PING_S = 15.0
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One relayed domain event, as published by ``workers.relay.encode_event``."""
+    """One relayed domain event, as published by ``workers.outbox.encode_event``."""
 
     position: tuple[int, int]
     type: str

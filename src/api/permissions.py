@@ -1,4 +1,10 @@
-"""Declared permissions: queries name a read scope, mutations a write scope."""
+"""Declared permissions: queries name a read scope, mutations a write scope.
+
+A mutation is a command: ``@command(Scope.X)`` checks the scope, opens the unit of
+work and hands the resolver one :class:`Command` (session, actor, today, settings)
+in place of ``info``; a domain error raised inside rolls the work back and becomes
+the payload's ``errors``.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,31 @@ import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar, get_type_hints
 
 from sqlalchemy.exc import IntegrityError
 from strawberry.permission import BasePermission
 
+from api.context import Info
 from api.errors import UserError, user_errors
 from domain.identity.scopes import Scope
 from domain.shared.errors import DomainError, ErrorCode, Problem
+from domain.shared.unit_of_work import UnitOfWork, unit_of_work
+from erpgraph.settings import Settings
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+
+# the resolver's parameter that receives the Command (strawberry sees ``info`` there)
+COMMAND_PARAMETER = "cmd"
+
+
+@dataclass(frozen=True, slots=True)
+class Command(UnitOfWork):
+    """The unit of work of one mutation, with the service's settings."""
+
+    settings: Settings
 
 
 def can(info: Any, scope: Scope) -> bool:
@@ -42,26 +62,52 @@ def requires(scope: Scope) -> type[BasePermission]:
     )
 
 
-def command(scope: Scope) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R]]]:
-    """Wrap a mutation resolver: check ``scope``, turn domain errors into payload errors.
+def _exposed_signature(resolver: Callable[..., Any]) -> inspect.Signature:
+    """The resolver's signature as strawberry must see it: ``info`` where ``cmd`` stands.
 
-    The payload type comes from the resolver's return annotation and must accept
-    ``errors=[...]`` alone.
+    The resolver itself gets no ``info``: what it could reach through it (the request's
+    loaders, each on a connection of its own) would not see the uncommitted work, and
+    would hold a second connection per command. Payload fields that need loaders
+    resolve after the commit, like any other field.
+    """
+    signature = inspect.signature(resolver)
+    if COMMAND_PARAMETER not in signature.parameters or "info" in signature.parameters:
+        raise TypeError(
+            f"{resolver.__qualname__}: a @command resolver takes `{COMMAND_PARAMETER}: Command`, not `info`"
+        )
+    info = inspect.Parameter("info", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Info)
+    return signature.replace(parameters=[
+        info if parameter.name == COMMAND_PARAMETER else parameter
+        for parameter in signature.parameters.values()
+    ])
+
+
+def command(scope: Scope) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R]]]:
+    """Wrap a mutation resolver that takes ``cmd: Command`` as one unit of work.
+
+    Checks ``scope`` (FORBIDDEN without running anything), opens the transaction,
+    calls the resolver with the :class:`Command`, and commits when it returns. A
+    ``DomainError`` (or a constraint a concurrent change broke) rolls back and becomes
+    the payload's errors. The payload type comes from the resolver's return
+    annotation and must accept ``errors=[...]`` alone.
     """
 
     def decorate(resolver: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
-        payload = get_type_hints(resolver)["return"]
+        payload: Callable[..., R] = get_type_hints(resolver)["return"]
+        signature = _exposed_signature(resolver)
 
         @functools.wraps(resolver)
-        async def wrapper(*args: Any, **kwargs: Any) -> R:
-            info = kwargs["info"]
+        async def wrapper(*args: Any, info: Info, **kwargs: Any) -> R:
+            context = info.context
             if not can(info, scope):
                 return payload(errors=[UserError(
                     code=ErrorCode.FORBIDDEN, field=None,
                     message=f"this operation needs scope {scope.value}",
                 )])
             try:
-                return await resolver(*args, **kwargs)
+                async with unit_of_work(context.sessionmaker, actor=context.viewer.name) as uow:
+                    cmd = Command(uow.session, uow.actor, uow.today, context.settings)
+                    return await resolver(*args, **kwargs, **{COMMAND_PARAMETER: cmd})
             except DomainError as error:
                 return payload(errors=user_errors(error))
             except IntegrityError as error:
@@ -71,7 +117,7 @@ def command(scope: Scope) -> Callable[[Callable[..., Awaitable[R]]], Callable[..
                     ErrorCode.CONFLICT, "the change conflicts with a concurrent one; retry",
                 )])))
 
-        wrapper.__signature__ = inspect.signature(resolver)  # type: ignore[attr-defined]
+        wrapper.__signature__ = signature  # type: ignore[attr-defined]
         return wrapper
 
     return decorate

@@ -34,20 +34,21 @@ from typing import Any
 import asyncpg
 from redis.asyncio import Redis
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from domain.jobs import services as jobs
-from domain.jobs.services import JobState
+from domain.jobs.services import JOB_PROGRESS, JobState
 from domain.planning import plan
 from domain.planning import run as planning
 from domain.planning.models import MrpRun
+from domain.shared.db import SessionMaker, asyncpg_dsn
 from domain.shared.events import DECLARE_EVENTLESS
+from domain.shared.unit_of_work import unit_of_work
 from erpgraph.settings import Settings
-from workers.names import JOB_PROGRESS
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_S = 5.0
+WORKER = "worker"  # the actor of the job row's own state changes
 MRP_TIMEOUT_S = 3600
 
 
@@ -79,7 +80,7 @@ def encode_progress(state: JobState) -> str:
 class Reporter:
     """Stores progress on the job row and publishes it; never fails the job itself."""
 
-    def __init__(self, sessionmaker: async_sessionmaker, redis: Redis, channel: str, job_id: int) -> None:
+    def __init__(self, sessionmaker: SessionMaker, redis: Redis, channel: str, job_id: int) -> None:
         self.sessionmaker = sessionmaker
         self.redis = redis
         self.channel = channel
@@ -95,13 +96,21 @@ class Reporter:
 
     async def __call__(self, progress: float, message: str) -> None:
         logger.info("job %s: %3.0f%% %s", self.job_id, progress * 100, message)
-        await self.publish(await jobs.report(self.sessionmaker, self.job_id, progress, message))
+        async with unit_of_work(self.sessionmaker, actor=WORKER) as uow:
+            state = await jobs.report(uow.session, self.job_id, progress, message)
+        await self.publish(state)
+
+    async def finish(self, *, error: str | None = None, message: str | None = None) -> None:
+        async with unit_of_work(self.sessionmaker, actor=WORKER) as uow:
+            state = await jobs.finish(uow.session, self.job_id, error=error, message=message)
+        await self.publish(state)
 
     async def heartbeat(self) -> None:
         while True:
             await asyncio.sleep(HEARTBEAT_S)
             with contextlib.suppress(Exception):
-                await jobs.report(self.sessionmaker, self.job_id)
+                async with unit_of_work(self.sessionmaker, actor=WORKER) as uow:
+                    await jobs.report(uow.session, self.job_id)
 
 
 async def _replace_earlier(conn: asyncpg.Connection, run_id: int) -> tuple[int, float]:
@@ -120,7 +129,7 @@ async def _end_backend(dsn: str, pid: int) -> None:
 
 
 async def execute_run(
-    dsn: str, sessionmaker: async_sessionmaker, job_id: int, progress: planning.Progress
+    dsn: str, sessionmaker: SessionMaker, job_id: int, progress: planning.Progress
 ) -> dict[str, Any]:
     """Load, plan and save the run of ``job_id``; returns the figures for the job's message."""
     async with sessionmaker() as session:
@@ -189,13 +198,12 @@ async def execute_run(
 
 
 async def run_mrp(ctx: dict[str, Any], job_id: int) -> dict[str, Any] | None:
-    """arq entry point (enqueued by ``runMrp`` under ``domain.jobs.services.arq_job_id``)."""
-    from workers.settings import asyncpg_dsn  # settings imports this module
-
+    """arq entry point (queued by the outbox relay under ``domain.jobs.services.arq_job_id``)."""
     settings: Settings = ctx["settings"]
-    sessionmaker: async_sessionmaker = ctx["sessionmaker"]
+    sessionmaker: SessionMaker = ctx["sessionmaker"]
     reporter = Reporter(sessionmaker, ctx["redis"], ctx["relay"].channel, job_id)
-    claimed = await jobs.claim(sessionmaker, job_id)
+    async with unit_of_work(sessionmaker, actor=WORKER) as uow:
+        claimed = await jobs.claim(uow.session, job_id)
     if claimed is None:
         logger.info("job %s is finished already; not run again", job_id)
         return None
@@ -206,7 +214,7 @@ async def run_mrp(ctx: dict[str, Any], job_id: int) -> dict[str, Any] | None:
         figures = await execute_run(asyncpg_dsn(settings.database_url), sessionmaker, job_id, reporter)
     except Exception as exc:
         logger.exception("job %s failed", job_id)
-        await reporter.publish(await jobs.finish(sessionmaker, job_id, error=f"{type(exc).__name__}: {exc}"))
+        await reporter.finish(error=f"{type(exc).__name__}: {exc}")
         return None
     finally:
         heartbeat.cancel()
@@ -214,5 +222,5 @@ async def run_mrp(ctx: dict[str, Any], job_id: int) -> dict[str, Any] | None:
         f"planned {figures['itemsPlanned']:,} items: {figures['plannedOrders']:,} planned orders, "
         f"{figures['peggings']:,} pegs, {figures['messages']:,} messages"
     )
-    await reporter.publish(await jobs.finish(sessionmaker, job_id, message=message))
+    await reporter.finish(message=message)
     return figures

@@ -1,5 +1,8 @@
-"""Names of the arq functions, for the code that enqueues them (the API imports only this)."""
+"""Names of the worker's arq functions, and which one runs each kind of job."""
+
+from domain.planning.services import MRP
 
 RUN_MRP = "run_mrp"
-# published on the event channel by a worker for every change of a job's state
-JOB_PROGRESS = "job.progress"
+
+# job kind (``jobs.kind``) -> the arq function the outbox relay queues for it
+JOB_FUNCTIONS: dict[str, str] = {MRP: RUN_MRP}

@@ -1,7 +1,7 @@
 """The arq worker: its jobs, the relay cron, and the resources jobs share through ctx.
 
 ``ctx`` holds ``settings``, ``redis`` (set by arq), ``engine``, ``sessionmaker`` and
-``relay`` (the :class:`~workers.relay.RelayConfig`).
+``relay`` (the :class:`~workers.outbox.RelayConfig`).
 """
 
 from __future__ import annotations
@@ -14,13 +14,12 @@ from typing import Any
 from arq.connections import RedisSettings
 from arq.cron import CronJob, cron
 from arq.worker import Function, Worker, func
-from sqlalchemy.engine import make_url
 
-from domain.shared.db import async_url, make_engine, make_sessionmaker
+from domain.shared.db import asyncpg_dsn, make_engine, make_sessionmaker
 from erpgraph.settings import Settings
 from workers.mrp import MRP_TIMEOUT_S, run_mrp
 from workers.names import RUN_MRP
-from workers.relay import RelayConfig, relay, relay_events
+from workers.outbox import RelayConfig, relay, relay_events
 from workers.wakeup import listen_and_relay
 
 logger = logging.getLogger(__name__)
@@ -50,12 +49,6 @@ def _cron_jobs() -> list[CronJob]:
             keep_result=0,
         )
     ]
-
-
-def asyncpg_dsn(database_url: str) -> str:
-    """The database URL as plain asyncpg accepts it (no SQLAlchemy driver suffix)."""
-    url = make_url(async_url(database_url)).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
 
 
 def worker_settings(

@@ -15,7 +15,7 @@ from api.relay import to_global_id
 from erpgraph.settings import Settings
 from tests.integration.helpers import graphql_ws
 from tests.integration.test_order_status_stream import create_order, set_status
-from workers.relay import read_cursor
+from workers.outbox import read_cursor
 from workers.settings import run_worker
 
 QUERY = """

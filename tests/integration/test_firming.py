@@ -355,7 +355,7 @@ async def test_firming_rows_an_mrp_save_holds_is_refused_not_hung(
     import asyncpg
 
     from domain.planning import firming
-    from workers.settings import asyncpg_dsn
+    from domain.shared.db import asyncpg_dsn
 
     await bike_shop(gql, sessionmaker, settings)
     by_key = await plan(gql)

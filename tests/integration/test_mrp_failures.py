@@ -22,12 +22,12 @@ from sqlalchemy import select, text, update
 from domain.jobs.models import Job
 from domain.jobs.services import LOST_WORKER
 from domain.planning.models import MrpRun, PlannedOrder
+from domain.shared.db import asyncpg_dsn
 from erpgraph.settings import Settings
 from tests.integration.helpers import graphql_ws
 from tests.integration.mrp_helpers import JOB, planned, run_and_wait, run_mrp, wait_for_job, worker
 from tests.integration.sales_helpers import pk
 from tests.integration.test_mrp_job import bike_company
-from workers.settings import asyncpg_dsn
 
 ERPGRAPH = str(Path(sys.executable).with_name("erpgraph"))
 PROGRESS = "subscription($id: ID!) { jobProgress(jobId: $id) { id status progress message error } }"

@@ -23,7 +23,7 @@ from domain.sales.models import SalesOrder
 from domain.sales.status import change_status
 from domain.sales.status_stream import EventPosition, decode_cursor, encode_cursor, read_final
 from domain.shared.errors import DomainError
-from workers.relay import RelayConfig, relay
+from workers.outbox import RelayConfig, relay
 
 START = encode_cursor(EventPosition(0, 0))
 SUBSCRIPTION = """

@@ -19,13 +19,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-import workers.relay as relay_module
+import workers.outbox as relay_module
 import workers.settings as worker_module
-from domain.shared.db import make_engine, make_sessionmaker
+from domain.shared.db import asyncpg_dsn, make_engine, make_sessionmaker
 from domain.shared.events import record_event
 from erpgraph.settings import Settings
-from workers.relay import Position, RelayConfig, read_cursor, relay, relay_events
-from workers.settings import asyncpg_dsn, run_worker
+from workers.outbox import Position, RelayConfig, read_cursor, relay, relay_events
+from workers.settings import run_worker
 from workers.wakeup import listen_and_relay
 
 

@@ -8,9 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from domain.shared.db import asyncpg_dsn
 from erpgraph.settings import Settings
-from workers.relay import START, Position, RelayConfig, encode_event
-from workers.settings import asyncpg_dsn, worker_settings
+from workers.outbox import START, Position, RelayConfig, encode_event
+from workers.settings import worker_settings
 
 
 def test_position_round_trips_and_orders_by_txid_before_id() -> None:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import strawberry
 
-from api.context import Info
 from api.crm.pipeline_inputs import ActivityInput, ConvertLeadInput, LeadInput, OpportunityInput
 from api.crm.pipeline_types import (
     Activity,
@@ -15,7 +14,7 @@ from api.crm.pipeline_types import (
     OpportunityStage,
 )
 from api.crm.types import Customer
-from api.permissions import command
+from api.permissions import Command, command
 from api.relay import decode_id
 from domain.crm import pipeline
 from domain.identity.scopes import Scope
@@ -25,21 +24,17 @@ from domain.identity.scopes import Scope
 class PipelineMutation:
     @strawberry.mutation
     @command(Scope.CRM_WRITE)
-    async def create_lead(self, info: Info, input: LeadInput) -> LeadPayload:
-        async with info.context.sessionmaker.begin() as session:
-            row = await pipeline.create_lead(session, input.to_domain(), actor=info.context.viewer.name)
+    async def create_lead(self, cmd: Command, input: LeadInput) -> LeadPayload:
+        row = await pipeline.create_lead(cmd.session, input.to_domain(), actor=cmd.actor)
         return LeadPayload(lead=Lead.from_row(row))
 
     @strawberry.mutation
     @command(Scope.CRM_WRITE)
     async def convert_lead(
-        self, info: Info, id: strawberry.ID, input: ConvertLeadInput
+        self, cmd: Command, id: strawberry.ID, input: ConvertLeadInput
     ) -> ConvertLeadPayload:
         pk = decode_id(id, "Lead", "id")
-        async with info.context.sessionmaker.begin() as session:
-            done = await pipeline.convert_lead(
-                session, pk, input.to_domain(), actor=info.context.viewer.name
-            )
+        done = await pipeline.convert_lead(cmd.session, pk, input.to_domain(), actor=cmd.actor)
         return ConvertLeadPayload(
             lead=Lead.from_row(done.lead),
             customer=Customer.from_row(done.customer),
@@ -48,28 +43,23 @@ class PipelineMutation:
 
     @strawberry.mutation
     @command(Scope.CRM_WRITE)
-    async def create_opportunity(self, info: Info, input: OpportunityInput) -> OpportunityPayload:
+    async def create_opportunity(self, cmd: Command, input: OpportunityInput) -> OpportunityPayload:
         data = input.to_domain()
-        async with info.context.sessionmaker.begin() as session:
-            row = await pipeline.create_opportunity(session, data, actor=info.context.viewer.name)
+        row = await pipeline.create_opportunity(cmd.session, data, actor=cmd.actor)
         return OpportunityPayload(opportunity=Opportunity.from_row(row))
 
     @strawberry.mutation
     @command(Scope.CRM_WRITE)
     async def move_opportunity(
-        self, info: Info, id: strawberry.ID, stage: OpportunityStage, probability: int | None = None
+        self, cmd: Command, id: strawberry.ID, stage: OpportunityStage, probability: int | None = None
     ) -> OpportunityPayload:
         pk = decode_id(id, "Opportunity", "id")
-        async with info.context.sessionmaker.begin() as session:
-            row = await pipeline.move_opportunity(
-                session, pk, stage.value, probability, actor=info.context.viewer.name
-            )
+        row = await pipeline.move_opportunity(cmd.session, pk, stage.value, probability, actor=cmd.actor)
         return OpportunityPayload(opportunity=Opportunity.from_row(row))
 
     @strawberry.mutation
     @command(Scope.CRM_WRITE)
-    async def log_activity(self, info: Info, input: ActivityInput) -> ActivityPayload:
+    async def log_activity(self, cmd: Command, input: ActivityInput) -> ActivityPayload:
         data = input.to_domain()
-        async with info.context.sessionmaker.begin() as session:
-            row = await pipeline.log_activity(session, data, actor=info.context.viewer.name)
+        row = await pipeline.log_activity(cmd.session, data, actor=cmd.actor)
         return ActivityPayload(activity=Activity.from_row(row))

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import strawberry
 
-from api.context import Info
 from api.finance.inputs import PaymentInput
 from api.finance.types import Invoice, InvoicePayload, Payment, PaymentPayload
-from api.permissions import command
+from api.permissions import Command, command
 from api.relay import decode_id
 from domain.finance import services
 from domain.identity.scopes import Scope
@@ -15,20 +14,16 @@ from domain.identity.scopes import Scope
 class FinanceMutation:
     @strawberry.mutation
     @command(Scope.FINANCE_WRITE)
-    async def invoice_sales_order(self, info: Info, id: strawberry.ID) -> InvoicePayload:
+    async def invoice_sales_order(self, cmd: Command, id: strawberry.ID) -> InvoicePayload:
         pk = decode_id(id, "SalesOrder", "id")
-        async with info.context.sessionmaker.begin() as session:
-            row = await services.invoice_order(session, pk, actor=info.context.viewer.name)
+        row = await services.invoice_order(cmd.session, pk, actor=cmd.actor)
         return InvoicePayload(invoice=Invoice.from_row(row))
 
     @strawberry.mutation
     @command(Scope.FINANCE_WRITE)
-    async def record_payment(self, info: Info, input: PaymentInput) -> PaymentPayload:
+    async def record_payment(self, cmd: Command, input: PaymentInput) -> PaymentPayload:
         data = input.to_domain()
-        async with info.context.sessionmaker.begin() as session:
-            payment, invoices = await services.record_payment(
-                session, data, actor=info.context.viewer.name
-            )
+        payment, invoices = await services.record_payment(cmd.session, data, actor=cmd.actor)
         return PaymentPayload(
             payment=Payment.from_row(payment), invoices=[Invoice.from_row(i) for i in invoices]
         )

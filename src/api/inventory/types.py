@@ -212,7 +212,15 @@ class ItemPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+async def _adjusted_stock(root: StockAdjustmentPayload, info: Info) -> StockLevel | None:
+    # after the command committed: the loaders read on connections of their own
+    if root.balance is None:
+        return None
+    return (await StockLevel.load(info, [root.balance]))[0]
+
+
 @strawberry.type
 class StockAdjustmentPayload:
-    stock: StockLevel | None = None
+    balance: strawberry.Private[Any] = None  # the new balance row
+    stock: StockLevel | None = strawberry.field(resolver=_adjusted_stock)
     errors: list[UserError] = strawberry.field(default_factory=list)

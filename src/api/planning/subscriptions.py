@@ -25,8 +25,7 @@ from api.relay import from_global_id
 from domain.identity.scopes import Scope
 from domain.jobs import services as jobs
 from domain.jobs.models import Job as JobRow
-from domain.jobs.services import JobState
-from workers.names import JOB_PROGRESS
+from domain.jobs.services import JOB_PROGRESS, JobState
 
 # re-read the row this often even without a message
 POLL_S = 2.0

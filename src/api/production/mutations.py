@@ -4,8 +4,7 @@ from datetime import date
 
 import strawberry
 
-from api.context import Info
-from api.permissions import command
+from api.permissions import Command, command
 from api.production.inputs import ProductionReportInput, WorkOrderInput
 from api.production.types import WorkOrder, WorkOrderPayload, WorkOrdersPayload
 from api.relay import decode_id
@@ -17,12 +16,9 @@ from domain.production import services
 class ProductionMutation:
     @strawberry.mutation
     @command(Scope.PRODUCTION_WRITE)
-    async def create_work_order(self, info: Info, input: WorkOrderInput) -> WorkOrderPayload:
+    async def create_work_order(self, cmd: Command, input: WorkOrderInput) -> WorkOrderPayload:
         data = input.to_domain()
-        async with info.context.sessionmaker.begin() as session:
-            row = await services.create_work_order(
-                session, data, actor=info.context.viewer.name, today=date.today()
-            )
+        row = await services.create_work_order(cmd.session, data, actor=cmd.actor, today=cmd.today)
         return WorkOrderPayload(work_order=WorkOrder.from_row(row))
 
     @strawberry.mutation(
@@ -30,41 +26,35 @@ class ProductionMutation:
     )
     @command(Scope.PRODUCTION_WRITE)
     async def create_work_orders_for_sales_orders(
-        self, info: Info, order_ids: list[strawberry.ID]
+        self, cmd: Command, order_ids: list[strawberry.ID]
     ) -> WorkOrdersPayload:
         pks = [decode_id(order_id, "SalesOrder", "orderIds", str(i)) for i, order_id in enumerate(order_ids)]
-        async with info.context.sessionmaker.begin() as session:
-            rows = await services.create_work_orders_for_sales_orders(
-                session, pks, today=date.today(), actor=info.context.viewer.name
-            )
+        rows = await services.create_work_orders_for_sales_orders(
+            cmd.session, pks, today=cmd.today, actor=cmd.actor
+        )
         return WorkOrdersPayload(work_orders=[WorkOrder.from_row(row) for row in rows])
 
     @strawberry.mutation
     @command(Scope.PRODUCTION_WRITE)
-    async def release_work_order(self, info: Info, id: strawberry.ID) -> WorkOrderPayload:
+    async def release_work_order(self, cmd: Command, id: strawberry.ID) -> WorkOrderPayload:
         pk = decode_id(id, "WorkOrder", "id")
-        async with info.context.sessionmaker.begin() as session:
-            row = await services.release_work_order(session, pk, actor=info.context.viewer.name)
+        row = await services.release_work_order(cmd.session, pk, actor=cmd.actor)
         return WorkOrderPayload(work_order=WorkOrder.from_row(row))
 
     @strawberry.mutation(
         description="Kitted issue: issue all components still required (or fail with the shortages)."
     )
     @command(Scope.PRODUCTION_WRITE)
-    async def issue_work_order_materials(self, info: Info, id: strawberry.ID) -> WorkOrderPayload:
+    async def issue_work_order_materials(self, cmd: Command, id: strawberry.ID) -> WorkOrderPayload:
         pk = decode_id(id, "WorkOrder", "id")
-        async with info.context.sessionmaker.begin() as session:
-            row = await services.issue_work_order_materials(session, pk, actor=info.context.viewer.name)
+        row = await services.issue_work_order_materials(cmd.session, pk, actor=cmd.actor)
         return WorkOrderPayload(work_order=WorkOrder.from_row(row))
 
     @strawberry.mutation
     @command(Scope.PRODUCTION_WRITE)
-    async def report_production(self, info: Info, input: ProductionReportInput) -> WorkOrderPayload:
+    async def report_production(self, cmd: Command, input: ProductionReportInput) -> WorkOrderPayload:
         report = input.to_domain()
-        async with info.context.sessionmaker.begin() as session:
-            row = await services.report_production(
-                session, report, actor=info.context.viewer.name, today=date.today()
-            )
+        row = await services.report_production(cmd.session, report, actor=cmd.actor, today=cmd.today)
         return WorkOrderPayload(work_order=WorkOrder.from_row(row))
 
     @strawberry.mutation(
@@ -76,31 +66,26 @@ class ProductionMutation:
     )
     @command(Scope.PRODUCTION_WRITE)
     async def reschedule_work_order(
-        self, info: Info, id: strawberry.ID, due_date: date, start_date: date | None = None
+        self, cmd: Command, id: strawberry.ID, due_date: date, start_date: date | None = None
     ) -> WorkOrderPayload:
         pk = decode_id(id, "WorkOrder", "id")
-        async with info.context.sessionmaker.begin() as session:
-            row = await services.reschedule_work_order(
-                session, pk, due_date, start_date, today=date.today(), actor=info.context.viewer.name
-            )
+        row = await services.reschedule_work_order(
+            cmd.session, pk, due_date, start_date, today=cmd.today, actor=cmd.actor
+        )
         return WorkOrderPayload(work_order=WorkOrder.from_row(row))
 
     @strawberry.mutation(
         description="Cancel a PLANNED or RELEASED work order with nothing issued or completed."
     )
     @command(Scope.PRODUCTION_WRITE)
-    async def cancel_work_order(self, info: Info, id: strawberry.ID, reason: str) -> WorkOrderPayload:
+    async def cancel_work_order(self, cmd: Command, id: strawberry.ID, reason: str) -> WorkOrderPayload:
         pk = decode_id(id, "WorkOrder", "id")
-        async with info.context.sessionmaker.begin() as session:
-            row = await services.cancel_work_order(
-                session, pk, reason, today=date.today(), actor=info.context.viewer.name
-            )
+        row = await services.cancel_work_order(cmd.session, pk, reason, today=cmd.today, actor=cmd.actor)
         return WorkOrderPayload(work_order=WorkOrder.from_row(row))
 
     @strawberry.mutation(description="COMPLETED → CLOSED.")
     @command(Scope.PRODUCTION_WRITE)
-    async def close_work_order(self, info: Info, id: strawberry.ID) -> WorkOrderPayload:
+    async def close_work_order(self, cmd: Command, id: strawberry.ID) -> WorkOrderPayload:
         pk = decode_id(id, "WorkOrder", "id")
-        async with info.context.sessionmaker.begin() as session:
-            row = await services.close_work_order(session, pk, actor=info.context.viewer.name)
+        row = await services.close_work_order(cmd.session, pk, actor=cmd.actor)
         return WorkOrderPayload(work_order=WorkOrder.from_row(row))

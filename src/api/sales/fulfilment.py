@@ -13,7 +13,7 @@ from api.context import Info
 from api.errors import UserError
 from api.inventory.types import Item
 from api.loaders import many_by, one_by
-from api.permissions import command
+from api.permissions import Command, command
 from api.relay import Node, decode_id
 from api.sales.types import SalesOrder
 from domain.identity.scopes import Scope
@@ -108,8 +108,7 @@ class ShipmentPayload:
 class FulfilmentMutation:
     @strawberry.mutation
     @command(Scope.SALES_WRITE)
-    async def ship_sales_order(self, info: Info, input: ShipmentInput) -> ShipmentPayload:
+    async def ship_sales_order(self, cmd: Command, input: ShipmentInput) -> ShipmentPayload:
         request = input.to_domain()
-        async with info.context.sessionmaker.begin() as session:
-            order, shipment = await fulfilment.ship_order(session, request, actor=info.context.viewer.name)
+        order, shipment = await fulfilment.ship_order(cmd.session, request, actor=cmd.actor)
         return ShipmentPayload(shipment=Shipment.from_row(shipment), order=SalesOrder.from_row(order))

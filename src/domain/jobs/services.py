@@ -1,9 +1,15 @@
 """Job lifecycle: queue, claim, report progress, finish; and noticing lost workers.
 
-Every state change commits on its own (the work a job does runs in its own
-transaction, so progress is visible while it runs). A worker reports a heartbeat
-with each progress report and on a timer; a RUNNING job whose heartbeat is older
-than the stale threshold lost its worker (killed, out of memory, machine gone).
+A job is queued by a ``job.queued`` event written in the transaction that created
+it: the outbox relay hands it to arq under the deterministic ``arq_job_id`` once
+that transaction has committed, so a process that dies right after the commit
+loses nothing, and a queued event relayed twice queues the job once.
+
+Like every service these take the caller's session; the worker commits each state
+change on its own (the work a job does runs in its own transaction, so progress is
+visible while it runs). A worker reports a heartbeat with each progress report and
+on a timer; a RUNNING job whose heartbeat is older than the stale threshold lost
+its worker (killed, out of memory, machine gone).
 """
 
 from __future__ import annotations
@@ -13,11 +19,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.jobs.models import ACTIVE_STATUSES, Job
+from domain.shared.events import record_event
 
 ARQ_PREFIX = "job:"
+# the outbox event that hands a QUEUED job to the workers (payload: ``QueuedJob``)
+JOB_QUEUED = "job.queued"
+# published on the event channel by a worker for every change of a job's state
+JOB_PROGRESS = "job.progress"
 LOST_WORKER = "the worker stopped during the run (killed or crashed); nothing it did was saved"
 
 
@@ -97,32 +108,42 @@ async def create(session: AsyncSession, kind: str, params: dict[str, Any], actor
     return job
 
 
-async def claim(sessionmaker: async_sessionmaker, job_id: int) -> Job | None:
+async def queue(session: AsyncSession, job: Job, *, queue_name: str, actor: str | None) -> None:
+    """Hand a QUEUED job to the workers once the caller's transaction commits.
+
+    Queueing a job again (its arq entry lost with a Redis restart) is harmless: arq
+    ignores an id it already holds, and a finished job is never claimed again.
+    """
+    payload = {"kind": job.kind, "arqJobId": arq_job_id(job), "queue": queue_name}
+    await record_event(session, JOB_QUEUED, "Job", job.id, payload, actor)
+
+
+async def claim(session: AsyncSession, job_id: int) -> Job | None:
     """Move a QUEUED (or, on a re-run after a lost worker, RUNNING) job to RUNNING.
 
     None when the job is finished already (or gone): the caller must not run it.
     """
-    async with sessionmaker.begin() as session:
-        return (
-            await session.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.status.in_(ACTIVE_STATUSES))
-                .values(
-                    status="RUNNING",
-                    attempts=Job.attempts + 1,
-                    started_at=func.now(),
-                    heartbeat_at=func.now(),
-                    progress=0,
-                    message="started",
-                    error=None,
-                )
-                .returning(Job)
+    claimed: Job | None = (
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status.in_(ACTIVE_STATUSES))
+            .values(
+                status="RUNNING",
+                attempts=Job.attempts + 1,
+                started_at=func.now(),
+                heartbeat_at=func.now(),
+                progress=0,
+                message="started",
+                error=None,
             )
-        ).scalar_one_or_none()
+            .returning(Job)
+        )
+    ).scalar_one_or_none()
+    return claimed
 
 
 async def report(
-    sessionmaker: async_sessionmaker, job_id: int, progress: float | None = None, message: str | None = None
+    session: AsyncSession, job_id: int, progress: float | None = None, message: str | None = None
 ) -> JobState | None:
     """Record progress (and the heartbeat); None when the job is no longer RUNNING."""
     values: dict[str, Any] = {"heartbeat_at": func.now()}
@@ -130,37 +151,25 @@ async def report(
         values["progress"] = min(max(progress, 0.0), 1.0)
     if message is not None:
         values["message"] = message
-    async with sessionmaker.begin() as session:
-        job = (
-            await session.execute(
-                update(Job).where(Job.id == job_id, Job.status == "RUNNING").values(**values).returning(Job)
-            )
-        ).scalar_one_or_none()
-        return None if job is None else JobState.of(job)
+    job = (
+        await session.execute(
+            update(Job).where(Job.id == job_id, Job.status == "RUNNING").values(**values).returning(Job)
+        )
+    ).scalar_one_or_none()
+    return None if job is None else JobState.of(job)
 
 
 async def finish(
-    sessionmaker: async_sessionmaker, job_id: int, *, error: str | None = None, message: str | None = None
+    session: AsyncSession, job_id: int, *, error: str | None = None, message: str | None = None
 ) -> JobState | None:
     values: dict[str, Any] = {"finished_at": func.now(), "heartbeat_at": func.now()}
     if error is None:
         values.update(status="SUCCEEDED", progress=1.0, message=message or "done")
     else:
         values.update(status="FAILED", error=error, message=message)
-    async with sessionmaker.begin() as session:
-        job = (
-            await session.execute(
-                update(Job).where(Job.id == job_id, Job.status == "RUNNING").values(**values).returning(Job)
-            )
-        ).scalar_one_or_none()
-        return None if job is None else JobState.of(job)
-
-
-async def fail_queued(sessionmaker: async_sessionmaker, job_id: int, error: str) -> None:
-    """A job that could not be queued (Redis down) fails at once rather than blocking its kind."""
-    async with sessionmaker.begin() as session:
+    job = (
         await session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == "QUEUED")
-            .values(status="FAILED", error=error, finished_at=func.now())
+            update(Job).where(Job.id == job_id, Job.status == "RUNNING").values(**values).returning(Job)
         )
+    ).scalar_one_or_none()
+    return None if job is None else JobState.of(job)

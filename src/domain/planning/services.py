@@ -45,18 +45,28 @@ def _check(request: RunRequest) -> None:
 
 
 async def start_run(
-    session: AsyncSession, request: RunRequest, *, today: date, actor: str | None, stale_after_s: float
+    session: AsyncSession,
+    request: RunRequest,
+    *,
+    today: date,
+    actor: str | None,
+    stale_after_s: float,
+    queue_name: str,
 ) -> Started:
     """Record a QUEUED MRP job and its run, or return the run already queued or running.
 
     A running job whose worker stopped reporting is marked FAILED first, so a lost
-    worker never blocks planning.
+    worker never blocks planning. A QUEUED job, new or found, is (re)queued on
+    ``queue_name`` through the outbox; queueing it again also recovers a queue entry
+    Redis lost.
     """
     _check(request)
     await jobs.lock_kind(session, MRP)
     current = await jobs.active(session, MRP)
     if current is not None and not await jobs.fail_if_stale(session, current, stale_after_s):
         existing = (await session.execute(select(MrpRun).where(MrpRun.job_id == current.id))).scalar_one()
+        if current.status == "QUEUED":
+            await jobs.queue(session, current, queue_name=queue_name, actor=actor)
         return Started(existing, current, created=False)
     start = request.start_date or today
     horizon = request.horizon_days or DEFAULT_HORIZON_DAYS
@@ -73,4 +83,5 @@ async def start_run(
     )
     session.add(run)
     await session.flush()
+    await jobs.queue(session, job, queue_name=queue_name, actor=actor)
     return Started(run, job, created=True)

@@ -3,7 +3,7 @@
 An event's place in the stream is its relay position ``(txid, id)``, not its id: ids
 are taken at insert, so a transaction that commits late can leave an event with a
 lower id behind one already read. Replay therefore reads, like the relay in
-``workers.relay``, only rows whose writing transaction is older than every
+``workers.outbox``, only rows whose writing transaction is older than every
 transaction still in flight, in ``(txid, id)`` order: below that horizon the set of
 rows is final, so "everything after my cursor" has no holes. Events of one order are
 in commit order because ``change_status`` callers hold the order's row lock.

@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, MetaData, Numeric, func
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -51,11 +52,21 @@ def async_url(url: str) -> str:
     raise ValueError(f"unsupported database URL scheme: {url.split(':', 1)[0]}")
 
 
+def asyncpg_dsn(database_url: str) -> str:
+    """The database URL as plain asyncpg accepts it (no SQLAlchemy driver suffix)."""
+    url = make_url(async_url(database_url)).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
 def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     return create_async_engine(
         async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
     )
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
+SessionMaker = async_sessionmaker[AsyncSession]
+"""The one sessionmaker type of the project (``make_sessionmaker``)."""
+
+
+def make_sessionmaker(engine: AsyncEngine) -> SessionMaker:
     return async_sessionmaker(engine, expire_on_commit=False)

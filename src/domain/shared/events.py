@@ -2,7 +2,7 @@
 
 A sequence value is taken at insert, not at commit, so paging by ``id`` alone can
 skip an event whose transaction commits late. Readers (the relay in
-``workers.relay``) therefore read only rows whose ``txid`` is older than every
+``workers.outbox``) therefore read only rows whose ``txid`` is older than every
 transaction still in flight and page by ``(txid, id)``; the index below serves that.
 A statement trigger (migration 0002) sends ``NOTIFY domain_events`` to wake the relay.
 """

@@ -1,4 +1,4 @@
-"""The outbox relay: committed ``domain_events`` rows to Redis pub/sub.
+"""The outbox relay: committed ``domain_events`` rows to Redis pub/sub, and jobs to arq.
 
 Guarantee
 ---------
@@ -7,6 +7,12 @@ exactly once, in ``(txid, id)`` order, as long as the cursor key in Redis surviv
 If Redis loses the cursor (no persistence, failover to a lagging replica) the relay
 replays from an older position: delivery is then at-least-once, and a subscriber
 must ignore an event id it has already seen.
+
+A ``job.queued`` event also queues its arq job (``domain.jobs.services.queue``), before
+the batch is published and the cursor moves: a crash in between queues it again on
+the next pass, which arq ignores (the job id is deterministic), and a job that ran
+already is never claimed twice. This is the only way work reaches the workers, so a
+process that dies right after committing a job loses nothing.
 
 Why this holds:
 
@@ -55,12 +61,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from arq import ArqRedis
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.jobs.services import JOB_QUEUED
 from domain.shared.events import EVENT_HORIZON
+from workers.names import JOB_FUNCTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -185,6 +194,26 @@ async def _fetch(engine: AsyncEngine, after: Position, limit: int) -> list[Any]:
         return list(result.all())
 
 
+async def queue_jobs(redis: Redis, rows: list[Any]) -> int:
+    """Queue the arq job of every ``job.queued`` row; the number of rows that asked.
+
+    Idempotent: arq ignores a job id it holds (queued, running or with a kept result).
+    """
+    queued = [row for row in rows if row.type == JOB_QUEUED]
+    if not queued:
+        return 0
+    arq = redis if isinstance(redis, ArqRedis) else ArqRedis(connection_pool=redis.connection_pool)
+    for row in queued:
+        function = JOB_FUNCTIONS.get(row.payload["kind"])
+        if function is None:  # a job kind this worker version does not know: leave it QUEUED
+            logger.error("job %s: no worker function for kind %r", row.entity_id, row.payload["kind"])
+            continue
+        await arq.enqueue_job(
+            function, row.entity_id, _job_id=row.payload["arqJobId"], _queue_name=row.payload["queue"]
+        )
+    return len(queued)
+
+
 # One batch and its cursor in one MULTI/EXEC; None when another relay moved the cursor.
 async def _relay_batch(redis: Redis, engine: AsyncEngine, config: RelayConfig) -> int | None:
     async with redis.pipeline(transaction=True) as pipe:
@@ -193,6 +222,7 @@ async def _relay_batch(redis: Redis, engine: AsyncEngine, config: RelayConfig) -
         rows = await _fetch(engine, after, config.batch_size)
         if not rows:
             return 0
+        await queue_jobs(redis, rows)  # first: a failure here publishes nothing and retries
         messages = [encode_event(row) for row in rows]
         pipe.multi()
         for message in messages:
