@@ -2,52 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
-import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-SCRIPT = Path(sys.executable).with_name("erpgraph")
+from tests.e2e.processes import STOP_TIMEOUT, cli_env, erpgraph, free_port, post_graphql, running, wait_until_up
+
 CLI_REDIS_DB = 11  # apart from the db the API tests flush
-START_TIMEOUT = 90.0
-STOP_TIMEOUT = 20.0
 NOT_MIGRATED = "erpgraph: database is not migrated; run `erpgraph migrate`\n"
-
-
-def _command(*args: str) -> list[str]:
-    if SCRIPT.exists():
-        return [str(SCRIPT), *args]
-    return [sys.executable, "-m", "erpgraph.cli", *args]
-
-
-def _env(tmp_path: Path, **values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update({"ERPGRAPH_DATA_DIR": str(tmp_path / "data"), "ERPGRAPH_ENV": "development", **values})
-    return env
-
-
-def erpgraph(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        _command(*args), env=env, cwd=cwd, capture_output=True, text=True, timeout=120
-    )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -81,17 +50,17 @@ def _one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
 
 def test_unknown_role_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = erpgraph("token", "create", "--name", "x", "--role", "boss",
-                      env=_env(tmp_path), cwd=tmp_path)
+                      env=cli_env(tmp_path), cwd=tmp_path)
     assert "unknown role 'boss'" in _one_line_error(result, 2)
 
 
 def test_serve_needs_both_urls(tmp_path: Path) -> None:
-    result = erpgraph("serve", env=_env(tmp_path), cwd=tmp_path)
+    result = erpgraph("serve", env=cli_env(tmp_path), cwd=tmp_path)
     assert _one_line_error(result, 2) == "erpgraph: DATABASE_URL and REDIS_URL must be set\n"
 
 
 def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
-    env = _env(tmp_path, DATABASE_URL=f"postgresql://nobody@127.0.0.1:{_free_port()}/x",
+    env = cli_env(tmp_path, DATABASE_URL=f"postgresql://nobody@127.0.0.1:{free_port()}/x",
                REDIS_URL="redis://127.0.0.1:1/0")
     for command in (("serve",), ("migrate",), ("token", "create", "--name", "a", "--role", "admin")):
         assert "cannot use the database" in _one_line_error(erpgraph(*command, env=env, cwd=tmp_path), 1)
@@ -100,20 +69,20 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
 def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
     from api.schema import schema
 
-    result = erpgraph("export-schema", env=_env(tmp_path), cwd=tmp_path)
+    result = erpgraph("export-schema", env=cli_env(tmp_path), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "schema.graphql").read_text() == schema.as_str() + "\n"
 
-    result = erpgraph("export-schema", "--output", "out/s.graphql", env=_env(tmp_path), cwd=tmp_path)
+    result = erpgraph("export-schema", "--output", "out/s.graphql", env=cli_env(tmp_path), cwd=tmp_path)
     assert "cannot write out/s.graphql" in _one_line_error(result, 1)
     (tmp_path / "out").mkdir()
-    result = erpgraph("export-schema", "--output", "out/s.graphql", env=_env(tmp_path), cwd=tmp_path)
+    result = erpgraph("export-schema", "--output", "out/s.graphql", env=cli_env(tmp_path), cwd=tmp_path)
     assert result.returncode == 0 and (tmp_path / "out/s.graphql").exists()
 
 
 def test_production_lifecycle(tmp_path: Path, empty_database: str, cli_redis_url: str) -> None:
     """Unmigrated: refuse. Migrate (twice). Token. Serve, answer, stop on SIGTERM with 0."""
-    env = _env(tmp_path, DATABASE_URL=empty_database, REDIS_URL=cli_redis_url,
+    env = cli_env(tmp_path, DATABASE_URL=empty_database, REDIS_URL=cli_redis_url,
                ERPGRAPH_ENV="production")
     for command in (("serve",), ("worker",), ("token", "create", "--name", "a", "--role", "admin")):
         assert _one_line_error(erpgraph(*command, env=env, cwd=tmp_path), 1) == NOT_MIGRATED
@@ -127,10 +96,10 @@ def test_production_lifecycle(tmp_path: Path, empty_database: str, cli_redis_url
     token = result.stdout.strip()
     assert result.stdout == token + "\n" and token.startswith("eg_")
 
-    port = _free_port()
-    with _running(["serve", "--port", str(port)], env, tmp_path) as process:
-        _wait_until_up(port, process)
-        body = _graphql(port, token, "{ viewer { name } }")
+    port = free_port()
+    with running(["serve", "--port", str(port)], env, tmp_path) as process:
+        wait_until_up(port, process)
+        body = post_graphql(port, token, "{ viewer { name } }")
         assert body["data"]["viewer"]["name"] == "ci"
         process.send_signal(signal.SIGTERM)
         assert process.wait(STOP_TIMEOUT) == 0
@@ -139,54 +108,16 @@ def test_production_lifecycle(tmp_path: Path, empty_database: str, cli_redis_url
 def test_dev_migrates_seeds_serves_and_stops_on_ctrl_c(
     tmp_path: Path, empty_database: str, cli_redis_url: str
 ) -> None:
-    env = _env(tmp_path, DATABASE_URL=empty_database, REDIS_URL=cli_redis_url)
-    port = _free_port()
-    with _running(["dev", "--port", str(port)], env, tmp_path) as process:
-        _wait_until_up(port, process)
+    env = cli_env(tmp_path, DATABASE_URL=empty_database, REDIS_URL=cli_redis_url)
+    port = free_port()
+    with running(["dev", "--port", str(port)], env, tmp_path) as process:
+        wait_until_up(port, process)
         token_file = tmp_path / "data" / "dev-admin-token"
         token = token_file.read_text().strip()
         assert token_file.stat().st_mode & 0o777 == 0o600
-        body = _graphql(port, token, "{ viewer { name } items(first: 5) { totalCount } }")
+        body = post_graphql(port, token, "{ viewer { name } items(first: 5) { totalCount } }")
         assert body["data"] == {"viewer": {"name": "dev admin"}, "items": {"totalCount": 50}}
         process.send_signal(signal.SIGINT)
         assert process.wait(STOP_TIMEOUT) == 0
     output = (tmp_path / "dev.log").read_text()
     assert f"http://127.0.0.1:{port}/graphql?token={token}" in output
-
-
-@contextlib.contextmanager
-def _running(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[str]]:
-    """The process, its output going to ``cwd/<command>.log``; killed if the test fails early."""
-    with open(cwd / f"{args[0]}.log", "w") as log:
-        process = subprocess.Popen(_command(*args), env=env, cwd=cwd, stdout=log, stderr=log, text=True)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-
-
-def _wait_until_up(port: int, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"exited with {process.returncode} before answering")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"no answer on port {port} within {START_TIMEOUT:.0f}s")
-
-
-def _graphql(port: int, token: str, query: str) -> dict[str, object]:
-    response = httpx.post(
-        f"http://127.0.0.1:{port}/graphql", json={"query": query},
-        headers={"Authorization": f"Bearer {token}"}, timeout=10,
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, object] = response.json()
-    assert "errors" not in body, body
-    return body

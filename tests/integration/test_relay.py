@@ -7,13 +7,15 @@ import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
+from arq import ArqRedis
 from arq.connections import RedisSettings
+from arq.jobs import Job
 from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
@@ -21,9 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import workers.outbox as relay_module
 import workers.settings as worker_module
+from domain.jobs.services import arq_job_id
+from domain.planning.services import RunRequest, start_run
 from domain.shared.db import asyncpg_dsn, make_engine, make_sessionmaker
 from domain.shared.events import record_event
 from erpgraph.settings import Settings
+from workers.names import RUN_MRP
 from workers.outbox import Position, RelayConfig, read_cursor, relay, relay_events
 from workers.settings import run_worker
 from workers.wakeup import listen_and_relay
@@ -489,3 +494,31 @@ async def test_a_long_writer_declared_eventless_does_not_hold_events_back(
         assert [m["entityId"] for m in await received(subscriber, 1)] == [7]
         await save.rollback()
     assert await relay(redis, engine, config) == 0
+
+
+async def test_a_queued_job_reaches_arq_once_however_often_it_is_relayed(
+    redis: aioredis.Redis,
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    config: RelayConfig,
+) -> None:
+    queue = f"arq:queue:{uuid.uuid4().hex[:12]}"
+    async with sessionmaker.begin() as session:
+        started = await start_run(
+            session, RunRequest(), today=date.today(), actor="planner", stale_after_s=60, queue_name=queue
+        )
+    assert await relay_until(redis, engine, config, 1) == 1
+    await redis.delete(config.cursor_key)  # the cursor is lost: the relay replays the event
+    assert await relay_until(redis, engine, config, 1) == 1
+    async with sessionmaker.begin() as session:  # runMrp again while it waits: queued again
+        again = await start_run(
+            session, RunRequest(), today=date.today(), actor="planner", stale_after_s=60, queue_name=queue
+        )
+    assert again.job.id == started.job.id and not again.created
+    assert await relay_until(redis, engine, config, 1) == 1
+
+    job_id = arq_job_id(started.job)
+    assert [member.decode() for member in await redis.zrange(queue, 0, -1)] == [job_id]
+    arq = ArqRedis(connection_pool=redis.connection_pool)
+    info = await Job(job_id, arq, _queue_name=queue).info()
+    assert info is not None and info.function == RUN_MRP and info.args == (started.job.id,)
