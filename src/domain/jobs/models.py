@@ -1,6 +1,7 @@
 """A job row per unit of background work; arq carries it, this table is its truth.
 
-The API inserts the row (QUEUED) and enqueues the arq job (``services.arq_job_id``);
+The API inserts the row (QUEUED) with a ``job.queued`` event in the same transaction,
+and the outbox relay queues the arq job (``services.arq_job_id``) once it committed;
 the worker moves it to RUNNING, reports progress and a heartbeat, and finishes it
 SUCCEEDED or FAILED. Only one job of an *exclusive* kind (MRP) may be QUEUED or
 RUNNING at a time: a partial unique index enforces it whatever the API does.
