@@ -208,7 +208,7 @@ class EventHub:
                 self._ready.clear()
                 self._lose_all()
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(pubsub.aclose(), 5)
+                    await asyncio.wait_for(pubsub.aclose(), 5)  # type: ignore[no-untyped-call]  # redis-py
             await asyncio.sleep(RECONNECT_S)
 
     async def _listen(self, pubsub: Any) -> None:

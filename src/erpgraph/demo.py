@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.crm.services import NewContact, NewCustomer, create_customer
 from domain.inventory.models import Warehouse
@@ -25,6 +25,7 @@ from domain.inventory.services import (
     create_warehouse,
     set_bom,
 )
+from domain.shared.db import SessionMaker
 
 ACTOR = "demo"
 WAREHOUSES = (("MAIN", "Main plant, Leipzig", True), ("EAST", "East depot, Dresden", False))
@@ -203,7 +204,7 @@ SUPPLIERS = {
 SUPPLIER_OF = {sku: supplier for supplier, skus in SUPPLIERS.items() for sku in skus}
 
 
-async def load_demo(sessionmaker: async_sessionmaker) -> bool:
+async def load_demo(sessionmaker: SessionMaker) -> bool:
     """Load the demo company in one transaction; False if it is already there."""
     async with sessionmaker.begin() as session:
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": DEMO_LOCK_KEY})

@@ -58,7 +58,8 @@ def start_postgres(data_dir: Path) -> tuple[str, Any]:
     pgdata = (data_dir / "pg").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     _forget_dead_handles(pgdata)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    # pgserver re-exports get_server without listing it in __all__
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
     return server.get_uri(), server
 
 

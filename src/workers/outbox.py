@@ -224,7 +224,7 @@ async def _relay_batch(redis: Redis, engine: AsyncEngine, config: RelayConfig) -
             return 0
         await queue_jobs(redis, rows)  # first: a failure here publishes nothing and retries
         messages = [encode_event(row) for row in rows]
-        pipe.multi()
+        pipe.multi()  # type: ignore[no-untyped-call]  # untyped in redis-py
         for message in messages:
             pipe.publish(config.channel, message)
         pipe.set(config.cursor_key, Position(rows[-1].txid, rows[-1].id).encode())

@@ -21,7 +21,7 @@ from sqlalchemy.types import UserDefinedType
 from domain.shared.db import Base
 
 
-class Xid8(UserDefinedType):
+class Xid8(UserDefinedType[int]):
     cache_ok = True
 
     def get_col_spec(self, **kw: Any) -> str:
