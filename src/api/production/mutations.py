@@ -10,7 +10,7 @@ from api.production.inputs import ProductionReportInput, WorkOrderInput
 from api.production.types import WorkOrder, WorkOrderPayload, WorkOrdersPayload
 from api.relay import decode_id
 from domain.identity.scopes import Scope
-from domain.production import services
+from domain.production import make_to_order, services
 
 
 @strawberry.type
@@ -34,7 +34,7 @@ class ProductionMutation:
     ) -> WorkOrdersPayload:
         pks = [decode_id(order_id, "SalesOrder", "orderIds", str(i)) for i, order_id in enumerate(order_ids)]
         async with info.context.sessionmaker.begin() as session:
-            rows = await services.create_work_orders_for_sales_orders(
+            rows = await make_to_order.create_work_orders_for_sales_orders(
                 session, pks, today=date.today(), actor=info.context.viewer.name
             )
         return WorkOrdersPayload(work_orders=[WorkOrder.from_row(row) for row in rows])
