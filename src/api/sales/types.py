@@ -13,7 +13,7 @@ from api.integration.types import ExternalRef
 from api.inventory.types import Item
 from api.relay import Node
 from domain.sales import models
-from domain.sales.reservations import ZERO, backordered, has_backorders
+from domain.sales.reservations import backordered, has_backorders
 
 if TYPE_CHECKING:
     from api.crm.pipeline_types import Opportunity
@@ -137,7 +137,8 @@ class SalesOrderLine(Node):
     async def backordered_quantity(self, info: Info) -> Decimal:
         # the reservation is read only for an order that can have backorders
         reserved = (
-            await info.context.loaders.sales.reserved.load(self.pk) if has_backorders(self.order_status) else ZERO
+            await info.context.loaders.sales.reserved.load(self.pk) if has_backorders(self.order_status)
+            else Decimal(0)
         )
         return backordered(self.order_status, self.quantity, self.shipped_quantity, reserved)
 
