@@ -1,8 +1,8 @@
 """Quotes, sales orders and shipments.
 
 What is reserved for an order line lives in one place only: the stock ledger
-(`stock_moves` rows referencing the line), whose balances the database keeps within
-on-hand. Shipped and invoiced quantities are kept on the line for cheap reads.
+(`stock_moves` rows referencing the line, read through ``domain.sales.reservations``),
+whose balances the database keeps within on-hand. Shipped and invoiced quantities are kept on the line for cheap reads.
 """
 
 from __future__ import annotations
