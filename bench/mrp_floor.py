@@ -24,6 +24,7 @@ import asyncpg
 from domain.planning import run as planning
 from domain.production.models import OPEN_STATUSES as WORK_ORDER_OPEN
 from domain.purchasing.models import OPEN_STATUSES as PURCHASE_OPEN
+from domain.sales.models import OPEN_ORDER_STATUSES
 
 # (table, columns) exactly as run.write_plan writes them
 OUTPUT_TABLES = (
@@ -66,8 +67,7 @@ def load_queries(forecast_min: int) -> list[tuple[str, str, tuple[Any, ...]]]:
     return [
         ("items", planning._ITEMS, ()),
         ("BOM lines", planning._BOM_LINES, ()),
-        ("sales demand", planning._SALES_DEMAND,
-         (list(planning.CONFIRMED_ORDER_STATUSES), planning.SALES_ORDER_LINE_REFERENCE)),
+        ("sales demand", planning._SALES_DEMAND, (list(OPEN_ORDER_STATUSES),)),
         ("forecast demand", planning._FORECAST_DEMAND, (list(planning.CLOSED_OPPORTUNITY_STAGES), forecast_min)),
         ("work order components", planning._WORK_ORDER_COMPONENT_DEMAND, (work_orders,)),
         ("unreleased work orders", planning._UNRELEASED_WORK_ORDER_DEMAND, (work_orders,)),

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.crm.models import STAGES
-from domain.crm.pipeline import (
+from domain.crm.pipeline_rules import (
     DEFAULT_PROBABILITY,
     Deal,
     advanced,

@@ -7,7 +7,7 @@ from api.context import Info
 from api.crm.pipeline_types import Lead, LeadStatus, Opportunity, OpportunityStage, PipelineStage
 from api.permissions import requires
 from api.relay import Connection, paginate
-from domain.crm import pipeline
+from domain.crm import pipeline_reads
 from domain.crm.models import Lead as LeadRow
 from domain.crm.models import Opportunity as OpportunityRow
 from domain.identity.scopes import Scope
@@ -40,5 +40,5 @@ class PipelineQuery:
     @strawberry.field(permission_classes=[requires(Scope.CRM_READ)])
     async def pipeline(self, info: Info) -> list[PipelineStage]:
         async with info.context.sessionmaker() as session:
-            rows = await pipeline.pipeline(session)
+            rows = await pipeline_reads.pipeline(session)
         return [PipelineStage.from_summary(row) for row in rows]

@@ -12,7 +12,7 @@ from api.crm.types import Customer
 from api.errors import UserError
 from api.inventory.types import Item
 from api.relay import Node
-from domain.crm.pipeline import StageSummary, weighted_amount
+from domain.crm.pipeline_rules import StageSummary, weighted_amount
 
 if TYPE_CHECKING:
     from api.sales.types import Quote

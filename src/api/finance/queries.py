@@ -9,8 +9,8 @@ from sqlalchemy import select
 from api.context import Info
 from api.finance.types import Invoice, InvoiceStatus, ReadsReceivables
 from api.relay import Connection, paginate
+from domain.finance.models import UNPAID_INVOICE_STATUSES
 from domain.finance.models import Invoice as InvoiceRow
-from domain.finance.services import UNPAID
 
 
 def invoices_statement(status: list[InvoiceStatus] | None, overdue_only: bool, today: date) -> Any:
@@ -19,7 +19,7 @@ def invoices_statement(status: list[InvoiceStatus] | None, overdue_only: bool, t
         stmt = stmt.where(InvoiceRow.status.in_([s.value for s in status]))
     if overdue_only:
         stmt = stmt.where(
-            InvoiceRow.status.in_(UNPAID),
+            InvoiceRow.status.in_(UNPAID_INVOICE_STATUSES),
             InvoiceRow.due_date < today,
             InvoiceRow.total > InvoiceRow.paid_amount,
         )

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.permission import BasePermission
 
 from api.context import Info
+from api.enums import expose
 from api.errors import UserError
 from api.permissions import can
 from api.relay import Connection, Node, child_page
 from api.sales.types import customer_of
-from domain.finance.credit import CreditPosition
+from domain.finance import models
+from domain.finance.credit import CreditPosition, invoice_days_overdue
 from domain.identity.scopes import Scope
 
 if TYPE_CHECKING:
@@ -36,16 +37,9 @@ class ReadsReceivables(BasePermission):
         return can(info, Scope.FINANCE_READ) or can(info, Scope.SALES_READ)
 
 
-@strawberry.enum
-class InvoiceStatus(Enum):
-    OPEN = "OPEN"
-    PARTIALLY_PAID = "PARTIALLY_PAID"
-    PAID = "PAID"
-    VOID = "VOID"
-
-
-def days_overdue(due_date: date, balance: Decimal, today: date) -> int:
-    return max(0, (today - due_date).days) if balance > 0 else 0
+# The domain's enum, served as the schema's (the domain stays strawberry-free).
+InvoiceStatus = models.InvoiceStatus
+expose(InvoiceStatus, name="InvoiceStatus")
 
 
 @strawberry.type
@@ -80,8 +74,7 @@ class Invoice(Node):
             pk=row.id, row=row, number=row.number, issue_date=row.issue_date, due_date=row.due_date,
             total=row.total, paid_amount=row.paid_amount, balance=balance,
             status=InvoiceStatus(row.status),
-            days_overdue=days_overdue(row.due_date, balance, today or date.today())
-            if row.status != "VOID" else 0,
+            days_overdue=invoice_days_overdue(row.status, row.due_date, balance, today or date.today()),
         )
 
 

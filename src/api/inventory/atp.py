@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from api.context import Info
-from domain.inventory.atp import AtpInputs, load_atp_inputs, promise
+from domain.inventory.atp import AtpInputs, promise
+from domain.sales.atp_inputs import load_atp_inputs
 from domain.shared.errors import DomainError, ErrorCode
 
 

@@ -9,7 +9,7 @@ from api.production.inputs import ProductionReportInput, WorkOrderInput
 from api.production.types import WorkOrder, WorkOrderPayload, WorkOrdersPayload
 from api.relay import decode_id
 from domain.identity.scopes import Scope
-from domain.production import services
+from domain.production import make_to_order, services
 
 
 @strawberry.type
@@ -29,7 +29,7 @@ class ProductionMutation:
         self, cmd: Command, order_ids: list[strawberry.ID]
     ) -> WorkOrdersPayload:
         pks = [decode_id(order_id, "SalesOrder", "orderIds", str(i)) for i, order_id in enumerate(order_ids)]
-        rows = await services.create_work_orders_for_sales_orders(
+        rows = await make_to_order.create_work_orders_for_sales_orders(
             cmd.session, pks, today=cmd.today, actor=cmd.actor
         )
         return WorkOrdersPayload(work_orders=[WorkOrder.from_row(row) for row in rows])

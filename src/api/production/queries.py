@@ -13,7 +13,7 @@ from api.permissions import can, requires
 from api.production.types import KittingAnalysis, WorkOrder, WorkOrderStatus
 from api.relay import Connection, decode_id, paginate
 from domain.identity.scopes import Scope
-from domain.production import services
+from domain.production import kitting_reads
 from domain.production.models import WorkOrder as WorkOrderRow
 from domain.shared.errors import DomainError
 
@@ -52,11 +52,11 @@ class ProductionQuery:
             async with info.context.sessionmaker() as session:
                 if sales_order_id is not None:
                     pk = decode_id(sales_order_id, "SalesOrder", "salesOrderId")
-                    kit = await services.sales_order_kitting(session, pk, today=date.today())
+                    kit = await kitting_reads.sales_order_kitting(session, pk, today=date.today())
                 else:
                     assert work_order_id is not None
                     pk = decode_id(work_order_id, "WorkOrder", "workOrderId")
-                    kit = await services.work_order_kitting(session, pk, today=date.today())
+                    kit = await kitting_reads.work_order_kitting(session, pk, today=date.today())
         except DomainError as error:
             problem = error.problems[0]
             raise GraphQLError(problem.message, extensions={

@@ -2,27 +2,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import strawberry
 
 from api.context import Info
+from api.enums import expose
 from api.errors import UserError
 from api.inventory.types import Item
 from api.relay import Node
 from api.sales.types import SalesOrder
+from domain.production import models
 from domain.production.kitting import Kit
 
-
-@strawberry.enum
-class WorkOrderStatus(Enum):
-    PLANNED = "PLANNED"
-    RELEASED = "RELEASED"
-    IN_PROGRESS = "IN_PROGRESS"
-    COMPLETED = "COMPLETED"
-    CLOSED = "CLOSED"
-    CANCELLED = "CANCELLED"
+# The domain's enum, served as the schema's (the domain stays strawberry-free).
+WorkOrderStatus = models.WorkOrderStatus
+expose(WorkOrderStatus, name="WorkOrderStatus")
 
 
 @strawberry.type

@@ -2,23 +2,20 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import strawberry
 
 from api.context import Info
+from api.enums import expose
 from api.errors import UserError
 from api.inventory.types import Item
 from api.relay import Node
+from domain.purchasing import models
 
-
-@strawberry.enum
-class PurchaseOrderStatus(Enum):
-    OPEN = "OPEN"
-    PARTIALLY_RECEIVED = "PARTIALLY_RECEIVED"
-    RECEIVED = "RECEIVED"
-    CANCELLED = "CANCELLED"
+# The domain's enum, served as the schema's (the domain stays strawberry-free).
+PurchaseOrderStatus = models.PurchaseOrderStatus
+expose(PurchaseOrderStatus, name="PurchaseOrderStatus")
 
 
 @strawberry.type

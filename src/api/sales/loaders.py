@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from api.loaders import counts_by, many_by, one_by, pages_by
-from domain.inventory.models import StockMove
 from domain.sales.models import Quote, QuoteLine, SalesOrder, SalesOrderLine
+from domain.sales.reservations import reserved_by_line
 from domain.sales.status_stream import StatusChange, histories
 
 
@@ -45,15 +44,7 @@ class SalesLoaders:
 
         async def load(line_ids: Sequence[int]) -> list[Decimal]:
             async with sm() as session:
-                rows = await session.execute(
-                    select(StockMove.reference_id, func.sum(StockMove.quantity_reserved))
-                    .where(
-                        StockMove.reference_type == "SalesOrderLine",
-                        StockMove.reference_id.in_(line_ids),
-                    )
-                    .group_by(StockMove.reference_id)
-                )
-                totals = dict(rows.all())
+                totals = await reserved_by_line(session, line_ids)
             return [totals.get(line_id) or Decimal(0) for line_id in line_ids]
 
         return DataLoader(load_fn=load)

@@ -2,16 +2,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from api.context import Info
+from api.enums import expose
 from api.errors import UserError
 from api.integration.types import ExternalRef
 from api.inventory.types import Item
 from api.relay import Node
+from domain.sales import models
+from domain.sales.reservations import backordered, has_backorders
 
 if TYPE_CHECKING:
     from api.crm.pipeline_types import Opportunity
@@ -23,30 +25,18 @@ if TYPE_CHECKING:
 
 CustomerRef = Annotated["Customer", strawberry.lazy("api.crm.types")]
 
-OPEN_FOR_BACKORDER = {"CONFIRMED", "PARTIALLY_SHIPPED"}
-
-
-@strawberry.enum
-class QuoteStatus(Enum):
-    DRAFT = "DRAFT"
-    SENT = "SENT"
-    ACCEPTED = "ACCEPTED"
-    REJECTED = "REJECTED"
-    EXPIRED = "EXPIRED"
-
-
-@strawberry.enum
-class OrderStatus(Enum):
-    DRAFT = "DRAFT"
-    CREDIT_HOLD = strawberry.enum_value(
-        "CREDIT_HOLD",
-        description="Confirmation was blocked by the credit policy; waits for approval by finance.",
-    )
-    CONFIRMED = "CONFIRMED"
-    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
-    SHIPPED = "SHIPPED"
-    CLOSED = strawberry.enum_value("CLOSED", description="Shipped, invoiced and fully paid.")
-    CANCELLED = "CANCELLED"
+# The domain's enums, served as the schema's (the domain stays strawberry-free).
+QuoteStatus = models.QuoteStatus
+OrderStatus = models.OrderStatus
+expose(QuoteStatus, name="QuoteStatus")
+expose(
+    OrderStatus,
+    name="OrderStatus",
+    descriptions={
+        OrderStatus.CREDIT_HOLD: "Confirmation was blocked by the credit policy; waits for approval by finance.",
+        OrderStatus.CLOSED: "Shipped, invoiced and fully paid.",
+    },
+)
 
 
 async def customer_of(info: Info, customer_id: int) -> Any:
@@ -145,10 +135,12 @@ class SalesOrderLine(Node):
 
     @strawberry.field(description="quantity - shippedQuantity - reservedQuantity, for a confirmed order.")
     async def backordered_quantity(self, info: Info) -> Decimal:
-        if self.order_status not in OPEN_FOR_BACKORDER:
-            return Decimal(0)
-        reserved = await info.context.loaders.sales.reserved.load(self.pk)
-        return self.quantity - self.shipped_quantity - reserved
+        # the reservation is read only for an order that can have backorders
+        reserved = (
+            await info.context.loaders.sales.reserved.load(self.pk) if has_backorders(self.order_status)
+            else Decimal(0)
+        )
+        return backordered(self.order_status, self.quantity, self.shipped_quantity, reserved)
 
     @classmethod
     def from_row(cls, row: Any, order_status: str) -> SalesOrderLine:

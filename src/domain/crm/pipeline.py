@@ -1,16 +1,15 @@
-"""The sales pipeline: leads, opportunities, activities, and the funnel's numbers.
+"""The sales pipeline's commands: leads, opportunities, activities.
 
-The arithmetic (default probabilities, amounts, weighted amounts, the funnel) is
-pure functions over plain data; the services load rows, call them and save.
+The arithmetic (default probabilities, amounts) is ``pipeline_rules``; the funnel's
+numbers are read by ``pipeline_reads``.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,89 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.crm.models import ACTIVITY_KINDS, STAGES, Activity, Customer, Lead, Opportunity
 from domain.crm.models import OpportunityLine as LineRow
 from domain.crm.models import OpportunityStageChange as StageChange
+from domain.crm.pipeline_rules import DEFAULT_PROBABILITY, lines_amount
 from domain.crm.services import CODE, EMAIL, NewCustomer, create_customer
 from domain.inventory.models import Item
 from domain.shared.errors import DomainError, ErrorCode, Problem, Problems
 from domain.shared.events import record_event
 from domain.shared.numbers import check_decimal, check_text
 
-# ---------------------------------------------------------------- pure rules
-
-DEFAULT_PROBABILITY: Mapping[str, int] = {
-    "PROSPECTING": 10, "QUALIFICATION": 20, "PROPOSAL": 50, "NEGOTIATION": 75, "WON": 100, "LOST": 0,
-}
-CLOSED = frozenset({"WON", "LOST"})
-# Funnel order; LOST is an exit, never a step forward.
-_RANK = {"PROSPECTING": 0, "QUALIFICATION": 1, "PROPOSAL": 2, "NEGOTIATION": 3, "WON": 4}
-CENT = Decimal("0.01")
-
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def weighted_amount(amount: Decimal, probability: int) -> Decimal:
-    return cents(amount * probability / Decimal(100))
-
-
-def lines_amount(lines: Iterable[tuple[Decimal, Decimal]]) -> Decimal:
-    """Sum of (quantity, unit price) lines, each rounded half-up to cents."""
-    return sum((cents(quantity * price) for quantity, price in lines), Decimal("0.00"))
-
-
-def advanced(history: Sequence[str], stage: str) -> bool | None:
-    """Whether a deal that reached ``stage`` later reached a later stage or WON.
-
-    None when the history never reached ``stage``.
-    """
-    if stage not in history:
-        return None
-    rank = _RANK[stage]
-    start = history.index(stage)
-    return any(s in _RANK and _RANK[s] > rank for s in history[start + 1 :])
-
-
-@dataclass(frozen=True)
-class Deal:
-    stage: str
-    amount: Decimal
-    probability: int
-
-
-@dataclass(frozen=True)
-class StageSummary:
-    stage: str
-    count: int
-    amount: Decimal
-    weighted_amount: Decimal
-    conversion_rate: float | None
-
-
-def conversion_rate(histories: Iterable[Sequence[str]], stage: str) -> float | None:
-    if stage in CLOSED:
-        return None
-    outcomes = [a for a in (advanced(h, stage) for h in histories) if a is not None]
-    return sum(outcomes) / len(outcomes) if outcomes else None
-
-
-def summarize_pipeline(deals: Iterable[Deal], histories: Iterable[Sequence[str]]) -> list[StageSummary]:
-    """One row per stage in funnel order: current deals, amounts, and the conversion rate."""
-    count: dict[str, int] = defaultdict(int)
-    amount: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
-    weighted: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
-    for deal in deals:
-        count[deal.stage] += 1
-        amount[deal.stage] += deal.amount
-        weighted[deal.stage] += weighted_amount(deal.amount, deal.probability)
-    stories = [tuple(h) for h in histories]
-    return [
-        StageSummary(stage, count[stage], cents(amount[stage]), weighted[stage],
-                     conversion_rate(stories, stage))
-        for stage in STAGES
-    ]
-
-
-# ---------------------------------------------------------------- commands
 
 @dataclass
 class NewLead:
@@ -367,22 +290,3 @@ async def convert_lead(
     )
     await session.refresh(lead)
     return Conversion(lead, customer, opportunity)
-
-
-# ---------------------------------------------------------------- reads
-
-async def pipeline(session: AsyncSession) -> list[StageSummary]:
-    """The funnel, from two statements whatever the number of opportunities."""
-    deals = [
-        Deal(row.stage, row.amount, row.probability)
-        for row in await session.execute(
-            select(Opportunity.stage, Opportunity.amount, Opportunity.probability)
-        )
-    ]
-    histories: dict[int, list[str]] = defaultdict(list)
-    changes = await session.execute(
-        select(StageChange.opportunity_id, StageChange.stage).order_by(StageChange.id)
-    )
-    for row in changes:
-        histories[row.opportunity_id].append(row.stage)
-    return summarize_pipeline(deals, histories.values())

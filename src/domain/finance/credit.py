@@ -8,7 +8,10 @@ a limit of 0 means "no limit", as in Odoo and ERPNext; an invoice more than
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+
+from domain.finance.models import InvoiceStatus
 
 ZERO = Decimal("0.00")
 
@@ -28,6 +31,19 @@ class CreditPosition:
     @property
     def available(self) -> Decimal | None:
         return None if self.limit == 0 else self.limit - self.exposure
+
+
+def days_overdue(due_date: date, today: date) -> int:
+    """How many days past ``due_date`` an unpaid amount is on ``today``; 0 until then."""
+    return max(0, (today - due_date).days)
+
+
+def invoice_days_overdue(status: str, due_date: date, balance: Decimal, today: date) -> int:
+    """An invoice's days overdue: ``days_overdue`` while something is owed, 0 once
+    it is paid or voided."""
+    if status == InvoiceStatus.VOID or balance <= 0:
+        return 0
+    return days_overdue(due_date, today)
 
 
 def hold_reason(position: CreditPosition, order_total: Decimal, max_days_overdue: int) -> str | None:

@@ -10,12 +10,15 @@ from sqlalchemy import Date, String, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.finance.credit import ZERO, CreditPosition
+from domain.finance.credit import ZERO, CreditPosition, days_overdue
+from domain.finance.models import UNPAID_INVOICE_STATUSES
+from domain.sales.models import OrderStatus
 
 CENT = Decimal("0.01")
 # Orders that hold credit until invoiced: confirmed, held, or partly/fully shipped.
-COMMITTED = ("CREDIT_HOLD", "CONFIRMED", "PARTIALLY_SHIPPED", "SHIPPED")
-UNPAID = ("OPEN", "PARTIALLY_PAID")
+COMMITTED_ORDER_STATUSES = (
+    OrderStatus.CREDIT_HOLD, OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED,
+)
 
 
 # Hand-written and prepared once: this runs inside every order confirmation, where
@@ -46,8 +49,8 @@ POSITIONS = text(
 ).bindparams(
     bindparam("ids", type_=ARRAY(BIGINT)),
     bindparam("today", type_=Date),
-    bindparam("unpaid", value=list(UNPAID), type_=ARRAY(String)),
-    bindparam("committed", value=list(COMMITTED), type_=ARRAY(String)),
+    bindparam("unpaid", value=list(UNPAID_INVOICE_STATUSES), type_=ARRAY(String)),
+    bindparam("committed", value=list(COMMITTED_ORDER_STATUSES), type_=ARRAY(String)),
 )
 
 
@@ -67,7 +70,7 @@ async def credit_positions(
             open_receivables=_cents(row.open),
             open_orders=_cents(row.open_orders),
             overdue_amount=_cents(row.overdue),
-            max_days_overdue=(today - row.oldest_due).days if row.oldest_due is not None else 0,
+            max_days_overdue=days_overdue(row.oldest_due, today) if row.oldest_due is not None else 0,
         )
         for row in rows
     }

@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.shared.db import Base, Money, Quantity
+from domain.shared.db import Base, Money, Quantity, one_of
 
-INVOICE_STATUSES = ("OPEN", "PARTIALLY_PAID", "PAID", "VOID")
+
+class InvoiceStatus(StrEnum):
+    """An invoice's lifecycle (the schema's InvoiceStatus)."""
+
+    OPEN = "OPEN"
+    PARTIALLY_PAID = "PARTIALLY_PAID"
+    PAID = "PAID"
+    VOID = "VOID"
+
+
+# Invoices that still owe money: open receivables, what a payment is applied to.
+UNPAID_INVOICE_STATUSES = (InvoiceStatus.OPEN, InvoiceStatus.PARTIALLY_PAID)
 
 
 class Invoice(Base):
     __tablename__ = "invoices"
     __table_args__ = (
-        CheckConstraint(
-            "status IN (" + ", ".join(f"'{s}'" for s in INVOICE_STATUSES) + ")", name="status_known"
-        ),
+        CheckConstraint(one_of("status", InvoiceStatus), name="status_known"),
         CheckConstraint("paid_amount BETWEEN 0 AND total", name="paid_within_total"),
         Index("ix_invoices_customer_open", "customer_id", "due_date", "id"),
     )

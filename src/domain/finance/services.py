@@ -13,15 +13,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.crm.models import Customer
 from domain.finance.allocation import OpenInvoice, allocate, invoiced_share
-from domain.finance.models import Invoice, InvoiceLine, Payment, PaymentAllocation
-from domain.sales.models import SalesOrder, SalesOrderLine
+from domain.finance.models import (
+    UNPAID_INVOICE_STATUSES,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PaymentAllocation,
+)
+from domain.sales.locks import lock_order
+from domain.sales.models import OrderStatus, SalesOrderLine
 from domain.sales.status import change_status
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.numbering import next_number
 from domain.shared.numbers import check_decimal, check_text
-
-UNPAID = ("OPEN", "PARTIALLY_PAID")
 
 
 @dataclass(frozen=True)
@@ -33,23 +39,12 @@ class NewPayment:
     invoice_id: int | None = None  # None: the oldest open invoices first
 
 
-async def _lock_order(session: AsyncSession, order_id: int) -> SalesOrder | None:
-    return (
-        await session.execute(
-            select(SalesOrder).where(SalesOrder.id == order_id).with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
-
-
 async def invoice_order(
     session: AsyncSession, order_id: int, actor: str | None = None, today: date | None = None
 ) -> Invoice:
     """Invoice every shipped, not yet invoiced quantity of the order."""
     today = today or date.today()
-    order = await _lock_order(session, order_id)
-    if order is None:
-        raise DomainError.one(ErrorCode.NOT_FOUND, "sales order not found", ["id"])
+    order = await lock_order(session, order_id)
     lines = (
         await session.execute(
             select(SalesOrderLine).where(SalesOrderLine.order_id == order.id)
@@ -85,7 +80,7 @@ async def invoice_order(
         total=total,
         paid_amount=Decimal(0),
         # an invoice of nothing owes nothing
-        status="OPEN" if total > 0 else "PAID",
+        status=InvoiceStatus.OPEN if total > 0 else InvoiceStatus.PAID,
     )
     session.add(invoice)
     await session.flush()
@@ -96,7 +91,7 @@ async def invoice_order(
          "total": str(total), "dueDate": invoice.due_date.isoformat()},
         actor,
     )
-    if invoice.status == "PAID":
+    if invoice.status == InvoiceStatus.PAID:
         await close_paid_orders(session, [order.id], actor)
     await session.refresh(invoice)
     return invoice
@@ -118,7 +113,7 @@ async def record_payment(
     if data.invoice_id is not None:
         stmt = select(Invoice).where(Invoice.id == data.invoice_id)
     else:
-        stmt = select(Invoice).where(Invoice.customer_id == customer.id, Invoice.status.in_(UNPAID))
+        stmt = select(Invoice).where(Invoice.customer_id == customer.id, Invoice.status.in_(UNPAID_INVOICE_STATUSES))
     # row locks in id order: concurrent payments queue instead of overpaying or deadlocking
     invoices = (
         await session.execute(
@@ -130,7 +125,7 @@ async def record_payment(
             raise DomainError.one(
                 ErrorCode.NOT_FOUND, "invoice not found for this customer", ["invoiceId"]
             )
-        if invoices[0].status not in UNPAID:
+        if invoices[0].status not in UNPAID_INVOICE_STATUSES:
             raise DomainError.one(
                 ErrorCode.INVALID_STATE, f"invoice is {invoices[0].status}", ["invoiceId"]
             )
@@ -163,7 +158,9 @@ async def record_payment(
     for invoice_id, amount in allocation.applied:
         invoice = by_id[invoice_id]
         invoice.paid_amount = invoice.paid_amount + amount
-        invoice.status = "PAID" if invoice.paid_amount >= invoice.total else "PARTIALLY_PAID"
+        invoice.status = (
+            InvoiceStatus.PAID if invoice.paid_amount >= invoice.total else InvoiceStatus.PARTIALLY_PAID
+        )
         applied.append(invoice)
     await session.flush()
 
@@ -180,7 +177,7 @@ async def record_payment(
             actor,
         )
     await close_paid_orders(
-        session, [i.order_id for i in applied if i.status == "PAID" and i.order_id is not None], actor
+        session, [i.order_id for i in applied if i.status == InvoiceStatus.PAID and i.order_id is not None], actor
     )
     return payment, applied
 
@@ -188,8 +185,8 @@ async def record_payment(
 async def close_paid_orders(session: AsyncSession, order_ids: Iterable[int], actor: str | None) -> None:
     """Close each order that is shipped, fully invoiced and has every invoice paid."""
     for order_id in sorted(set(order_ids)):
-        order = await _lock_order(session, order_id)
-        if order is None or order.status != "SHIPPED":
+        order = await lock_order(session, order_id)  # it exists: invoices reference it
+        if order.status != OrderStatus.SHIPPED:
             continue
         lines = (
             await session.execute(
@@ -201,8 +198,10 @@ async def close_paid_orders(session: AsyncSession, order_ids: Iterable[int], act
             continue
         statuses = (
             await session.execute(
-                select(Invoice.status).where(Invoice.order_id == order_id, Invoice.status != "VOID")
+                select(Invoice.status).where(Invoice.order_id == order_id, Invoice.status != InvoiceStatus.VOID)
             )
         ).scalars().all()
-        if statuses and all(s == "PAID" for s in statuses):
-            await change_status(session, order, "CLOSED", reason="shipped, invoiced and paid", actor=actor)
+        if statuses and all(s == InvoiceStatus.PAID for s in statuses):
+            await change_status(
+                session, order, OrderStatus.CLOSED, reason="shipped, invoiced and paid", actor=actor
+            )

@@ -16,6 +16,7 @@ from sqlalchemy import Row, Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.inventory.allocation import Stock
 from domain.inventory.models import StockBalance, StockMove, Warehouse
 
 ZERO = Decimal(0)
@@ -41,10 +42,16 @@ class Balance:
     warehouse_id: int
     on_hand: Decimal
     reserved: Decimal
+    is_default: bool = False
 
     @property
     def available(self) -> Decimal:
         return self.on_hand - self.reserved
+
+    @property
+    def stock(self) -> Stock:
+        """What may be taken here now, for ``allocation.take``."""
+        return Stock(self.warehouse_id, self.available, self.is_default)
 
 
 # Statements built once, on the tables rather than the mapped classes: they run
@@ -86,9 +93,10 @@ _APPEND = insert(MOVES).values(
     actor=bindparam("p_actor"),
 )
 _LOCK = (
-    select(_B.warehouse_id, _B.on_hand, _B.reserved)
+    select(_B.warehouse_id, _B.on_hand, _B.reserved, WAREHOUSES.c.is_default)
     .join(WAREHOUSES, WAREHOUSES.c.id == _B.warehouse_id)
     .where(_B.item_id == bindparam("p_item_id"))
+    # one lock order for every caller (it is also allocation.draw_order)
     .order_by(WAREHOUSES.c.is_default.desc(), WAREHOUSES.c.id)
     .with_for_update(of=BALANCES)
 )
@@ -136,4 +144,4 @@ async def lock_balances(session: AsyncSession, item_id: int) -> list[Balance]:
     caller keeps the returned figures current as it posts movements.
     """
     rows = await session.execute(_LOCK, {"p_item_id": item_id})
-    return [Balance(row.warehouse_id, row.on_hand, row.reserved) for row in rows]
+    return [Balance(row.warehouse_id, row.on_hand, row.reserved, row.is_default) for row in rows]

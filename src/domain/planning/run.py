@@ -44,12 +44,12 @@ import asyncpg
 
 from domain.planning.data import BomComponent, Demand, Plan, PlanItem, Receipt
 from domain.production.models import OPEN_STATUSES as OPEN_WORK_ORDER_STATUSES
-from domain.production.services import component_requirement
+from domain.production.requirements import component_requirement
 from domain.purchasing.models import OPEN_STATUSES as OPEN_PURCHASE_STATUSES
+from domain.sales.models import OPEN_ORDER_STATUSES
+from domain.sales.reservations import reserved_sql
 
-CONFIRMED_ORDER_STATUSES = ("CONFIRMED", "PARTIALLY_SHIPPED")
 CLOSED_OPPORTUNITY_STAGES = ("WON", "LOST")
-SALES_ORDER_LINE_REFERENCE = "SalesOrderLine"
 
 # Demand refs carry the document a peg points to: "S<sales order id>", "F<opportunity
 # id>", "W<work order id>".
@@ -72,16 +72,14 @@ SELECT bom_item_id, component_id, quantity, scrap_rate
 FROM bom_lines ORDER BY bom_item_id, position, id
 """
 
-_SALES_DEMAND = """
-SELECT l.item_id, o.requested_date, l.quantity - l.shipped_quantity - coalesce(r.reserved, 0), o.id
+# what is reserved for a line: the one definition (domain.sales.reservations), as text
+_SALES_DEMAND = f"""
+SELECT l.item_id, o.requested_date, l.quantity - l.shipped_quantity - r.reserved, o.id
 FROM sales_orders o
 JOIN sales_order_lines l ON l.order_id = o.id
-LEFT JOIN LATERAL (
-    SELECT sum(m.quantity_reserved) AS reserved FROM stock_moves m
-    WHERE m.reference_type = $2 AND m.reference_id = l.id
-) r ON true
+LEFT JOIN LATERAL ({reserved_sql("l.id")}) r ON true
 WHERE o.status = ANY($1::text[])
-  AND l.quantity - l.shipped_quantity - coalesce(r.reserved, 0) > 0
+  AND l.quantity - l.shipped_quantity - r.reserved > 0
 ORDER BY o.id, l.position, l.id
 """
 
@@ -169,7 +167,7 @@ async def load(conn: asyncpg.Connection, start_date: date, forecast_min_probabil
         demands: list[Demand] = [
             Demand(item_id, when or start_date, quantity, "SALES_ORDER", f"{SALES}{order_id}")
             for item_id, when, quantity, order_id in await conn.fetch(
-                _SALES_DEMAND, list(CONFIRMED_ORDER_STATUSES), SALES_ORDER_LINE_REFERENCE
+                _SALES_DEMAND, list(OPEN_ORDER_STATUSES)
             )
         ]
         if forecast_min_probability is not None:

@@ -11,22 +11,37 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.shared.db import Base, Quantity, Timestamps, one_of
 
-WORK_ORDER_STATUSES = ("PLANNED", "RELEASED", "IN_PROGRESS", "COMPLETED", "CLOSED", "CANCELLED")
-# not yet completed: the open quantity is still to arrive
-OPEN_STATUSES = ("PLANNED", "RELEASED", "IN_PROGRESS")
 
+class WorkOrderStatus(StrEnum):
+    """A work order's lifecycle (the schema's WorkOrderStatus)."""
+
+    PLANNED = "PLANNED"
+    RELEASED = "RELEASED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    CLOSED = "CLOSED"
+    CANCELLED = "CANCELLED"
+
+
+# not yet completed: the open quantity is still to arrive
+OPEN_STATUSES = (WorkOrderStatus.PLANNED, WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS)
+# released to the shop floor: materials may be issued and production reported
+PRODUCING_STATUSES = (WorkOrderStatus.RELEASED, WorkOrderStatus.IN_PROGRESS)
+# nothing issued or completed yet (checked too): what may still be cancelled
+CANCELLABLE_STATUSES = (WorkOrderStatus.PLANNED, WorkOrderStatus.RELEASED)
 
 
 class WorkOrder(Timestamps, Base):
     __tablename__ = "work_orders"
     __table_args__ = (
-        CheckConstraint(one_of("status", WORK_ORDER_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", WorkOrderStatus), name="status_known"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint(
             "completed_quantity BETWEEN 0 AND quantity", name="completed_within_quantity"

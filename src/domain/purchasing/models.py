@@ -10,21 +10,31 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.shared.db import Base, Quantity, UnitAmount, one_of
 
-PURCHASE_ORDER_STATUSES = ("OPEN", "PARTIALLY_RECEIVED", "RECEIVED", "CANCELLED")
-OPEN_STATUSES = ("OPEN", "PARTIALLY_RECEIVED")
 
+class PurchaseOrderStatus(StrEnum):
+    """A purchase order's lifecycle (the schema's PurchaseOrderStatus)."""
+
+    OPEN = "OPEN"
+    PARTIALLY_RECEIVED = "PARTIALLY_RECEIVED"
+    RECEIVED = "RECEIVED"
+    CANCELLED = "CANCELLED"
+
+
+# still to be received: open lines are scheduled receipts
+OPEN_STATUSES = (PurchaseOrderStatus.OPEN, PurchaseOrderStatus.PARTIALLY_RECEIVED)
 
 
 class PurchaseOrder(Base):
     __tablename__ = "purchase_orders"
     __table_args__ = (
-        CheckConstraint(one_of("status", PURCHASE_ORDER_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", PurchaseOrderStatus), name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.inventory import ledger
 from domain.inventory.models import Item
 from domain.inventory.services import default_warehouse_id
-from domain.purchasing.models import OPEN_STATUSES, PurchaseOrder, PurchaseOrderLine
+from domain.purchasing.models import OPEN_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.numbering import next_number
@@ -75,7 +75,7 @@ async def create_purchase_order(
         number=await next_number(session, "purchase_order"),
         supplier=data.supplier.strip(),
         subcontract=data.subcontract,
-        status="OPEN",
+        status=PurchaseOrderStatus.OPEN,
     )
     session.add(order)
     await session.flush()
@@ -198,7 +198,7 @@ async def receive_purchase_order(
 
     previous = order.status
     complete = all(line.received_quantity >= line.quantity for line in lines)
-    order.status = "RECEIVED" if complete else "PARTIALLY_RECEIVED"
+    order.status = PurchaseOrderStatus.RECEIVED if complete else PurchaseOrderStatus.PARTIALLY_RECEIVED
     await session.flush()
     await record_event(
         session, "purchase_order.received", "PurchaseOrder", order.id,

@@ -2,7 +2,7 @@
 
 A shipment takes stock out of on-hand and out of the line's reservation in one
 ledger movement (kind SHIP), so the two fall together. What is reserved for a line
-is the sum of its ledger moves (reference ("SalesOrderLine", id)) per warehouse.
+is the sum of its ledger moves per warehouse (``reservations.held_by_warehouse``).
 """
 
 from __future__ import annotations
@@ -12,21 +12,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.inventory import ledger
-from domain.inventory.ledger import Reference
-from domain.inventory.models import StockMove, Warehouse
-from domain.sales.models import SalesOrder, SalesOrderLine, Shipment, ShipmentLine
+from domain.inventory.allocation import Stock, take
+from domain.sales.locks import lock_order
+from domain.sales.models import OPEN_ORDER_STATUSES, OrderStatus, SalesOrder, SalesOrderLine, Shipment, ShipmentLine
+from domain.sales.reservations import held_by_warehouse, line_reference
 from domain.sales.status import change_status
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.numbering import next_number
 from domain.shared.numbers import check_decimal, check_text
-
-SHIPPABLE = ("CONFIRMED", "PARTIALLY_SHIPPED")
-LINE_REFERENCE = "SalesOrderLine"
 
 
 @dataclass(frozen=True)
@@ -41,25 +39,6 @@ class ShipmentRequest:
     lines: Sequence[ShipLine] | None = None  # None: everything reserved
     carrier: str | None = None
     tracking_number: str | None = None
-
-
-async def reserved_by_line(
-    session: AsyncSession, line_ids: Sequence[int]
-) -> dict[int, list[tuple[int, Decimal]]]:
-    """Per line: [(warehouse id, reserved quantity > 0)], default warehouse first."""
-    stmt = (
-        select(StockMove.reference_id, StockMove.warehouse_id, func.sum(StockMove.quantity_reserved))
-        .join(Warehouse, Warehouse.id == StockMove.warehouse_id)
-        .where(StockMove.reference_type == LINE_REFERENCE, StockMove.reference_id.in_(list(line_ids)))
-        .group_by(StockMove.reference_id, StockMove.warehouse_id, Warehouse.is_default)
-        .having(func.sum(StockMove.quantity_reserved) > 0)
-        .order_by(StockMove.reference_id, Warehouse.is_default.desc(), StockMove.warehouse_id)
-    )
-    result: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
-    for line_id, warehouse_id, quantity in await session.execute(stmt):
-        assert line_id is not None  # filtered on reference_id
-        result[line_id].append((warehouse_id, quantity))
-    return result
 
 
 def _check(request: ShipmentRequest) -> None:
@@ -86,15 +65,8 @@ async def ship_order(
 ) -> tuple[SalesOrder, Shipment]:
     """Ship reserved stock of a confirmed order; the order becomes (partially) shipped."""
     _check(request)
-    order = (
-        await session.execute(
-            select(SalesOrder).where(SalesOrder.id == request.order_id).with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
-    if order is None:
-        raise DomainError.one(ErrorCode.NOT_FOUND, "sales order not found", ["orderId"])
-    if order.status not in SHIPPABLE:
+    order = await lock_order(session, request.order_id, field="orderId")
+    if order.status not in OPEN_ORDER_STATUSES:
         raise DomainError.one(
             ErrorCode.INVALID_STATE, f"an order in status {order.status} cannot be shipped",
             ["orderId"],
@@ -109,12 +81,15 @@ async def ship_order(
             )
         ).scalars()
     }
-    reserved = await reserved_by_line(session, list(lines))
+    # per line: what each warehouse holds for it
+    reserved: dict[int, list[Stock]] = defaultdict(list)
+    for held in await held_by_warehouse(session, list(lines)):
+        reserved[held.line_id].append(Stock(held.warehouse_id, held.quantity, held.is_default))
 
     wanted: list[tuple[SalesOrderLine, Decimal]] = []
     if request.lines is None:
         for line in lines.values():
-            total = sum((q for _, q in reserved.get(line.id, [])), Decimal(0))
+            total = sum((s.quantity for s in reserved.get(line.id, [])), Decimal(0))
             if total > 0:
                 wanted.append((line, total))
         if not wanted:
@@ -127,7 +102,7 @@ async def ship_order(
             if found is None:
                 problems.add(ErrorCode.NOT_FOUND, "line not found on this order", *path, "lineId")
                 continue
-            available = sum((q for _, q in reserved.get(found.id, [])), Decimal(0))
+            available = sum((s.quantity for s in reserved.get(found.id, [])), Decimal(0))
             if requested.quantity > available:
                 problems.add(
                     ErrorCode.INSUFFICIENT_STOCK,
@@ -138,21 +113,17 @@ async def ship_order(
         problems.raise_if_any()
 
     # take each line's quantity from its reservations, default warehouse first
-    posts: list[tuple[int, int, SalesOrderLine, Decimal]] = []
-    for line, quantity in wanted:
-        left = quantity
-        for warehouse_id, held in reserved.get(line.id, []):
-            if left <= 0:
-                break
-            take = min(left, held)
-            posts.append((line.item_id, warehouse_id, line, take))
-            left -= take
+    posts = [
+        (line.item_id, warehouse_id, line, quantity)
+        for line, needed in wanted
+        for warehouse_id, quantity in take(needed, reserved.get(line.id, []))
+    ]
     # balance rows in one global order, so two shipments cannot deadlock on them
     posts.sort(key=lambda p: (p[0], p[1], p[2].id))
-    for item_id, warehouse_id, line, take in posts:
+    for item_id, warehouse_id, line, quantity in posts:
         balance = await ledger.post(
             session, item_id=item_id, warehouse_id=warehouse_id, kind="SHIP",
-            on_hand=-take, reserved=-take, reference=Reference(LINE_REFERENCE, line.id),
+            on_hand=-quantity, reserved=-quantity, reference=line_reference(line.id),
             actor=actor,
         )
         if balance is None:  # the balance disagrees with the line's moves: refuse, change nothing
@@ -190,7 +161,7 @@ async def ship_order(
         actor,
     )
     complete = all(line.shipped_quantity >= line.quantity for line in lines.values())
-    status = "SHIPPED" if complete else "PARTIALLY_SHIPPED"
+    status = OrderStatus.SHIPPED if complete else OrderStatus.PARTIALLY_SHIPPED
     if status != order.status:
         await change_status(session, order, status, reason=f"shipment {shipment.number}", actor=actor)
     await session.refresh(shipment)

@@ -1,25 +1,50 @@
 """Quotes, sales orders and shipments.
 
 What is reserved for an order line lives in one place only: the stock ledger
-(`stock_moves` rows referencing the line), whose balances the database keeps within
-on-hand. Shipped and invoiced quantities are kept on the line for cheap reads.
+(`stock_moves` rows referencing the line, read through ``domain.sales.reservations``),
+whose balances the database keeps within on-hand. Shipped and invoiced quantities are kept on the line for cheap reads.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, Text, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.shared.db import Base, Money, Percent, Quantity, Timestamps, UnitAmount, one_of
 
-QUOTE_STATUSES = ("DRAFT", "SENT", "ACCEPTED", "REJECTED", "EXPIRED")
-ORDER_STATUSES = (
-    "DRAFT", "CREDIT_HOLD", "CONFIRMED", "PARTIALLY_SHIPPED", "SHIPPED", "CLOSED", "CANCELLED",
-)
 
+class QuoteStatus(StrEnum):
+    """A quote's lifecycle (the schema's QuoteStatus)."""
+
+    DRAFT = "DRAFT"
+    SENT = "SENT"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+
+class OrderStatus(StrEnum):
+    """A sales order's lifecycle (the schema's OrderStatus); every change goes through
+    ``domain.sales.status``."""
+
+    DRAFT = "DRAFT"
+    # confirmation was blocked by the credit policy; waits for finance
+    CREDIT_HOLD = "CREDIT_HOLD"
+    CONFIRMED = "CONFIRMED"
+    PARTIALLY_SHIPPED = "PARTIALLY_SHIPPED"
+    SHIPPED = "SHIPPED"
+    # shipped, invoiced and fully paid
+    CLOSED = "CLOSED"
+    CANCELLED = "CANCELLED"
+
+
+# Confirmed and not wholly shipped: what is left of their lines is reserved, backordered
+# (promised a date, claiming receipts, MRP demand), may be made to order, and may ship.
+OPEN_ORDER_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED)
 
 
 class _PricedLine:
@@ -44,7 +69,7 @@ class _Totals:
 class Quote(_Totals, Base):
     __tablename__ = "quotes"
     __table_args__ = (
-        CheckConstraint(one_of("status", QUOTE_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", QuoteStatus), name="status_known"),
         Index("ix_quotes_customer", "customer_id", "id"),
     )
 
@@ -71,7 +96,7 @@ class QuoteLine(_PricedLine, Base):
 class SalesOrder(_Totals, Timestamps, Base):
     __tablename__ = "sales_orders"
     __table_args__ = (
-        CheckConstraint(one_of("status", ORDER_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", OrderStatus), name="status_known"),
         Index("ix_sales_orders_customer", "customer_id", "id"),
         Index("ix_sales_orders_status", "status", "id"),
     )

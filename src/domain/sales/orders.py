@@ -1,6 +1,6 @@
 """Sales order use cases: create, confirm (credit, reservation, promise), release, cancel.
 
-Every command that changes an existing order locks its row first (see status.py),
+Every command that changes an existing order locks its row first (``locks.lock_order``),
 then, when it touches stock, the item balances in ascending item id so that two
 multi-line orders can never wait on each other in a cycle.
 """
@@ -15,17 +15,21 @@ from datetime import date
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.crm.models import Customer
 from domain.finance.credit import hold_reason
 from domain.finance.exposure import credit_position
 from domain.inventory import ledger
-from domain.inventory.atp import Claim, load_atp_inputs, promise
-from domain.inventory.models import Item, StockMove
-from domain.sales.models import SalesOrder, SalesOrderLine
+from domain.inventory.allocation import take
+from domain.inventory.atp import Claim, promise
+from domain.inventory.models import Item
+from domain.sales.atp_inputs import load_atp_inputs
+from domain.sales.locks import lock_order
+from domain.sales.models import OrderStatus, SalesOrder, SalesOrderLine
 from domain.sales.pricing import PricedLine, check_line, price_line, totals
+from domain.sales.reservations import held_by_warehouse, line_reference, unreserved
 from domain.sales.status import change_status, record_initial
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.numbering import next_number
@@ -33,8 +37,8 @@ from domain.shared.numbers import check_text
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 ZERO = Decimal(0)
-LINE = "SalesOrderLine"
-SHIPPED_STATES = ("PARTIALLY_SHIPPED", "SHIPPED", "CLOSED")
+# something has shipped: too late to cancel
+SHIPPED_STATUSES = (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.CLOSED)
 
 
 @dataclass
@@ -138,7 +142,7 @@ async def insert_order(
         number=await next_number(session, "sales_order"),
         customer_id=customer_id,
         quote_id=quote_id,
-        status="DRAFT",
+        status=OrderStatus.DRAFT,
         currency=currency,
         requested_date=requested_date,
         subtotal=sums.subtotal,
@@ -156,12 +160,6 @@ async def insert_order(
 
 
 # Built once: these run in every confirmation (see docs/benchmarks.md).
-_LOCK_ORDER = (
-    select(SalesOrder)
-    .where(SalesOrder.id == bindparam("p_id"))
-    .with_for_update()
-    .execution_options(populate_existing=True)
-)
 _LOCK_CUSTOMER = select(Customer.id).where(Customer.id == bindparam("p_id")).with_for_update()
 _LINES = (
     select(SalesOrderLine)
@@ -173,13 +171,6 @@ _PROMISE_LINE = (
     .where(SalesOrderLine.__table__.c.id == bindparam("p_id"))
     .values(promised_date=bindparam("p_date"))
 )
-
-
-async def _locked_order(session: AsyncSession, order_id: int) -> SalesOrder:
-    order = (await session.execute(_LOCK_ORDER, {"p_id": order_id})).scalar_one_or_none()
-    if order is None:
-        raise DomainError.one(ErrorCode.NOT_FOUND, "sales order not found", ["id"])
-    return order
 
 
 def _wrong_state(order: SalesOrder, action: str) -> DomainError:
@@ -201,8 +192,8 @@ async def confirm_order(
     actor: str | None = None,
 ) -> SalesOrder:
     """DRAFT → CREDIT_HOLD (credit policy says no; nothing reserved) or CONFIRMED."""
-    order = await _locked_order(session, order_id)
-    if order.status != "DRAFT":
+    order = await lock_order(session, order_id)
+    if order.status != OrderStatus.DRAFT:
         raise _wrong_state(order, "confirm")
     # Serialises confirmations of one customer: the second sees the first's order
     # among the open orders, so two cannot both pass a limit they exceed together.
@@ -211,10 +202,10 @@ async def confirm_order(
     reason = hold_reason(position, order.total, max_days_overdue)
     if reason is not None:
         order.credit_hold_reason = reason
-        await change_status(session, order, "CREDIT_HOLD", reason=reason, actor=actor)
+        await change_status(session, order, OrderStatus.CREDIT_HOLD, reason=reason, actor=actor)
     else:
         await _reserve_and_promise(session, order, today, actor)
-        await change_status(session, order, "CONFIRMED", actor=actor)
+        await change_status(session, order, OrderStatus.CONFIRMED, actor=actor)
     return order
 
 
@@ -225,12 +216,12 @@ async def release_credit_hold(
     problems = Problems()
     check_text(problems, note, "note", required=True, max_length=500)
     problems.raise_if_any()
-    order = await _locked_order(session, order_id)
-    if order.status != "CREDIT_HOLD":
+    order = await lock_order(session, order_id)
+    if order.status != OrderStatus.CREDIT_HOLD:
         raise _wrong_state(order, "release the credit hold of")
     await _reserve_and_promise(session, order, today, actor)
     order.credit_hold_reason = None
-    await change_status(session, order, "CONFIRMED", reason=note.strip(), actor=actor)
+    await change_status(session, order, OrderStatus.CONFIRMED, reason=note.strip(), actor=actor)
     return order
 
 
@@ -244,30 +235,27 @@ async def _reserve_and_promise(
         by_item[line.item_id].append(line)
     reserved: dict[int, Decimal] = {}
     for item_id in sorted(by_item):
-        balances = await ledger.lock_balances(session, item_id)
+        balances = {b.warehouse_id: b for b in await ledger.lock_balances(session, item_id)}
         for line in by_item[item_id]:
-            remaining = line.quantity - line.shipped_quantity
-            for balance in balances:
-                take = min(balance.available, remaining)
-                if take <= 0:
-                    continue
+            reserved[line.id] = ZERO  # nothing is reserved before confirmation
+            wanted = line.quantity - line.shipped_quantity
+            for warehouse_id, quantity in take(wanted, [b.stock for b in balances.values()]):
                 posted = await ledger.post(
-                    session, item_id=item_id, warehouse_id=balance.warehouse_id, kind="RESERVE",
-                    reserved=take, reference=ledger.Reference(LINE, line.id), actor=actor,
+                    session, item_id=item_id, warehouse_id=warehouse_id, kind="RESERVE",
+                    reserved=quantity, reference=line_reference(line.id), actor=actor,
                 )
                 if posted is None:  # cannot happen under the balance lock; never oversell
                     raise RuntimeError(f"reservation refused for item {item_id}")
-                balance.reserved += take
-                remaining -= take
-            reserved[line.id] = line.quantity - line.shipped_quantity - remaining
+                balances[warehouse_id].reserved += quantity
+                reserved[line.id] += quantity
 
-    short = {line.item_id for line in lines
-             if line.quantity - line.shipped_quantity - reserved[line.id] > 0}
+    backorders = {line.id: unreserved(line.quantity, line.shipped_quantity, reserved[line.id]) for line in lines}
+    short = {line.item_id for line in lines if backorders[line.id] > 0}
     # the reserved part is available today; only backordered items need ATP
     inputs = await load_atp_inputs(session, list(short)) if short else {}
     promised: dict[int, date] = {}
     for line in lines:
-        backorder = line.quantity - line.shipped_quantity - reserved[line.id]
+        backorder = backorders[line.id]
         if backorder <= 0:
             promised[line.id] = today
         else:
@@ -288,32 +276,25 @@ async def cancel_order(
     problems = Problems()
     check_text(problems, reason, "reason", required=True, max_length=500)
     problems.raise_if_any()
-    order = await _locked_order(session, order_id)
-    if order.status == "CANCELLED" or order.status in SHIPPED_STATES:
+    order = await lock_order(session, order_id)
+    if order.status == OrderStatus.CANCELLED or order.status in SHIPPED_STATUSES:
         raise _wrong_state(order, "cancel")
     lines = await _lines(session, order.id)
     if any(line.shipped_quantity > 0 for line in lines):
         raise _wrong_state(order, "cancel")
-    held = await session.execute(
-        select(StockMove.item_id, StockMove.warehouse_id, StockMove.reference_id,
-               func.sum(StockMove.quantity_reserved))
-        .where(StockMove.reference_type == LINE,
-               StockMove.reference_id.in_([line.id for line in lines]))
-        .group_by(StockMove.item_id, StockMove.warehouse_id, StockMove.reference_id)
-        .having(func.sum(StockMove.quantity_reserved) > 0)
-        .order_by(StockMove.item_id, StockMove.warehouse_id, StockMove.reference_id)
-    )
+    held = await held_by_warehouse(session, [line.id for line in lines])
+    # balances in one global order (item, warehouse), like every other movement
+    held.sort(key=lambda h: (h.item_id, h.warehouse_id, h.line_id))
     locked: set[int] = set()
-    for item_id, warehouse_id, line_id, quantity in held:
-        assert line_id is not None  # selected by reference_id
-        if item_id not in locked:
-            await ledger.lock_balances(session, item_id)
-            locked.add(item_id)
+    for h in held:
+        if h.item_id not in locked:
+            await ledger.lock_balances(session, h.item_id)
+            locked.add(h.item_id)
         posted = await ledger.post(
-            session, item_id=item_id, warehouse_id=warehouse_id, kind="UNRESERVE",
-            reserved=-quantity, reference=ledger.Reference(LINE, line_id), actor=actor,
+            session, item_id=h.item_id, warehouse_id=h.warehouse_id, kind="UNRESERVE",
+            reserved=-h.quantity, reference=line_reference(h.line_id), actor=actor,
         )
         if posted is None:
-            raise RuntimeError(f"unreserve refused for item {item_id}")
-    await change_status(session, order, "CANCELLED", reason=reason.strip(), actor=actor)
+            raise RuntimeError(f"unreserve refused for item {h.item_id}")
+    await change_status(session, order, OrderStatus.CANCELLED, reason=reason.strip(), actor=actor)
     return order

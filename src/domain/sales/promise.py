@@ -5,7 +5,7 @@ a scheduled receipt moves (a work order is created, rescheduled, cancelled, or
 reports production), ``repromise`` recomputes those promises for the items involved,
 the way confirmation made them:
 
-- Lines: of CONFIRMED or PARTIALLY_SHIPPED orders, with a promised date and a
+- Lines: of open orders (``OPEN_ORDER_STATUSES``), with a promised date and a
   backorder (quantity − shipped − reserved > 0). Lines never promised are left out
   here as they are out of ATP's claims.
 - Claim order: earlier confirmed orders first (by their first CONFIRMED event), then
@@ -36,13 +36,15 @@ from datetime import date
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.inventory import ledger
-from domain.inventory.atp import BACKORDER_STATES, AtpInputs, Claim, Receipt, available_to_promise, load_atp_inputs
-from domain.inventory.models import StockMove
-from domain.sales.models import SalesOrder, SalesOrderLine
+from domain.inventory.atp import AtpInputs, Claim, Receipt, available_to_promise
+from domain.sales.atp_inputs import load_atp_inputs
+from domain.sales.locks import locking
+from domain.sales.models import OPEN_ORDER_STATUSES, OrderStatus, SalesOrder, SalesOrderLine
+from domain.sales.reservations import UNRESERVED
 from domain.sales.status import STATUS_CHANGED, record_update
 from domain.shared.events import DomainEvent
 
@@ -101,13 +103,6 @@ def repromised(
 
 
 _LINE = SalesOrderLine
-_RESERVED = (
-    select(func.coalesce(func.sum(StockMove.quantity_reserved), ZERO))
-    .where(StockMove.reference_type == "SalesOrderLine", StockMove.reference_id == _LINE.id)
-    .correlate(_LINE)
-    .scalar_subquery()
-)
-_BACKORDER = _LINE.quantity - _LINE.shipped_quantity - _RESERVED
 # the first time the order was confirmed: its place in the queue for receipts
 _CONFIRMED_AT = (
     select(func.min(DomainEvent.id))
@@ -115,7 +110,7 @@ _CONFIRMED_AT = (
         DomainEvent.entity_type == "SalesOrder",
         DomainEvent.entity_id == SalesOrder.id,
         DomainEvent.type == STATUS_CHANGED,
-        DomainEvent.payload.contains({"status": "CONFIRMED"}),
+        DomainEvent.payload.contains({"status": OrderStatus.CONFIRMED}),
     )
     .correlate(SalesOrder)
     .scalar_subquery()
@@ -128,17 +123,7 @@ _PROMISE_LINE = (
 
 
 def _open_backorder(item_ids: Sequence[int]) -> ColumnElement[bool]:
-    return and_(_LINE.item_id.in_(item_ids), _LINE.promised_date.is_not(None), _BACKORDER > 0)
-
-
-def _lock(condition: ColumnElement[bool], *, skip_locked: bool = False) -> Select[SalesOrder]:
-    return (
-        select(SalesOrder)
-        .where(condition)
-        .order_by(SalesOrder.id)
-        .with_for_update(of=SalesOrder, skip_locked=skip_locked)
-        .execution_options(populate_existing=True)
-    )
+    return and_(_LINE.item_id.in_(item_ids), _LINE.promised_date.is_not(None), UNRESERVED > 0)
 
 
 async def lock_orders(
@@ -150,23 +135,23 @@ async def lock_orders(
     conditions: list[ColumnElement[bool]] = []
     if ids:
         conditions.append(and_(
-            SalesOrder.status.in_(BACKORDER_STATES),
+            SalesOrder.status.in_(OPEN_ORDER_STATUSES),
             SalesOrder.id.in_(select(_LINE.order_id).where(_open_backorder(ids))),
         ))
     if others:
         conditions.append(SalesOrder.id.in_(others))
     if not conditions:
         return {}
-    rows = await session.execute(_lock(or_(*conditions)))
+    rows = await session.execute(locking(or_(*conditions)))
     return {order.id: order for order in rows.scalars()}
 
 
 async def _backorders(session: AsyncSession, item_ids: Sequence[int]) -> list[Backorder]:
     """The open backordered lines of the items, in claim order."""
     rows = await session.execute(
-        select(_LINE.id, _LINE.order_id, _LINE.item_id, _BACKORDER, _LINE.promised_date)
+        select(_LINE.id, _LINE.order_id, _LINE.item_id, UNRESERVED, _LINE.promised_date)
         .join(SalesOrder, SalesOrder.id == _LINE.order_id)
-        .where(SalesOrder.status.in_(BACKORDER_STATES), _open_backorder(item_ids))
+        .where(SalesOrder.status.in_(OPEN_ORDER_STATUSES), _open_backorder(item_ids))
         .order_by(_CONFIRMED_AT.asc().nulls_last(), _LINE.order_id, _LINE.position, _LINE.id)
     )
     return [
@@ -201,7 +186,7 @@ async def repromise(
     backorders = await _backorders(session, ids)
     late = sorted({b.order_id for b in backorders} - orders.keys())
     if late:
-        found = await session.execute(_lock(SalesOrder.id.in_(late), skip_locked=True))
+        found = await session.execute(locking(SalesOrder.id.in_(late), skip_locked=True))
         orders.update((order.id, order) for order in found.scalars())
     dates = repromised(backorders, await load_atp_inputs(session, ids), today, orders.keys())
     changed = {b.line_id: b.order_id for b in backorders if dates.get(b.line_id, b.promised) != b.promised}

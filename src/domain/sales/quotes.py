@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.crm.models import Opportunity
-from domain.sales.models import Quote, QuoteLine, SalesOrder
+from domain.sales.models import Quote, QuoteLine, QuoteStatus, SalesOrder
 from domain.sales.orders import (
     NewLine,
     PricedItemLine,
@@ -23,7 +23,7 @@ from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.numbering import next_number
 
-CLOSED = ("REJECTED", "EXPIRED")
+CLOSED = (QuoteStatus.REJECTED, QuoteStatus.EXPIRED)
 
 
 @dataclass
@@ -57,7 +57,7 @@ async def create_quote(session: AsyncSession, data: NewQuote, actor: str | None 
         number=await next_number(session, "quote"),
         customer_id=data.customer_id,
         opportunity_id=data.opportunity_id,
-        status="DRAFT",
+        status=QuoteStatus.DRAFT,
         valid_until=data.valid_until,
         subtotal=sums.subtotal,
         tax_total=sums.tax_total,
@@ -103,7 +103,7 @@ async def convert_quote(
         ))
         for row in rows
     ]
-    quote.status = "ACCEPTED"
+    quote.status = QuoteStatus.ACCEPTED
     await session.flush()
     await record_event(session, "quote.accepted", "Quote", quote.id, {"number": quote.number}, actor)
     return await insert_order(session, quote.customer_id, lines, quote_id=quote.id, actor=actor)

@@ -5,8 +5,9 @@ transaction; ``SalesOrder.statusHistory`` and the ``orderStatusChanged``
 subscription both read those rows, so history and stream can never disagree.
 Other changes a subscriber must hear about (a moved promised date) are events of the
 same type whose status equals their previousStatus; their reason says what changed.
-Callers must hold the order's row lock (``SELECT ... FOR UPDATE``) taken before
-their first write, so events of one order are relayed in commit order.
+Callers must hold the order's row lock, taken before their first write with
+``domain.sales.locks.lock_order`` (or ``locks.locking`` for several orders), so
+events of one order are relayed in commit order.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.sales.models import SalesOrder
+from domain.sales.models import OrderStatus, SalesOrder
 from domain.shared.events import record_event
 
 STATUS_CHANGED = "order.status_changed"
@@ -25,7 +26,7 @@ STATUS_CHANGED = "order.status_changed"
 async def change_status(
     session: AsyncSession,
     order: SalesOrder,
-    status: str,
+    status: OrderStatus,
     *,
     reason: str | None = None,
     actor: str | None = None,

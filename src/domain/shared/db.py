@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -26,8 +27,8 @@ Money = Numeric(18, 2)
 Percent = Numeric(9, 4)
 
 
-def one_of(column: str, values: tuple[str, ...]) -> str:
-    """The SQL of a CHECK that ``column`` holds one of ``values``."""
+def one_of(column: str, values: Iterable[str]) -> str:
+    """The SQL of a CHECK that ``column`` holds one of ``values`` (a tuple or a StrEnum)."""
     return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 

@@ -1,0 +1,92 @@
+"""A work order's stock movements: components issued, finished units received.
+
+Issues are all or nothing: every balance involved is locked in ascending item id
+(like every other multi-item movement) before anything moves, and a shortage of any
+component refuses the whole issue. ISSUE moves reference the component (each taken
+warehouse by warehouse, ``allocation.take``), the PRODUCTION move the work order; it
+arrives in the default warehouse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.inventory import ledger
+from domain.inventory.allocation import take, takeable
+from domain.inventory.models import Item
+from domain.inventory.services import default_warehouse_id
+from domain.production.models import WorkOrder, WorkOrderComponent
+from domain.shared.errors import DomainError, ErrorCode, Problem
+
+COMPONENT = "WorkOrderComponent"
+ZERO = Decimal(0)
+
+
+async def move_stock(
+    session: AsyncSession,
+    order: WorkOrder,
+    issues: Sequence[tuple[WorkOrderComponent, Decimal]],
+    field: str,
+    produced: Decimal = ZERO,
+    actor: str | None = None,
+) -> list[dict[str, str | int]]:
+    """Issue ``issues`` (all or nothing) and receive ``produced`` units of the order's item.
+
+    Every balance involved is locked in ascending item id before anything moves; a
+    shortage raises INSUFFICIENT_STOCK naming each short component.
+    """
+    wanted = {component.item_id: (component, qty) for component, qty in issues if qty > 0}
+    item_ids = sorted(set(wanted) | ({order.item_id} if produced > 0 else set()))
+    balances: dict[int, list[ledger.Balance]] = {}
+    for item_id in item_ids:
+        balances[item_id] = await ledger.lock_balances(session, item_id)
+
+    short: list[tuple[int, Decimal, Decimal]] = []
+    for item_id, (_, qty) in wanted.items():
+        available = takeable(b.stock for b in balances[item_id])
+        if available < qty:
+            short.append((item_id, qty, available))
+    if short:
+        rows = await session.execute(
+            select(Item.id, Item.sku).where(Item.id.in_([item_id for item_id, _, _ in short]))
+        )
+        skus = {item_id: sku for item_id, sku in rows}
+        raise DomainError([
+            Problem(
+                ErrorCode.INSUFFICIENT_STOCK,
+                f"{skus.get(item_id, item_id)}: {qty} needed, {available} available",
+                (field,),
+            )
+            for item_id, qty, available in sorted(short)
+        ])
+
+    warehouse_id = await default_warehouse_id(session) if produced > 0 else None
+    if produced > 0 and warehouse_id is None:
+        raise DomainError.one(ErrorCode.INVALID_STATE, "no warehouse exists", [field])
+    issued: list[dict[str, str | int]] = []
+    for item_id in item_ids:
+        if item_id in wanted:
+            component, qty = wanted[item_id]
+            by_warehouse = {b.warehouse_id: b for b in balances[item_id]}
+            for source, quantity in take(qty, [b.stock for b in by_warehouse.values()]):
+                posted = await ledger.post(
+                    session, item_id=item_id, warehouse_id=source, kind="ISSUE",
+                    on_hand=-quantity, reference=ledger.Reference(COMPONENT, component.id), actor=actor,
+                )
+                if posted is None:  # the balance is locked and was checked above
+                    raise RuntimeError(f"issue refused for item {item_id}")
+                by_warehouse[source].on_hand -= quantity
+            component.issued_quantity += qty
+            issued.append({"itemId": item_id, "quantity": str(qty)})
+        if item_id == order.item_id and produced > 0 and warehouse_id is not None:
+            posted = await ledger.post(
+                session, item_id=item_id, warehouse_id=warehouse_id, kind="PRODUCTION",
+                on_hand=produced, reference=ledger.Reference("WorkOrder", order.id), actor=actor,
+            )
+            if posted is None:  # an increase cannot be refused
+                raise RuntimeError(f"production receipt refused for item {item_id}")
+    return issued
