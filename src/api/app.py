@@ -10,7 +10,7 @@ from typing import Any
 
 from arq import ArqRedis, create_pool
 from arq.connections import RedisSettings
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -23,12 +23,12 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import Authenticator, bearer_token
 from api.context import Context
+from api.dataloaders import RowOf, one_by
 from api.events import EventHub
 from api.graphiql import STATIC_PATH, render_graphiql, static_app
-from api.loaders import one_by
 from api.schema import build_schema
 from domain.sales.models import SalesOrder as SalesOrderRow
-from domain.shared.db import make_engine, make_sessionmaker
+from domain.shared.db import SessionMaker, make_engine, make_sessionmaker
 from erpgraph.settings import Settings
 
 GRAPHQL_PATH = "/graphql"
@@ -37,13 +37,13 @@ GRAPHQL_PATH = "/graphql"
 @dataclass
 class Resources:
     engine: AsyncEngine
-    sessionmaker: async_sessionmaker
+    sessionmaker: SessionMaker
     authenticator: Authenticator
     jobs: ArqRedis
     events: EventHub
     # Events of one relay burst reach many subscribers at once; this process-wide
     # loader batches their order loads into one query. No cache: nothing goes stale.
-    event_orders: DataLoader[int, Any]
+    event_orders: DataLoader[int, RowOf[SalesOrderRow] | None]
 
 
 class GraphQLApp(GraphQL[Context, None]):

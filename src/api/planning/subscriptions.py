@@ -15,7 +15,6 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.context import Info
 from api.events import ROUTES, Event, EventHub, HubUnavailable
@@ -26,6 +25,7 @@ from domain.identity.scopes import Scope
 from domain.jobs import services as jobs
 from domain.jobs.models import Job as JobRow
 from domain.jobs.services import JobState
+from domain.shared.db import SessionMaker
 from workers.names import JOB_PROGRESS
 
 # re-read the row this often even without a message
@@ -39,7 +39,7 @@ def _job_routes(event: Event) -> Iterable[Hashable]:
 ROUTES[JOB_PROGRESS] = _job_routes
 
 
-async def _current(sessionmaker: async_sessionmaker, job_id: int, stale_after_s: float) -> JobState | None:
+async def _current(sessionmaker: SessionMaker, job_id: int, stale_after_s: float) -> JobState | None:
     async with sessionmaker.begin() as session:
         row = await session.get(JobRow, job_id)
         if row is None:
@@ -49,7 +49,7 @@ async def _current(sessionmaker: async_sessionmaker, job_id: int, stale_after_s:
 
 
 async def job_states(
-    hub: EventHub, sessionmaker: async_sessionmaker, job_id: int, stale_after_s: float
+    hub: EventHub, sessionmaker: SessionMaker, job_id: int, stale_after_s: float
 ) -> AsyncGenerator[JobState, None]:
     """The job's state, then each change, ending with the finished state."""
     async with hub.subscribe(JOB_PROGRESS, job_id) as subscriber:

@@ -3,14 +3,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from typing import Any
 
 import strawberry
 
 from api.context import Info
+from api.dataloaders import RowOf, present
 from api.errors import UserError
 from api.inventory.types import Item
 from api.relay import Node
+from domain.purchasing import models as m
 
 
 @strawberry.enum
@@ -31,10 +32,10 @@ class PurchaseOrderLine:
 
     @strawberry.field
     async def item(self, info: Info) -> Item:
-        return Item.from_row(await info.context.loaders.item.load(self.item_pk))
+        return Item.from_row(present(await info.context.loaders.inventory.item.load(self.item_pk)))
 
     @classmethod
-    def from_row(cls, row: Any) -> PurchaseOrderLine:
+    def from_row(cls, row: RowOf[m.PurchaseOrderLine]) -> PurchaseOrderLine:
         return cls(
             item_pk=row.item_id, quantity=row.quantity, received_quantity=row.received_quantity,
             unit_cost=row.unit_cost, due_date=row.due_date,
@@ -56,7 +57,7 @@ class PurchaseOrder(Node):
         return [PurchaseOrderLine.from_row(row) for row in rows]
 
     @classmethod
-    def from_row(cls, row: Any) -> PurchaseOrder:
+    def from_row(cls, row: RowOf[m.PurchaseOrder]) -> PurchaseOrder:
         return cls(
             pk=row.id, number=row.number, supplier=row.supplier,
             status=PurchaseOrderStatus(row.status), subcontract=row.subcontract,
