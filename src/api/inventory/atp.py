@@ -21,7 +21,7 @@ class AtpResult:
 
 async def resolve_atp(info: Info, item_id: int, quantity: Decimal) -> AtpResult:
     if not quantity.is_finite() or quantity <= 0:
-        raise DomainError.one(ErrorCode.INVALID, "quantity must be greater than 0", ["quantity"])
+        raise DomainError.one(ErrorCode.INVALID, "must be greater than 0", ["quantity"])
     inputs = await info.context.loaders.inventory.atp.load(item_id)
     if inputs is None:
         raise DomainError.one(ErrorCode.NOT_FOUND, "item not found")

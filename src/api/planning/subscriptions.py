@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Hashable, Iterable
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -26,6 +25,7 @@ from domain.jobs import services as jobs
 from domain.jobs.models import Job as JobRow
 from domain.jobs.services import JobState
 from domain.shared.db import SessionMaker
+from domain.shared.errors import DomainError, ErrorCode
 from workers.names import JOB_PROGRESS
 
 # re-read the row this often even without a message
@@ -75,12 +75,12 @@ class PlanningSubscription:
     @strawberry.subscription(description="The job's state now, then every change until it SUCCEEDED or FAILED.")
     async def job_progress(self, info: Info, job_id: strawberry.ID) -> AsyncGenerator[Job, None]:
         decoded = from_global_id(job_id)
-        context: Any = info.context
+        context = info.context
         row = None
         if decoded is not None and decoded[0] == "Job":
             row = await context.loaders.planning.job.load(decoded[1])
         if row is None:
-            raise GraphQLError("jobId: job not found", extensions={"code": "NOT_FOUND", "field": ["jobId"]})
+            raise DomainError.one(ErrorCode.NOT_FOUND, "job not found", ["jobId"])
         if not may_follow(info, row.kind):
             scope = JOB_SCOPES.get(row.kind, Scope.ADMIN)
             raise GraphQLError(f"FORBIDDEN: needs scope {scope.value}", extensions={"code": "FORBIDDEN"})

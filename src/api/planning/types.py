@@ -5,7 +5,6 @@ from decimal import Decimal
 from enum import Enum
 
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy import select
 
 from api.context import Info
@@ -22,6 +21,7 @@ from domain.identity.scopes import Scope
 from domain.jobs.models import Job as JobRow
 from domain.jobs.services import JobState
 from domain.planning import models as m
+from domain.shared.errors import DomainError, ErrorCode
 
 
 @strawberry.enum
@@ -180,7 +180,7 @@ def item_filter(item_id: strawberry.ID | None) -> int | None:
         return None
     decoded = from_global_id(item_id)
     if decoded is None or decoded[0] != "Item":
-        raise GraphQLError("itemId: is not an Item id", extensions={"code": "INVALID", "field": ["itemId"]})
+        raise DomainError.one(ErrorCode.INVALID, "is not an Item id", ["itemId"])
     return decoded[1]
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Hashable, Iterable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -151,14 +150,6 @@ def _forbidden(scope: Scope) -> GraphQLError:
     return GraphQLError(f"FORBIDDEN: needs scope {scope.value}", extensions={"code": "FORBIDDEN"})
 
 
-def _invalid(error: DomainError) -> GraphQLError:
-    problem = error.problems[0]
-    return GraphQLError(
-        f"{'.'.join(problem.field or ())}: {problem.message}".lstrip(": "),
-        extensions={"code": problem.code.value, "field": list(problem.field or ())},
-    )
-
-
 def _hub(context: Context) -> EventHub:
     hub: EventHub = context.request.app.state.resources.events
     return hub
@@ -181,20 +172,16 @@ class SalesSubscription:
     ) -> AsyncGenerator[OrderStatusEvent, None]:
         if not can(info, Scope.SALES_READ):
             raise _forbidden(Scope.SALES_READ)
-        try:
-            order_pk = decode_id(order_id, "SalesOrder", "orderId") if order_id is not None else None
-            customer_pk = (
-                decode_id(customer_id, "Customer", "customerId") if customer_id is not None else None
-            )
-            position = decode_cursor(after, "after") if after is not None else None
-        except DomainError as error:
-            raise _invalid(error) from None
-        context: Any = info.context
+        # a DomainError becomes a GraphQL error with code and field (api.errors.DomainErrors)
+        order_pk = decode_id(order_id, "SalesOrder", "orderId") if order_id is not None else None
+        customer_pk = decode_id(customer_id, "Customer", "customerId") if customer_id is not None else None
+        position = decode_cursor(after, "after") if after is not None else None
+        context = info.context
         loaders = context.loaders
         if order_pk is not None and await loaders.sales.order.load(order_pk) is None:
-            raise _invalid(DomainError.one(ErrorCode.NOT_FOUND, "sales order not found", ["orderId"]))
+            raise DomainError.one(ErrorCode.NOT_FOUND, "sales order not found", ["orderId"])
         if customer_pk is not None and await loaders.crm.customer.load(customer_pk) is None:
-            raise _invalid(DomainError.one(ErrorCode.NOT_FOUND, "customer not found", ["customerId"]))
+            raise DomainError.one(ErrorCode.NOT_FOUND, "customer not found", ["customerId"])
         changes = status_changes(
             _hub(context), context.sessionmaker, position, order_id=order_pk, customer_id=customer_pk
         )
