@@ -42,7 +42,11 @@ def present(row: RowOf[M] | None) -> RowOf[M]:
 
 
 def present_all(rows: Sequence[RowOf[M] | None]) -> list[RowOf[M]]:
-    return [present(row) for row in rows]
+    """``present`` of each row (hot: stock levels and BOM lines of a page of items)."""
+    found = [row for row in rows if row is not None]
+    if len(found) != len(rows):
+        raise LookupError("a row referenced by a foreign key is missing")
+    return found
 
 
 def one_by(
