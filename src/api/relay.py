@@ -141,7 +141,7 @@ def page_of(
 async def paginate(
     info: Info,
     stmt: Select[Any],
-    pk_column: Any,
+    pk_column: InstrumentedAttribute[int],
     convert: Callable[[Any], NodeT],
     *,
     first: int | None,
