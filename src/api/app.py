@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -22,12 +22,12 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from api.auth import Authenticator, bearer_token
 from api.context import Context
+from api.dataloaders import RowOf, one_by
 from api.events import EventHub
 from api.graphiql import STATIC_PATH, render_graphiql, static_app
-from api.loaders import one_by
 from api.schema import build_schema
 from domain.sales.models import SalesOrder as SalesOrderRow
-from domain.shared.db import make_engine, make_sessionmaker
+from domain.shared.db import SessionMaker, make_engine, make_sessionmaker
 from erpgraph.settings import Settings
 
 GRAPHQL_PATH = "/graphql"
@@ -36,13 +36,13 @@ GRAPHQL_PATH = "/graphql"
 @dataclass
 class Resources:
     engine: AsyncEngine
-    sessionmaker: async_sessionmaker
+    sessionmaker: SessionMaker
     authenticator: Authenticator
     redis: Redis
     events: EventHub
     # Events of one relay burst reach many subscribers at once; this process-wide
     # loader batches their order loads into one query. No cache: nothing goes stale.
-    event_orders: DataLoader[int, Any]
+    event_orders: DataLoader[int, RowOf[SalesOrderRow] | None]
 
 
 class GraphQLApp(GraphQL[Context, None]):

@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
-
 from domain.identity.services import Principal, authenticate
+from domain.shared.db import SessionMaker
 
 CACHE_SECONDS = 30.0
 CACHE_SIZE = 1024
@@ -25,7 +24,7 @@ def bearer_token(header: object) -> str | None:
 class Authenticator:
     """Resolves tokens to principals, caching hits briefly to keep them off the hot path."""
 
-    def __init__(self, sessionmaker: async_sessionmaker) -> None:
+    def __init__(self, sessionmaker: SessionMaker) -> None:
         self.sessionmaker = sessionmaker
         self._cache: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
 

@@ -6,16 +6,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
+from api.loaders import Loaders
 from domain.identity.services import Principal
+from domain.shared.db import SessionMaker
 from erpgraph.settings import Settings
 
 
 @dataclass
 class Context:
-    sessionmaker: async_sessionmaker
+    sessionmaker: SessionMaker
     settings: Settings
     principal: Principal | None
     request: Any = None
@@ -23,9 +24,7 @@ class Context:
     connection_params: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
-    def loaders(self) -> Any:
-        from api.loaders import Loaders
-
+    def loaders(self) -> Loaders:
         return Loaders(self.sessionmaker)
 
     @property

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from operator import attrgetter
-from typing import Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
 from api.context import Info
 from api.crm.pipeline_types import Activity, Lead, Opportunity
 from api.crm.types import Contact, Customer
+from api.dataloaders import M, RowOf
 from api.finance.types import Invoice, Payment
 from api.identity.types import Viewer
 from api.inventory.types import Item, Warehouse
+from api.loaders import Loaders
 from api.permissions import can
 from api.planning.queries import load_job
 from api.planning.types import MrpRun, PlannedOrder
@@ -25,35 +26,37 @@ from api.sales.fulfilment import Shipment
 from api.sales.types import Quote, SalesOrder
 from domain.identity.scopes import Scope
 
-Resolver = Callable[[Info, int], Awaitable[Any]]
+Resolver = Callable[[Info, int], Awaitable[Node | None]]
 
 
-def _via(loader: str, convert: Callable[[Any], Any]) -> Resolver:
-    async def resolve(info: Info, pk: int) -> Any:
-        row = await attrgetter(loader)(info.context.loaders).load(pk)
+def _via(
+    loader: Callable[[Loaders], DataLoader[int, RowOf[M] | None]], convert: Callable[[RowOf[M]], Node]
+) -> Resolver:
+    async def resolve(info: Info, pk: int) -> Node | None:
+        row = await loader(info.context.loaders).load(pk)
         return None if row is None else convert(row)
 
     return resolve
 
 
 NODE_TYPES: dict[str, tuple[Scope, Resolver]] = {
-    "Customer": (Scope.CRM_READ, _via("customer", Customer.from_row)),
-    "Contact": (Scope.CRM_READ, _via("contact", Contact.from_row)),
-    "Lead": (Scope.CRM_READ, _via("pipeline.lead", Lead.from_row)),
-    "Opportunity": (Scope.CRM_READ, _via("pipeline.opportunity", Opportunity.from_row)),
-    "Activity": (Scope.CRM_READ, _via("pipeline.activity", Activity.from_row)),
-    "Item": (Scope.INVENTORY_READ, _via("item", Item.from_row)),
-    "Warehouse": (Scope.INVENTORY_READ, _via("warehouse", Warehouse.from_row)),
-    "SalesOrder": (Scope.SALES_READ, _via("sales.order", SalesOrder.from_row)),
-    "Quote": (Scope.SALES_READ, _via("sales.quote", Quote.from_row)),
+    "Customer": (Scope.CRM_READ, _via(lambda ls: ls.crm.customer, Customer.from_row)),
+    "Contact": (Scope.CRM_READ, _via(lambda ls: ls.crm.contact, Contact.from_row)),
+    "Lead": (Scope.CRM_READ, _via(lambda ls: ls.crm.lead, Lead.from_row)),
+    "Opportunity": (Scope.CRM_READ, _via(lambda ls: ls.crm.opportunity, Opportunity.from_row)),
+    "Activity": (Scope.CRM_READ, _via(lambda ls: ls.crm.activity, Activity.from_row)),
+    "Item": (Scope.INVENTORY_READ, _via(lambda ls: ls.inventory.item, Item.from_row)),
+    "Warehouse": (Scope.INVENTORY_READ, _via(lambda ls: ls.inventory.warehouse, Warehouse.from_row)),
+    "SalesOrder": (Scope.SALES_READ, _via(lambda ls: ls.sales.order, SalesOrder.from_row)),
+    "Quote": (Scope.SALES_READ, _via(lambda ls: ls.sales.quote, Quote.from_row)),
     # receivables: finance:read or sales:read, and every role with finance:read has sales:read
-    "Invoice": (Scope.SALES_READ, _via("finance.invoice", Invoice.from_row)),
-    "Payment": (Scope.SALES_READ, _via("finance.payment", Payment.from_row)),
-    "Shipment": (Scope.SALES_READ, _via("fulfilment.shipment", Shipment.from_row)),
-    "PurchaseOrder": (Scope.PURCHASING_READ, _via("purchasing.order", PurchaseOrder.from_row)),
-    "WorkOrder": (Scope.PRODUCTION_READ, _via("production.work_order", WorkOrder.from_row)),
-    "MrpRun": (Scope.PLANNING_READ, _via("planning.run", MrpRun.from_row)),
-    "PlannedOrder": (Scope.PLANNING_READ, _via("planning.planned_order", PlannedOrder.from_row)),
+    "Invoice": (Scope.SALES_READ, _via(lambda ls: ls.finance.invoice, Invoice.from_row)),
+    "Payment": (Scope.SALES_READ, _via(lambda ls: ls.finance.payment, Payment.from_row)),
+    "Shipment": (Scope.SALES_READ, _via(lambda ls: ls.sales.shipment, Shipment.from_row)),
+    "PurchaseOrder": (Scope.PURCHASING_READ, _via(lambda ls: ls.purchasing.order, PurchaseOrder.from_row)),
+    "WorkOrder": (Scope.PRODUCTION_READ, _via(lambda ls: ls.production.work_order, WorkOrder.from_row)),
+    "MrpRun": (Scope.PLANNING_READ, _via(lambda ls: ls.planning.run, MrpRun.from_row)),
+    "PlannedOrder": (Scope.PLANNING_READ, _via(lambda ls: ls.planning.planned_order, PlannedOrder.from_row)),
     # who may see a job depends on its kind (load_job checks)
     "Job": (Scope.PLANNING_READ, load_job),
 }

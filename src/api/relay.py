@@ -9,8 +9,11 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 from sqlalchemy import Select, func, select
-from strawberry.types import Info
+from sqlalchemy.orm import InstrumentedAttribute
+from strawberry.dataloader import DataLoader
 
+from api.context import Info
+from api.dataloaders import CountKey, M, PageKey, RowOf
 from api.limits import check_page_size
 from domain.shared.errors import DomainError, ErrorCode
 
@@ -81,14 +84,14 @@ class Connection(Generic[NodeT]):
 
 async def lookup(
     info: Info,
-    entity: Any,
+    entity: type[M],
     type_name: str,
-    loader: Any,
+    loader: DataLoader[int, RowOf[M] | None],
     *,
     id: str | None,
-    key_column: Any,
+    key_column: InstrumentedAttribute[str],
     key: str | None,
-) -> Any:
+) -> RowOf[M] | None:
     """The row behind ``id`` (a global id of ``type_name``) or else behind a unique key."""
     if id is not None:
         decoded = from_global_id(id)
@@ -138,7 +141,7 @@ def page_of(
 async def paginate(
     info: Info,
     stmt: Select[Any],
-    pk_column: Any,
+    pk_column: InstrumentedAttribute[int],
     convert: Callable[[Any], NodeT],
     *,
     first: int | None,
@@ -168,21 +171,21 @@ async def paginate(
 
 
 async def child_page(
-    pages: Any,
-    counts: Any,
+    pages: DataLoader[PageKey, list[RowOf[M]]],
+    counts: DataLoader[CountKey, int],
     parent_id: int,
-    convert: Callable[[Any], NodeT],
+    convert: Callable[[RowOf[M]], NodeT],
     *,
     first: int | None,
     after: str | None,
     values: tuple[str, ...] | None = None,
 ) -> Connection[NodeT]:
-    """One parent's page of children through ``api.loaders.pages_by``/``counts_by`` loaders,
+    """One parent's page of children through ``api.dataloaders.pages_by``/``counts_by`` loaders,
     so a list of parents with their connections costs no more statements than one."""
     size, after_pk = check_page_size(first), decode_cursor(after)
     rows = await pages.load((parent_id, values, size, after_pk))
 
     async def count() -> int:
-        return int(await counts.load((parent_id, values)))
+        return await counts.load((parent_id, values))
 
     return page_of(rows, size, after_pk, convert, count)

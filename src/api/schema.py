@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import strawberry
@@ -17,6 +18,7 @@ from api.crm.pipeline_types import Activity, Lead, Opportunity
 from api.crm.queries import CrmQuery
 from api.crm.types import Contact, Customer
 from api.document_cache import document_cache_extensions
+from api.errors import DomainErrors
 from api.finance.mutations import FinanceMutation
 from api.finance.queries import FinanceQuery
 from api.finance.types import Invoice, Payment
@@ -73,9 +75,10 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         max_cost=settings.max_cost,
-    )
+    ) + [DomainErrors]
     if settings.production:
-        extensions += [DisableIntrospection(), MaskErrors(should_mask_error=lambda e: not _expected_error(e))]
+        # factories, not instances: an extension keeps the operation it serves on self
+        extensions += [DisableIntrospection, partial(MaskErrors, should_mask_error=lambda e: not _expected_error(e))]
     return Schema(
         query=Query,
         mutation=Mutation,

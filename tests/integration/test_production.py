@@ -64,6 +64,13 @@ async def test_unexpected_errors_are_masked_expected_ones_are_not(prod_http, mon
     assert not [r for r in caplog.records if r.levelname == "ERROR"]  # a client's fault
 
 
+async def test_domain_errors_in_queries_are_not_masked(prod_http) -> None:
+    body = await post(prod_http, '{ items(after: "garbage") { totalCount } }')
+    assert [(e["message"], e["extensions"]) for e in body["errors"]] == [
+        ("after: is not a valid cursor", {"code": "INVALID", "field": ["after"]})
+    ]
+
+
 async def test_limits_on_the_real_schema(gql) -> None:
     deep = "{ items { edges { node { bom { lines { component { bom { lines { component { bom { lines " \
            "{ component { bom { lines { component { sku } } } } } } } } } } } } } } } }"

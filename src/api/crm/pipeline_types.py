@@ -3,16 +3,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from api.context import Info
 from api.crm.types import Customer
+from api.dataloaders import RowOf, present, present_all
 from api.errors import UserError
 from api.inventory.types import Item
 from api.relay import Node
+from domain.crm import models as m
 from domain.crm.pipeline_rules import StageSummary, weighted_amount
+from domain.inventory.models import Item as ItemRow
 
 if TYPE_CHECKING:
     from api.sales.types import Quote
@@ -55,7 +58,7 @@ class Activity(Node):
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: Any) -> Activity:
+    def from_row(cls, row: RowOf[m.Activity]) -> Activity:
         return cls(
             pk=row.id, kind=ActivityKind(row.kind), subject=row.subject, notes=row.notes,
             due_at=row.due_at, done_at=row.done_at, created_at=row.created_at,
@@ -64,7 +67,7 @@ class Activity(Node):
 
 @strawberry.type
 class OpportunityLine:
-    item_row: strawberry.Private[Any]
+    item_row: strawberry.Private[RowOf[ItemRow]]
     quantity: Decimal
     unit_price: Decimal
 
@@ -90,13 +93,13 @@ class Opportunity(Node):
 
     @strawberry.field
     async def customer(self, info: Info) -> Customer:
-        return Customer.from_row(await info.context.loaders.customer.load(self.customer_pk))
+        return Customer.from_row(present(await info.context.loaders.crm.customer.load(self.customer_pk)))
 
     @strawberry.field
     async def lines(self, info: Info) -> list[OpportunityLine]:
         loaders = info.context.loaders
-        rows = await loaders.pipeline.opportunity_lines.load(self.pk)
-        items = await loaders.item.load_many([r.item_id for r in rows])
+        rows = await loaders.crm.opportunity_lines.load(self.pk)
+        items = present_all(await loaders.inventory.item.load_many([r.item_id for r in rows]))
         return [
             OpportunityLine(item_row=item, quantity=r.quantity, unit_price=r.unit_price)
             for r, item in zip(rows, items, strict=True)
@@ -111,11 +114,11 @@ class Opportunity(Node):
 
     @strawberry.field
     async def activities(self, info: Info) -> list[Activity]:
-        rows = await info.context.loaders.pipeline.activities.load(self.pk)
+        rows = await info.context.loaders.crm.activities.load(self.pk)
         return [Activity.from_row(row) for row in rows]
 
     @classmethod
-    def from_row(cls, row: Any) -> Opportunity:
+    def from_row(cls, row: RowOf[m.Opportunity]) -> Opportunity:
         return cls(
             pk=row.id, customer_pk=row.customer_id, name=row.name,
             stage=OpportunityStage(row.stage), probability=row.probability, amount=row.amount,
@@ -140,18 +143,18 @@ class Lead(Node):
     async def customer(self, info: Info) -> Customer | None:
         if self.customer_pk is None:
             return None
-        row = await info.context.loaders.customer.load(self.customer_pk)
+        row = await info.context.loaders.crm.customer.load(self.customer_pk)
         return None if row is None else Customer.from_row(row)
 
     @strawberry.field
     async def opportunity(self, info: Info) -> Opportunity | None:
         if self.opportunity_pk is None:
             return None
-        row = await info.context.loaders.pipeline.opportunity.load(self.opportunity_pk)
+        row = await info.context.loaders.crm.opportunity.load(self.opportunity_pk)
         return None if row is None else Opportunity.from_row(row)
 
     @classmethod
-    def from_row(cls, row: Any) -> Lead:
+    def from_row(cls, row: RowOf[m.Lead]) -> Lead:
         return cls(
             pk=row.id, customer_pk=row.customer_id, opportunity_pk=row.opportunity_id,
             name=row.name, company=row.company, email=row.email, phone=row.phone,

@@ -19,7 +19,7 @@ class CrmQuery:
         self, info: Info, id: strawberry.ID | None = None, code: str | None = None
     ) -> Customer | None:
         row = await lookup(
-            info, CustomerRow, "Customer", info.context.loaders.customer,
+            info, CustomerRow, "Customer", info.context.loaders.crm.customer,
             id=id, key_column=CustomerRow.code, key=code,
         )
         return None if row is None else Customer.from_row(row)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from api.context import Info
+from api.dataloaders import RowOf
 from api.errors import UserError
 from api.finance.types import (
     CreditStatus,
@@ -34,7 +35,7 @@ class Contact(Node):
     title: str | None
 
     @classmethod
-    def from_row(cls, row: ContactRow) -> Contact:
+    def from_row(cls, row: RowOf[ContactRow]) -> Contact:
         return cls(pk=row.id, name=row.name, email=row.email, phone=row.phone, title=row.title)
 
 
@@ -53,7 +54,7 @@ class Customer(Node):
 
     @strawberry.field
     async def contacts(self, info: Info) -> list[Contact]:
-        rows = await info.context.loaders.contacts_by_customer.load(self.pk)
+        rows = await info.context.loaders.crm.contacts_by_customer.load(self.pk)
         return [Contact.from_row(row) for row in rows]
 
     @strawberry.field
@@ -87,9 +88,9 @@ class Customer(Node):
     ) -> Connection[Annotated[Opportunity, strawberry.lazy("api.crm.pipeline_types")]]:
         from api.crm.pipeline_types import Opportunity
 
-        loaders = info.context.loaders.pipeline
+        loaders = info.context.loaders.crm
         return await child_page(
-            loaders.customer_page, loaders.customer_count, self.pk, Opportunity.from_row,
+            loaders.customer_opportunities, loaders.customer_opportunity_count, self.pk, Opportunity.from_row,
             first=first, after=after,
         )
 
@@ -109,11 +110,11 @@ class Customer(Node):
 
     @strawberry.field
     async def external_refs(self, info: Info) -> list[ExternalRef]:
-        rows = await info.context.loaders.external_refs.load(("Customer", self.pk))
+        rows = await info.context.loaders.integration.external_refs.load(("Customer", self.pk))
         return [ExternalRef.from_row(row) for row in rows]
 
     @classmethod
-    def from_row(cls, row: CustomerRow) -> Customer:
+    def from_row(cls, row: RowOf[CustomerRow]) -> Customer:
         return cls(
             pk=row.id, code=row.code, name=row.name, email=row.email, phone=row.phone,
             segment=row.segment, tags=list(row.tags), payment_terms_days=row.payment_terms_days,

@@ -5,26 +5,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from api.loaders import counts_by, many_by, one_by, pages_by
+from api.dataloaders import counts_by, many_by, one_by, pages_by
 from domain.finance.credit import CreditPosition
 from domain.finance.exposure import credit_positions
 from domain.finance.models import Invoice, Payment
+from domain.shared.db import SessionMaker
 
 
 class FinanceLoaders:
-    def __init__(self, sm: async_sessionmaker) -> None:
+    def __init__(self, sm: SessionMaker) -> None:
         self.invoice = one_by(sm, Invoice, Invoice.id)
         self.payment = one_by(sm, Payment, Payment.id)
         self.invoices_by_order = many_by(sm, Invoice, Invoice.order_id, Invoice.id)
         self.credit = self._credit(sm)
-        self.customer_invoice_page = pages_by(sm, Invoice, Invoice.customer_id, Invoice.status)
-        self.customer_invoice_count = counts_by(sm, Invoice, Invoice.customer_id, Invoice.status)
+        self.customer_invoices = pages_by(sm, Invoice, Invoice.customer_id, Invoice.status)
+        self.customer_invoice_count = counts_by(sm, Invoice.customer_id, Invoice.status)
 
     @staticmethod
-    def _credit(sm: async_sessionmaker) -> DataLoader[int, CreditPosition | None]:
+    def _credit(sm: SessionMaker) -> DataLoader[int, CreditPosition | None]:
         async def load(keys: Sequence[int]) -> list[CreditPosition | None]:
             async with sm() as session:
                 positions = await credit_positions(session, keys, date.today())

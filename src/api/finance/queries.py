@@ -4,7 +4,7 @@ from datetime import date
 from typing import Any
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from api.context import Info
 from api.finance.types import Invoice, InvoiceStatus, ReadsReceivables
@@ -13,7 +13,7 @@ from domain.finance.models import UNPAID_INVOICE_STATUSES
 from domain.finance.models import Invoice as InvoiceRow
 
 
-def invoices_statement(status: list[InvoiceStatus] | None, overdue_only: bool, today: date) -> Any:
+def invoices_statement(status: list[InvoiceStatus] | None, overdue_only: bool, today: date) -> Select[Any]:
     stmt = select(InvoiceRow.__table__)
     if status:
         stmt = stmt.where(InvoiceRow.status.in_([s.value for s in status]))

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.permission import BasePermission
 
 from api.context import Info
+from api.dataloaders import RowOf
 from api.enums import expose
 from api.errors import UserError
 from api.permissions import can
@@ -44,7 +45,7 @@ expose(InvoiceStatus, name="InvoiceStatus")
 
 @strawberry.type
 class Invoice(Node):
-    row: strawberry.Private[Any]
+    row: strawberry.Private[RowOf[models.Invoice]]
     number: str
     issue_date: date
     due_date: date
@@ -68,7 +69,7 @@ class Invoice(Node):
         return None if row is None else SalesOrder.from_row(row)
 
     @classmethod
-    def from_row(cls, row: Any, today: date | None = None) -> Invoice:
+    def from_row(cls, row: RowOf[models.Invoice], today: date | None = None) -> Invoice:
         balance = row.total - row.paid_amount
         return cls(
             pk=row.id, row=row, number=row.number, issue_date=row.issue_date, due_date=row.due_date,
@@ -80,7 +81,7 @@ class Invoice(Node):
 
 @strawberry.type
 class Payment(Node):
-    row: strawberry.Private[Any]
+    row: strawberry.Private[RowOf[models.Payment]]
     amount: Decimal
     received_on: date
     reference: str | None
@@ -90,7 +91,7 @@ class Payment(Node):
         return await customer_of(info, self.row.customer_id)
 
     @classmethod
-    def from_row(cls, row: Any) -> Payment:
+    def from_row(cls, row: RowOf[models.Payment]) -> Payment:
         return cls(pk=row.id, row=row, amount=row.amount, received_on=row.received_on,
                    reference=row.reference)
 
@@ -126,6 +127,8 @@ class CreditStatus:
 
 async def customer_credit(info: Info, customer_id: int) -> CreditStatus:
     position = await info.context.loaders.finance.credit.load(customer_id)
+    if position is None:  # every customer has one; a field of a customer asked for it
+        raise LookupError(f"no credit position for customer {customer_id}")
     return CreditStatus.from_position(position)
 
 
@@ -136,7 +139,7 @@ async def customer_invoices(
     loaders = info.context.loaders.finance
     today = date.today()
     return await child_page(
-        loaders.customer_invoice_page, loaders.customer_invoice_count, customer_id,
+        loaders.customer_invoices, loaders.customer_invoice_count, customer_id,
         lambda row: Invoice.from_row(row, today), first=first, after=after,
         values=tuple(sorted(s.value for s in status)) if status else None,
     )

@@ -20,7 +20,7 @@ class InventoryQuery:
         self, info: Info, id: strawberry.ID | None = None, sku: str | None = None
     ) -> Item | None:
         row = await lookup(
-            info, ItemRow, "Item", info.context.loaders.item, id=id, key_column=ItemRow.sku, key=sku,
+            info, ItemRow, "Item", info.context.loaders.inventory.item, id=id, key_column=ItemRow.sku, key=sku,
         )
         return None if row is None else Item.from_row(row)
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 from enum import Enum
-from typing import Any
 
 import strawberry
 
 from api.context import Info
+from api.dataloaders import RowOf, present, present_all
 from api.errors import UserError
 from api.inventory.atp import AtpResult, resolve_atp
 from api.permissions import can
@@ -49,7 +49,7 @@ class Warehouse(Node):
     name: str
 
     @classmethod
-    def from_row(cls, row: m.Warehouse) -> Warehouse:
+    def from_row(cls, row: RowOf[m.Warehouse]) -> Warehouse:
         return cls(pk=row.id, code=row.code, name=row.name)
 
 
@@ -57,8 +57,8 @@ class Warehouse(Node):
 class StockLevel:
     # The parent item and the warehouse come loaded with the level: a page of items
     # then resolves them without one awaited field per row.
-    item_row: strawberry.Private[Any]
-    warehouse_row: strawberry.Private[Any]
+    item_row: strawberry.Private[RowOf[m.Item]]
+    warehouse_row: strawberry.Private[RowOf[m.Warehouse]]
     on_hand: Decimal
     reserved: Decimal
 
@@ -75,11 +75,13 @@ class StockLevel:
         return Warehouse.from_row(self.warehouse_row)
 
     @classmethod
-    async def load(cls, info: Info, rows: list[Any], item_row: Any | None = None) -> list[StockLevel]:
-        loaders = info.context.loaders
-        warehouses = await loaders.warehouse.load_many([r.warehouse_id for r in rows])
-        items = [item_row] * len(rows) if item_row is not None else await loaders.item.load_many(
-            [r.item_id for r in rows]
+    async def load(
+        cls, info: Info, rows: list[RowOf[m.StockBalance]], item_row: RowOf[m.Item] | None = None
+    ) -> list[StockLevel]:
+        loaders = info.context.loaders.inventory
+        warehouses = present_all(await loaders.warehouse.load_many([r.warehouse_id for r in rows]))
+        items = [item_row] * len(rows) if item_row is not None else present_all(
+            await loaders.item.load_many([r.item_id for r in rows])
         )
         return [
             cls(item_row=item, warehouse_row=warehouse, on_hand=r.on_hand, reserved=r.reserved)
@@ -89,7 +91,7 @@ class StockLevel:
 
 @strawberry.type
 class BomLine:
-    component_row: strawberry.Private[Any]
+    component_row: strawberry.Private[RowOf[m.Item]]
     quantity: Decimal
     scrap_rate: Decimal = strawberry.field(description="Component loss on top of quantity, 0-1.")
 
@@ -107,13 +109,13 @@ class Bom:
 
     @strawberry.field
     async def item(self, info: Info) -> Item:
-        return Item.from_row(await info.context.loaders.item.load(self.item_pk))
+        return Item.from_row(present(await info.context.loaders.inventory.item.load(self.item_pk)))
 
     @strawberry.field
     async def lines(self, info: Info) -> list[BomLine]:
-        loaders = info.context.loaders
+        loaders = info.context.loaders.inventory
         rows = await loaders.bom_lines.load(self.item_pk)
-        components = await loaders.item.load_many([r.component_id for r in rows])
+        components = present_all(await loaders.item.load_many([r.component_id for r in rows]))
         return [
             BomLine(component_row=c, quantity=r.quantity, scrap_rate=r.scrap_rate)
             for r, c in zip(rows, components, strict=True)
@@ -140,7 +142,7 @@ class Item(Node):
     default_supplier: str | None = strawberry.field(
         description="Supplier that firmed planned purchases of this item are ordered from."
     )
-    row: strawberry.Private[Any]
+    row: strawberry.Private[RowOf[m.Item]]
 
     @strawberry.field(description="Null unless the viewer may see costs.")
     def standard_cost(self, info: Info) -> Decimal | None:
@@ -148,33 +150,33 @@ class Item(Node):
 
     @strawberry.field
     async def bom(self, info: Info) -> Bom | None:
-        row = await info.context.loaders.bom.load(self.pk)
+        row = await info.context.loaders.inventory.bom.load(self.pk)
         return None if row is None else Bom(item_pk=self.pk, output_quantity=row.output_quantity)
 
     @strawberry.field(description="Items whose BOM uses this item.")
     async def where_used(self, info: Info) -> list[Item]:
-        lines = await info.context.loaders.where_used.load(self.pk)
-        parents = await info.context.loaders.item.load_many([line.bom_item_id for line in lines])
+        lines = await info.context.loaders.inventory.where_used.load(self.pk)
+        parents = present_all(await info.context.loaders.inventory.item.load_many([line.bom_item_id for line in lines]))
         return [Item.from_row(row) for row in parents]
 
     @strawberry.field
     async def stock(self, info: Info) -> list[StockLevel]:
-        rows = await info.context.loaders.stock_by_item.load(self.pk)
+        rows = await info.context.loaders.inventory.stock_by_item.load(self.pk)
         return await StockLevel.load(info, rows, item_row=self.row)
 
     @strawberry.field
     async def on_hand(self, info: Info) -> Decimal:
-        return sum((r.on_hand for r in await info.context.loaders.stock_by_item.load(self.pk)),
+        return sum((r.on_hand for r in await info.context.loaders.inventory.stock_by_item.load(self.pk)),
                    Decimal(0))
 
     @strawberry.field
     async def reserved(self, info: Info) -> Decimal:
-        return sum((r.reserved for r in await info.context.loaders.stock_by_item.load(self.pk)),
+        return sum((r.reserved for r in await info.context.loaders.inventory.stock_by_item.load(self.pk)),
                    Decimal(0))
 
     @strawberry.field
     async def available(self, info: Info) -> Decimal:
-        rows = await info.context.loaders.stock_by_item.load(self.pk)
+        rows = await info.context.loaders.inventory.stock_by_item.load(self.pk)
         return sum((r.on_hand - r.reserved for r in rows), Decimal(0))
 
     @strawberry.field(description="Open purchase and work order quantities not yet received.")
@@ -195,7 +197,7 @@ class Item(Node):
         return await resolve_atp(info, self.pk, quantity)
 
     @classmethod
-    def from_row(cls, row: m.Item) -> Item:
+    def from_row(cls, row: RowOf[m.Item]) -> Item:
         return cls(
             pk=row.id, sku=row.sku, name=row.name, uom=row.uom, kind=ItemKind(row.kind),
             procurement=Procurement(row.procurement), lead_time_days=row.lead_time_days,
@@ -221,6 +223,6 @@ async def _adjusted_stock(root: StockAdjustmentPayload, info: Info) -> StockLeve
 
 @strawberry.type
 class StockAdjustmentPayload:
-    balance: strawberry.Private[Any] = None  # the new balance row
+    balance: strawberry.Private[RowOf[m.StockBalance] | None] = None  # the new balance row
     stock: StockLevel | None = strawberry.field(resolver=_adjusted_stock)
     errors: list[UserError] = strawberry.field(default_factory=list)

@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Hashable, Iterable
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.context import Info
 from api.events import ROUTES, Event, EventHub, HubUnavailable
@@ -26,6 +24,9 @@ from domain.identity.scopes import Scope
 from domain.jobs import services as jobs
 from domain.jobs.models import Job as JobRow
 from domain.jobs.services import JOB_PROGRESS, JobState
+from domain.shared.db import SessionMaker
+from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.unit_of_work import unit_of_work
 
 # re-read the row this often even without a message
 POLL_S = 2.0
@@ -38,17 +39,18 @@ def _job_routes(event: Event) -> Iterable[Hashable]:
 ROUTES[JOB_PROGRESS] = _job_routes
 
 
-async def _current(sessionmaker: async_sessionmaker, job_id: int, stale_after_s: float) -> JobState | None:
-    async with sessionmaker.begin() as session:
-        row = await session.get(JobRow, job_id)
+async def _current(sessionmaker: SessionMaker, job_id: int, stale_after_s: float) -> JobState | None:
+    # a unit of work of its own: a follower notices a lost worker and fails its job
+    async with unit_of_work(sessionmaker, actor=None) as uow:
+        row = await uow.session.get(JobRow, job_id)
         if row is None:
             return None
-        await jobs.fail_if_stale(session, row, stale_after_s)
+        await jobs.fail_if_stale(uow.session, row, stale_after_s)
         return JobState.of(row)
 
 
 async def job_states(
-    hub: EventHub, sessionmaker: async_sessionmaker, job_id: int, stale_after_s: float
+    hub: EventHub, sessionmaker: SessionMaker, job_id: int, stale_after_s: float
 ) -> AsyncGenerator[JobState, None]:
     """The job's state, then each change, ending with the finished state."""
     async with hub.subscribe(JOB_PROGRESS, job_id) as subscriber:
@@ -74,12 +76,12 @@ class PlanningSubscription:
     @strawberry.subscription(description="The job's state now, then every change until it SUCCEEDED or FAILED.")
     async def job_progress(self, info: Info, job_id: strawberry.ID) -> AsyncGenerator[Job, None]:
         decoded = from_global_id(job_id)
-        context: Any = info.context
+        context = info.context
         row = None
         if decoded is not None and decoded[0] == "Job":
             row = await context.loaders.planning.job.load(decoded[1])
         if row is None:
-            raise GraphQLError("jobId: job not found", extensions={"code": "NOT_FOUND", "field": ["jobId"]})
+            raise DomainError.one(ErrorCode.NOT_FOUND, "job not found", ["jobId"])
         if not may_follow(info, row.kind):
             scope = JOB_SCOPES.get(row.kind, Scope.ADMIN)
             raise GraphQLError(f"FORBIDDEN: needs scope {scope.value}", extensions={"code": "FORBIDDEN"})

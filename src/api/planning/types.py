@@ -3,14 +3,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy import select
 
 from api.context import Info
 from api.crm.pipeline_types import Opportunity
+from api.dataloaders import RowOf, present
 from api.errors import UserError
 from api.inventory.types import Item
 from api.permissions import can
@@ -19,7 +18,10 @@ from api.purchasing.types import PurchaseOrder
 from api.relay import Connection, Node, from_global_id, paginate
 from api.sales.types import SalesOrder
 from domain.identity.scopes import Scope
-from domain.planning.models import PlannedOrder as PlannedOrderRow
+from domain.jobs.models import Job as JobRow
+from domain.jobs.services import JobState
+from domain.planning import models as m
+from domain.shared.errors import DomainError, ErrorCode
 
 
 @strawberry.enum
@@ -63,7 +65,7 @@ class Job(Node):
     finished_at: datetime | None
 
     @classmethod
-    def from_row(cls, row: Any) -> Job:
+    def from_row(cls, row: RowOf[JobRow] | JobState) -> Job:
         return cls(
             pk=row.id, kind=row.kind, status=JobStatus(row.status), progress=row.progress,
             message=row.message, error=row.error, created_at=row.created_at,
@@ -84,17 +86,17 @@ class PlanningMessage:
     async def item(self, info: Info) -> Item | None:
         if self.item_pk is None:
             return None
-        row = await info.context.loaders.item.load(self.item_pk)
+        row = await info.context.loaders.inventory.item.load(self.item_pk)
         return None if row is None else Item.from_row(row)
 
     @classmethod
-    def from_row(cls, row: Any) -> PlanningMessage:
+    def from_row(cls, row: RowOf[m.PlanningMessage]) -> PlanningMessage:
         return cls(item_pk=row.item_id, severity=row.severity, message=row.message, code=row.code)
 
 
 @strawberry.type(description="Which demand a planned order covers, and how much of it.")
 class Pegging:
-    row: strawberry.Private[Any]
+    row: strawberry.Private[RowOf[m.Pegging]]
     source: DemandSource
     quantity: Decimal
     date: date
@@ -110,7 +112,7 @@ class Pegging:
     async def opportunity(self, info: Info) -> Opportunity | None:
         if self.row.opportunity_id is None or not can(info, Scope.CRM_READ):
             return None
-        row = await info.context.loaders.pipeline.opportunity.load(self.row.opportunity_id)
+        row = await info.context.loaders.crm.opportunity.load(self.row.opportunity_id)
         return None if row is None else Opportunity.from_row(row)
 
     @strawberry.field(description="The open work order whose components this demand is (source DEPENDENT).")
@@ -128,13 +130,13 @@ class Pegging:
         return None if row is None else PlannedOrder.from_row(row)
 
     @classmethod
-    def from_row(cls, row: Any) -> Pegging:
+    def from_row(cls, row: RowOf[m.Pegging]) -> Pegging:
         return cls(row=row, source=DemandSource(row.source), quantity=row.quantity, date=row.date)
 
 
 @strawberry.type
 class PlannedOrder(Node):
-    row: strawberry.Private[Any]
+    row: strawberry.Private[RowOf[m.PlannedOrder]]
     kind: PlannedOrderKind
     status: PlannedOrderStatus
     quantity: Decimal
@@ -143,7 +145,7 @@ class PlannedOrder(Node):
 
     @strawberry.field
     async def item(self, info: Info) -> Item:
-        return Item.from_row(await info.context.loaders.item.load(self.row.item_id))
+        return Item.from_row(present(await info.context.loaders.inventory.item.load(self.row.item_id)))
 
     @strawberry.field
     async def pegging(self, info: Info) -> list[Pegging]:
@@ -160,13 +162,13 @@ class PlannedOrder(Node):
         if self.row.purchase_order_line_id is not None:
             if not can(info, Scope.PURCHASING_READ):
                 return None
-            line = await loaders.planning.purchase_order_line.load(self.row.purchase_order_line_id)
+            line = await loaders.purchasing.order_line.load(self.row.purchase_order_line_id)
             order = None if line is None else await loaders.purchasing.order.load(line.order_id)
             return None if order is None else PurchaseOrder.from_row(order)
         return None
 
     @classmethod
-    def from_row(cls, row: Any) -> PlannedOrder:
+    def from_row(cls, row: RowOf[m.PlannedOrder]) -> PlannedOrder:
         return cls(
             pk=row.id, row=row, kind=PlannedOrderKind(row.kind), status=PlannedOrderStatus(row.status),
             quantity=row.quantity, release_date=row.release_date, due_date=row.due_date,
@@ -178,7 +180,7 @@ def item_filter(item_id: strawberry.ID | None) -> int | None:
         return None
     decoded = from_global_id(item_id)
     if decoded is None or decoded[0] != "Item":
-        raise GraphQLError("itemId: is not an Item id", extensions={"code": "INVALID", "field": ["itemId"]})
+        raise DomainError.one(ErrorCode.INVALID, "is not an Item id", ["itemId"])
     return decoded[1]
 
 
@@ -186,19 +188,19 @@ async def planned_orders_page(
     info: Info, *, run_id: int | None, first: int | None, after: str | None,
     item_pk: int | None, kind: PlannedOrderKind | None,
 ) -> Connection[PlannedOrder]:
-    stmt = select(PlannedOrderRow.__table__)
+    stmt = select(m.PlannedOrder.__table__)
     if run_id is not None:
-        stmt = stmt.where(PlannedOrderRow.run_id == run_id)
+        stmt = stmt.where(m.PlannedOrder.run_id == run_id)
     if item_pk is not None:
-        stmt = stmt.where(PlannedOrderRow.item_id == item_pk)
+        stmt = stmt.where(m.PlannedOrder.item_id == item_pk)
     if kind is not None:
-        stmt = stmt.where(PlannedOrderRow.kind == kind.value)
-    return await paginate(info, stmt, PlannedOrderRow.id, PlannedOrder.from_row, first=first, after=after)
+        stmt = stmt.where(m.PlannedOrder.kind == kind.value)
+    return await paginate(info, stmt, m.PlannedOrder.id, PlannedOrder.from_row, first=first, after=after)
 
 
 @strawberry.type
 class MrpRun(Node):
-    row: strawberry.Private[Any]
+    row: strawberry.Private[RowOf[m.MrpRun]]
     start_date: date = strawberry.field(
         description="First day of the plan; demand and receipts before it count on this day."
     )
@@ -213,7 +215,7 @@ class MrpRun(Node):
 
     @strawberry.field
     async def job(self, info: Info) -> Job:
-        return Job.from_row(await info.context.loaders.planning.job.load(self.row.job_id))
+        return Job.from_row(present(await info.context.loaders.planning.job.load(self.row.job_id)))
 
     @strawberry.field(
         description=(
@@ -236,7 +238,7 @@ class MrpRun(Node):
         return [PlanningMessage.from_row(row) for row in await info.context.loaders.planning.messages.load(self.pk)]
 
     @classmethod
-    def from_row(cls, row: Any) -> MrpRun:
+    def from_row(cls, row: RowOf[m.MrpRun]) -> MrpRun:
         return cls(
             pk=row.id, row=row, start_date=row.start_date, horizon_days=row.horizon_days,
             forecast_min_probability=row.forecast_min_probability, items_planned=row.items_planned,

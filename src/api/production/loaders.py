@@ -6,15 +6,15 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from api.loaders import many_by, one_by
+from api.dataloaders import many_by, one_by
 from domain.production.models import OPEN_STATUSES, WorkOrder, WorkOrderComponent
+from domain.shared.db import SessionMaker
 
 
 class ProductionLoaders:
-    def __init__(self, sm: async_sessionmaker) -> None:
+    def __init__(self, sm: SessionMaker) -> None:
         self.work_order = one_by(sm, WorkOrder, WorkOrder.id)
         self.components = many_by(
             sm, WorkOrderComponent, WorkOrderComponent.work_order_id, WorkOrderComponent.position
@@ -23,7 +23,7 @@ class ProductionLoaders:
         self.incoming = self._incoming(sm)
 
     @staticmethod
-    def _incoming(sm: async_sessionmaker) -> DataLoader[int, Decimal]:
+    def _incoming(sm: SessionMaker) -> DataLoader[int, Decimal]:
         """Per item: still to be completed on open work orders."""
 
         async def load(item_ids: Sequence[int]) -> list[Decimal]:

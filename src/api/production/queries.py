@@ -4,7 +4,6 @@ from datetime import date
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from sqlalchemy import select
 from strawberry.permission import BasePermission
 
@@ -15,7 +14,7 @@ from api.relay import Connection, decode_id, paginate
 from domain.identity.scopes import Scope
 from domain.production import kitting_reads
 from domain.production.models import WorkOrder as WorkOrderRow
-from domain.shared.errors import DomainError
+from domain.shared.errors import DomainError, ErrorCode
 
 
 class ReadsKitting(BasePermission):
@@ -46,20 +45,13 @@ class ProductionQuery:
         work_order_id: strawberry.ID | None = None,
     ) -> KittingAnalysis:
         if (sales_order_id is None) == (work_order_id is None):
-            raise GraphQLError("give exactly one of salesOrderId and workOrderId",
-                               extensions={"code": "INVALID"})
-        try:
-            async with info.context.sessionmaker() as session:
-                if sales_order_id is not None:
-                    pk = decode_id(sales_order_id, "SalesOrder", "salesOrderId")
-                    kit = await kitting_reads.sales_order_kitting(session, pk, today=date.today())
-                else:
-                    assert work_order_id is not None
-                    pk = decode_id(work_order_id, "WorkOrder", "workOrderId")
-                    kit = await kitting_reads.work_order_kitting(session, pk, today=date.today())
-        except DomainError as error:
-            problem = error.problems[0]
-            raise GraphQLError(problem.message, extensions={
-                "code": problem.code.value, "field": list(problem.field or ()),
-            }) from None
+            raise DomainError.one(ErrorCode.INVALID, "give exactly one of salesOrderId and workOrderId")
+        async with info.context.sessionmaker() as session:
+            if sales_order_id is not None:
+                pk = decode_id(sales_order_id, "SalesOrder", "salesOrderId")
+                kit = await kitting_reads.sales_order_kitting(session, pk, today=date.today())
+            else:
+                assert work_order_id is not None
+                pk = decode_id(work_order_id, "WorkOrder", "workOrderId")
+                kit = await kitting_reads.work_order_kitting(session, pk, today=date.today())
         return KittingAnalysis.from_kit(kit)

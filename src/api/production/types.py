@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 import strawberry
 
 from api.context import Info
+from api.dataloaders import RowOf, present
 from api.enums import expose
 from api.errors import UserError
 from api.inventory.types import Item
@@ -37,10 +37,10 @@ class WorkOrderComponent:
 
     @strawberry.field
     async def item(self, info: Info) -> Item:
-        return Item.from_row(await info.context.loaders.item.load(self.item_pk))
+        return Item.from_row(present(await info.context.loaders.inventory.item.load(self.item_pk)))
 
     @classmethod
-    def from_row(cls, row: Any) -> WorkOrderComponent:
+    def from_row(cls, row: RowOf[models.WorkOrderComponent]) -> WorkOrderComponent:
         return cls(
             item_pk=row.item_id, required_quantity=row.required_quantity,
             issued_quantity=row.issued_quantity,
@@ -49,7 +49,7 @@ class WorkOrderComponent:
 
 @strawberry.type
 class WorkOrder(Node):
-    row: strawberry.Private[Any]
+    row: strawberry.Private[RowOf[models.WorkOrder]]
     number: str
     quantity: Decimal
     completed_quantity: Decimal
@@ -59,7 +59,7 @@ class WorkOrder(Node):
 
     @strawberry.field
     async def item(self, info: Info) -> Item:
-        return Item.from_row(await info.context.loaders.item.load(self.row.item_id))
+        return Item.from_row(present(await info.context.loaders.inventory.item.load(self.row.item_id)))
 
     @strawberry.field
     async def sales_order(self, info: Info) -> SalesOrder | None:
@@ -81,7 +81,7 @@ class WorkOrder(Node):
         return None
 
     @classmethod
-    def from_row(cls, row: Any) -> WorkOrder:
+    def from_row(cls, row: RowOf[models.WorkOrder]) -> WorkOrder:
         return cls(
             pk=row.id, row=row, number=row.number, quantity=row.quantity,
             completed_quantity=row.completed_quantity, status=WorkOrderStatus(row.status),
@@ -113,7 +113,7 @@ class KittingLine:
 
     @strawberry.field
     async def item(self, info: Info) -> Item:
-        return Item.from_row(await info.context.loaders.item.load(self.item_pk))
+        return Item.from_row(present(await info.context.loaders.inventory.item.load(self.item_pk)))
 
 
 @strawberry.type(

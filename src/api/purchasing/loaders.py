@@ -6,23 +6,24 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from api.loaders import many_by, one_by
+from api.dataloaders import many_by, one_by
 from domain.purchasing.models import OPEN_STATUSES, PurchaseOrder, PurchaseOrderLine
+from domain.shared.db import SessionMaker
 
 
 class PurchasingLoaders:
-    def __init__(self, sm: async_sessionmaker) -> None:
+    def __init__(self, sm: SessionMaker) -> None:
         self.order = one_by(sm, PurchaseOrder, PurchaseOrder.id)
+        self.order_line = one_by(sm, PurchaseOrderLine, PurchaseOrderLine.id)
         self.order_lines = many_by(
             sm, PurchaseOrderLine, PurchaseOrderLine.order_id, PurchaseOrderLine.position
         )
         self.incoming = self._incoming(sm)
 
     @staticmethod
-    def _incoming(sm: async_sessionmaker) -> DataLoader[int, Decimal]:
+    def _incoming(sm: SessionMaker) -> DataLoader[int, Decimal]:
         """Per item: ordered and not yet received on open purchase orders."""
 
         async def load(item_ids: Sequence[int]) -> list[Decimal]:

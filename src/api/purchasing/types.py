@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import strawberry
 
 from api.context import Info
+from api.dataloaders import RowOf, present
 from api.enums import expose
 from api.errors import UserError
 from api.inventory.types import Item
@@ -28,10 +28,10 @@ class PurchaseOrderLine:
 
     @strawberry.field
     async def item(self, info: Info) -> Item:
-        return Item.from_row(await info.context.loaders.item.load(self.item_pk))
+        return Item.from_row(present(await info.context.loaders.inventory.item.load(self.item_pk)))
 
     @classmethod
-    def from_row(cls, row: Any) -> PurchaseOrderLine:
+    def from_row(cls, row: RowOf[models.PurchaseOrderLine]) -> PurchaseOrderLine:
         return cls(
             item_pk=row.item_id, quantity=row.quantity, received_quantity=row.received_quantity,
             unit_cost=row.unit_cost, due_date=row.due_date,
@@ -53,7 +53,7 @@ class PurchaseOrder(Node):
         return [PurchaseOrderLine.from_row(row) for row in rows]
 
     @classmethod
-    def from_row(cls, row: Any) -> PurchaseOrder:
+    def from_row(cls, row: RowOf[models.PurchaseOrder]) -> PurchaseOrder:
         return cls(
             pk=row.id, number=row.number, supplier=row.supplier,
             status=PurchaseOrderStatus(row.status), subcontract=row.subcontract,

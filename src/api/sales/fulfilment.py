@@ -1,34 +1,22 @@
-"""Shipments in the graph: types, input, the ``shipSalesOrder`` mutation and loaders."""
+"""Shipments in the graph: types, input and the ``shipSalesOrder`` mutation."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.context import Info
+from api.dataloaders import RowOf, present
 from api.errors import UserError
 from api.inventory.types import Item
-from api.loaders import many_by, one_by
 from api.permissions import Command, command
 from api.relay import Node, decode_id
 from api.sales.types import SalesOrder
 from domain.identity.scopes import Scope
 from domain.sales import fulfilment
 from domain.sales.models import Shipment as ShipmentRow
-from domain.sales.models import ShipmentLine as ShipmentLineRow
-
-
-class FulfilmentLoaders:
-    def __init__(self, sm: async_sessionmaker) -> None:
-        self.shipment = one_by(sm, ShipmentRow, ShipmentRow.id)
-        self.shipments_by_order = many_by(sm, ShipmentRow, ShipmentRow.order_id, ShipmentRow.id)
-        self.shipment_lines = many_by(
-            sm, ShipmentLineRow, ShipmentLineRow.shipment_id, ShipmentLineRow.id
-        )
 
 
 @strawberry.type
@@ -38,12 +26,12 @@ class ShipmentLine:
 
     @strawberry.field
     async def item(self, info: Info) -> Item:
-        return Item.from_row(await info.context.loaders.item.load(self.item_pk))
+        return Item.from_row(present(await info.context.loaders.inventory.item.load(self.item_pk)))
 
 
 @strawberry.type
 class Shipment(Node):
-    row: strawberry.Private[Any]
+    row: strawberry.Private[RowOf[ShipmentRow]]
     number: str
     shipped_at: datetime
     carrier: str | None
@@ -51,15 +39,15 @@ class Shipment(Node):
 
     @strawberry.field
     async def sales_order(self, info: Info) -> SalesOrder:
-        return SalesOrder.from_row(await info.context.loaders.sales.order.load(self.row.order_id))
+        return SalesOrder.from_row(present(await info.context.loaders.sales.order.load(self.row.order_id)))
 
     @strawberry.field
     async def lines(self, info: Info) -> list[ShipmentLine]:
-        rows = await info.context.loaders.fulfilment.shipment_lines.load(self.pk)
+        rows = await info.context.loaders.sales.shipment_lines.load(self.pk)
         return [ShipmentLine(item_pk=row.item_id, quantity=row.quantity) for row in rows]
 
     @classmethod
-    def from_row(cls, row: Any) -> Shipment:
+    def from_row(cls, row: RowOf[ShipmentRow]) -> Shipment:
         return cls(
             pk=row.id, row=row, number=row.number, shipped_at=row.shipped_at, carrier=row.carrier,
             tracking_number=row.tracking_number,

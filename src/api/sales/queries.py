@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from api.context import Info
 from api.permissions import requires
@@ -12,7 +14,7 @@ from domain.sales.models import SalesOrder as OrderRow
 from domain.shared.errors import DomainError
 
 
-def orders_statement(customer_id: int | None, status: list[OrderStatus] | None) -> object:
+def orders_statement(customer_id: int | None, status: list[OrderStatus] | None) -> Select[Any]:
     stmt = select(OrderRow.__table__)
     if customer_id is not None:
         stmt = stmt.where(OrderRow.customer_id == customer_id)
@@ -43,4 +45,4 @@ class SalesQuery:
         except DomainError:
             customer = 0  # no customer has id 0: an unknown customer has no orders
         stmt = orders_statement(customer, status)
-        return await paginate(info, stmt, OrderRow.id, SalesOrder.from_row, first=first, after=after)  # type: ignore[arg-type]
+        return await paginate(info, stmt, OrderRow.id, SalesOrder.from_row, first=first, after=after)

@@ -14,19 +14,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Hashable, Iterable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from strawberry.dataloader import DataLoader
 
 from api.context import Context, Info
+from api.dataloaders import RowOf, present
 from api.events import ROUTES, Event, EventHub, HubUnavailable
 from api.permissions import can
 from api.relay import decode_id
 from api.sales.types import OrderStatus, SalesOrder
 from domain.identity.scopes import Scope
+from domain.sales.models import SalesOrder as SalesOrderRow
 from domain.sales.status import STATUS_CHANGED
 from domain.sales.status_stream import (
     REPLAY_PAGE,
@@ -35,6 +36,7 @@ from domain.sales.status_stream import (
     decode_cursor,
     read_final,
 )
+from domain.shared.db import SessionMaker
 from domain.shared.errors import DomainError, ErrorCode
 from domain.shared.events import EVENT_HORIZON
 
@@ -69,11 +71,12 @@ class OrderStatusEvent:
     @strawberry.field
     async def order(self, info: Info) -> SalesOrder:
         request = info.context.request
+        loader: DataLoader[int, RowOf[SalesOrderRow] | None]
         if request is not None and hasattr(request.app.state, "resources"):
             loader = request.app.state.resources.event_orders  # batches across subscribers
         else:
             loader = info.context.loaders.sales.order
-        return SalesOrder.from_row(await loader.load(self.order_pk))
+        return SalesOrder.from_row(present(await loader.load(self.order_pk)))
 
     @classmethod
     def from_change(cls, change: StatusChange) -> OrderStatusEvent:
@@ -93,7 +96,7 @@ def _change(event: Event) -> StatusChange:
     )
 
 
-async def _start_position(sessionmaker: async_sessionmaker) -> EventPosition:
+async def _start_position(sessionmaker: SessionMaker) -> EventPosition:
     """Just below every event not yet final: where a subscription without ``after`` starts.
 
     Every event at or below it is final (already committed, so not "live"), every event
@@ -106,7 +109,7 @@ async def _start_position(sessionmaker: async_sessionmaker) -> EventPosition:
 
 async def status_changes(
     hub: EventHub,
-    sessionmaker: async_sessionmaker,
+    sessionmaker: SessionMaker,
     after: EventPosition | None,
     *,
     order_id: int | None = None,
@@ -147,14 +150,6 @@ def _forbidden(scope: Scope) -> GraphQLError:
     return GraphQLError(f"FORBIDDEN: needs scope {scope.value}", extensions={"code": "FORBIDDEN"})
 
 
-def _invalid(error: DomainError) -> GraphQLError:
-    problem = error.problems[0]
-    return GraphQLError(
-        f"{'.'.join(problem.field or ())}: {problem.message}".lstrip(": "),
-        extensions={"code": problem.code.value, "field": list(problem.field or ())},
-    )
-
-
 def _hub(context: Context) -> EventHub:
     hub: EventHub = context.request.app.state.resources.events
     return hub
@@ -177,20 +172,16 @@ class SalesSubscription:
     ) -> AsyncGenerator[OrderStatusEvent, None]:
         if not can(info, Scope.SALES_READ):
             raise _forbidden(Scope.SALES_READ)
-        try:
-            order_pk = decode_id(order_id, "SalesOrder", "orderId") if order_id is not None else None
-            customer_pk = (
-                decode_id(customer_id, "Customer", "customerId") if customer_id is not None else None
-            )
-            position = decode_cursor(after, "after") if after is not None else None
-        except DomainError as error:
-            raise _invalid(error) from None
-        context: Any = info.context
+        # a DomainError becomes a GraphQL error with code and field (api.errors.DomainErrors)
+        order_pk = decode_id(order_id, "SalesOrder", "orderId") if order_id is not None else None
+        customer_pk = decode_id(customer_id, "Customer", "customerId") if customer_id is not None else None
+        position = decode_cursor(after, "after") if after is not None else None
+        context = info.context
         loaders = context.loaders
         if order_pk is not None and await loaders.sales.order.load(order_pk) is None:
-            raise _invalid(DomainError.one(ErrorCode.NOT_FOUND, "sales order not found", ["orderId"]))
-        if customer_pk is not None and await loaders.customer.load(customer_pk) is None:
-            raise _invalid(DomainError.one(ErrorCode.NOT_FOUND, "customer not found", ["customerId"]))
+            raise DomainError.one(ErrorCode.NOT_FOUND, "sales order not found", ["orderId"])
+        if customer_pk is not None and await loaders.crm.customer.load(customer_pk) is None:
+            raise DomainError.one(ErrorCode.NOT_FOUND, "customer not found", ["customerId"])
         changes = status_changes(
             _hub(context), context.sessionmaker, position, order_id=order_pk, customer_id=customer_pk
         )

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from api.context import Info
+from api.dataloaders import RowOf, present
 from api.enums import expose
 from api.errors import UserError
 from api.integration.types import ExternalRef
@@ -39,11 +40,11 @@ expose(
 )
 
 
-async def customer_of(info: Info, customer_id: int) -> Any:
+async def customer_of(info: Info, customer_id: int) -> Customer:
     """The GraphQL ``Customer`` of a row's ``customer_id`` (through the request's loader)."""
     from api.crm.types import Customer
 
-    return Customer.from_row(await info.context.loaders.customer.load(customer_id))
+    return Customer.from_row(present(await info.context.loaders.crm.customer.load(customer_id)))
 
 
 @strawberry.type
@@ -59,10 +60,10 @@ class QuoteLine:
 
     @strawberry.field
     async def item(self, info: Info) -> Item:
-        return Item.from_row(await info.context.loaders.item.load(self.item_pk))
+        return Item.from_row(present(await info.context.loaders.inventory.item.load(self.item_pk)))
 
     @classmethod
-    def from_row(cls, row: Any) -> QuoteLine:
+    def from_row(cls, row: RowOf[models.QuoteLine]) -> QuoteLine:
         return cls(
             item_pk=row.item_id, quantity=row.quantity, unit_price=row.unit_price,
             discount_percent=row.discount_percent, tax_rate=row.tax_rate, line_total=row.line_total,
@@ -71,7 +72,7 @@ class QuoteLine:
 
 @strawberry.type
 class Quote(Node):
-    row: strawberry.Private[Any]
+    row: strawberry.Private[RowOf[models.Quote]]
     number: str
     status: QuoteStatus
     valid_until: date | None
@@ -97,7 +98,7 @@ class Quote(Node):
 
         if self.row.opportunity_id is None:
             return None
-        return Opportunity.from_row(await info.context.loaders.pipeline.opportunity.load(self.row.opportunity_id))
+        return Opportunity.from_row(present(await info.context.loaders.crm.opportunity.load(self.row.opportunity_id)))
 
     @strawberry.field
     async def sales_order(self, info: Info) -> SalesOrder | None:
@@ -105,7 +106,7 @@ class Quote(Node):
         return None if row is None else SalesOrder.from_row(row)
 
     @classmethod
-    def from_row(cls, row: Any) -> Quote:
+    def from_row(cls, row: RowOf[models.Quote]) -> Quote:
         return cls(
             pk=row.id, row=row, number=row.number, status=QuoteStatus(row.status),
             valid_until=row.valid_until, subtotal=row.subtotal, tax_total=row.tax_total,
@@ -115,7 +116,7 @@ class Quote(Node):
 
 @strawberry.type
 class SalesOrderLine(Node):
-    row: strawberry.Private[Any]
+    row: strawberry.Private[RowOf[models.SalesOrderLine]]
     order_status: strawberry.Private[str]
     quantity: Decimal
     unit_price: Decimal
@@ -127,7 +128,7 @@ class SalesOrderLine(Node):
 
     @strawberry.field
     async def item(self, info: Info) -> Item:
-        return Item.from_row(await info.context.loaders.item.load(self.row.item_id))
+        return Item.from_row(present(await info.context.loaders.inventory.item.load(self.row.item_id)))
 
     @strawberry.field(description="Reserved from on-hand stock and not yet shipped.")
     async def reserved_quantity(self, info: Info) -> Decimal:
@@ -143,7 +144,7 @@ class SalesOrderLine(Node):
         return backordered(self.order_status, self.quantity, self.shipped_quantity, reserved)
 
     @classmethod
-    def from_row(cls, row: Any, order_status: str) -> SalesOrderLine:
+    def from_row(cls, row: RowOf[models.SalesOrderLine], order_status: str) -> SalesOrderLine:
         return cls(
             pk=row.id, row=row, order_status=order_status, quantity=row.quantity,
             unit_price=row.unit_price, discount_percent=row.discount_percent, tax_rate=row.tax_rate,
@@ -154,7 +155,7 @@ class SalesOrderLine(Node):
 
 @strawberry.type
 class SalesOrder(Node):
-    row: strawberry.Private[Any]
+    row: strawberry.Private[RowOf[models.SalesOrder]]
     number: str
     status: OrderStatus
     currency: str
@@ -180,7 +181,7 @@ class SalesOrder(Node):
     async def quote(self, info: Info) -> Quote | None:
         if self.row.quote_id is None:
             return None
-        return Quote.from_row(await info.context.loaders.sales.quote.load(self.row.quote_id))
+        return Quote.from_row(present(await info.context.loaders.sales.quote.load(self.row.quote_id)))
 
     @strawberry.field
     async def lines(self, info: Info) -> list[SalesOrderLine]:
@@ -193,7 +194,7 @@ class SalesOrder(Node):
     ) -> list[Annotated[Shipment, strawberry.lazy("api.sales.fulfilment")]]:
         from api.sales.fulfilment import Shipment
 
-        rows = await info.context.loaders.fulfilment.shipments_by_order.load(self.pk)
+        rows = await info.context.loaders.sales.shipments_by_order.load(self.pk)
         return [Shipment.from_row(row) for row in rows]
 
     @strawberry.field
@@ -227,11 +228,11 @@ class SalesOrder(Node):
 
     @strawberry.field
     async def external_refs(self, info: Info) -> list[ExternalRef]:
-        rows = await info.context.loaders.external_refs.load(("SalesOrder", self.pk))
+        rows = await info.context.loaders.integration.external_refs.load(("SalesOrder", self.pk))
         return [ExternalRef.from_row(row) for row in rows]
 
     @classmethod
-    def from_row(cls, row: Any) -> SalesOrder:
+    def from_row(cls, row: RowOf[models.SalesOrder]) -> SalesOrder:
         return cls(
             pk=row.id, row=row, number=row.number, status=OrderStatus(row.status),
             currency=row.currency, requested_date=row.requested_date, promised_date=row.promised_date,

@@ -62,7 +62,8 @@ def reserved_sql(line_id: str) -> str:
     """``reserved_of`` as PostgreSQL text for hand-written statements: ``line_id`` is the
     SQL of the line's id in the enclosing statement, e.g. ``"l.id"``."""
     statement = reserved_of(literal_column(line_id))
-    return str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialects are untyped
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
 def unreserved(quantity: Decimal, shipped: Decimal, reserved: Decimal) -> Decimal:

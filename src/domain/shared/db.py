@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 from sqlalchemy import DateTime, MetaData, Numeric, func
 from sqlalchemy.engine import make_url
@@ -65,8 +65,8 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
     )
 
 
-SessionMaker = async_sessionmaker[AsyncSession]
-"""The one sessionmaker type of the project (``make_sessionmaker``)."""
+# The session factory type, spelled once: what `make_sessionmaker` returns and everyone takes.
+SessionMaker: TypeAlias = async_sessionmaker[AsyncSession]
 
 
 def make_sessionmaker(engine: AsyncEngine) -> SessionMaker:
