@@ -10,6 +10,7 @@ from sqlalchemy import select
 from api.context import Info
 from api.crm.pipeline_types import Opportunity
 from api.dataloaders import RowOf, present
+from api.enums import expose
 from api.errors import UserError
 from api.inventory.types import Item
 from api.permissions import can
@@ -19,17 +20,13 @@ from api.relay import Connection, Node, from_global_id, paginate
 from api.sales.types import SalesOrder
 from domain.identity.scopes import Scope
 from domain.jobs.models import Job as JobRow
+from domain.jobs.models import JobStatus
 from domain.jobs.services import JobState
 from domain.planning import models as m
 from domain.shared.errors import DomainError, ErrorCode
 
-
-@strawberry.enum
-class JobStatus(Enum):
-    QUEUED = "QUEUED"
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
+# The domain's enum, served as the schema's (the domain stays strawberry-free).
+expose(JobStatus, name="JobStatus")
 
 
 @strawberry.enum

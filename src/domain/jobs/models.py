@@ -10,6 +10,7 @@ RUNNING at a time: a partial unique index enforces it whatever the API does.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, Float, Identity, Index, String, Text, func, text
@@ -18,9 +19,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.shared.db import Base, one_of
 
-JOB_STATUSES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED")
-ACTIVE_STATUSES = ("QUEUED", "RUNNING")
-FINISHED_STATUSES = ("SUCCEEDED", "FAILED")
+
+class JobStatus(StrEnum):
+    """A job's lifecycle (the schema's JobStatus)."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+ACTIVE_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+FINISHED_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED)
 # kinds of which at most one job may be active at a time
 EXCLUSIVE_KINDS = ("MRP",)
 
@@ -29,7 +39,7 @@ EXCLUSIVE_KINDS = ("MRP",)
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (
-        CheckConstraint(one_of("status", JOB_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", JobStatus), name="status_known"),
         CheckConstraint("progress >= 0 AND progress <= 1", name="progress_range"),
         Index(
             "uq_jobs_one_active_exclusive",

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.jobs.models import ACTIVE_STATUSES, Job
+from domain.jobs.models import ACTIVE_STATUSES, Job, JobStatus
 from domain.shared.events import record_event
 
 ARQ_PREFIX = "job:"
@@ -81,18 +81,18 @@ async def active(session: AsyncSession, kind: str) -> Job | None:
 
 async def fail_if_stale(session: AsyncSession, job: Job, stale_after_s: float) -> bool:
     """Mark a RUNNING job FAILED when its worker stopped reporting; True if it did."""
-    if job.status != "RUNNING":
+    if job.status != JobStatus.RUNNING:
         return False
     stale = (
         await session.execute(
             update(Job)
             .where(
                 Job.id == job.id,
-                Job.status == "RUNNING",
+                Job.status == JobStatus.RUNNING,
                 func.coalesce(Job.heartbeat_at, Job.started_at)
                 < func.now() - text("make_interval(secs => :stale)").bindparams(stale=stale_after_s),
             )
-            .values(status="FAILED", error=LOST_WORKER, finished_at=func.now())
+            .values(status=JobStatus.FAILED, error=LOST_WORKER, finished_at=func.now())
             .returning(Job.id)
         )
     ).scalar_one_or_none()
@@ -128,7 +128,7 @@ async def claim(session: AsyncSession, job_id: int) -> Job | None:
             update(Job)
             .where(Job.id == job_id, Job.status.in_(ACTIVE_STATUSES))
             .values(
-                status="RUNNING",
+                status=JobStatus.RUNNING,
                 attempts=Job.attempts + 1,
                 started_at=func.now(),
                 heartbeat_at=func.now(),
@@ -153,7 +153,7 @@ async def report(
         values["message"] = message
     job = (
         await session.execute(
-            update(Job).where(Job.id == job_id, Job.status == "RUNNING").values(**values).returning(Job)
+            update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING).values(**values).returning(Job)
         )
     ).scalar_one_or_none()
     return None if job is None else JobState.of(job)
@@ -164,12 +164,12 @@ async def finish(
 ) -> JobState | None:
     values: dict[str, Any] = {"finished_at": func.now(), "heartbeat_at": func.now()}
     if error is None:
-        values.update(status="SUCCEEDED", progress=1.0, message=message or "done")
+        values.update(status=JobStatus.SUCCEEDED, progress=1.0, message=message or "done")
     else:
-        values.update(status="FAILED", error=error, message=message)
+        values.update(status=JobStatus.FAILED, error=error, message=message)
     job = (
         await session.execute(
-            update(Job).where(Job.id == job_id, Job.status == "RUNNING").values(**values).returning(Job)
+            update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING).values(**values).returning(Job)
         )
     ).scalar_one_or_none()
     return None if job is None else JobState.of(job)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.jobs import services as jobs
-from domain.jobs.models import Job
+from domain.jobs.models import Job, JobStatus
 from domain.planning.models import MrpRun
 from domain.shared.errors import Problems
 
@@ -65,7 +65,7 @@ async def start_run(
     current = await jobs.active(session, MRP)
     if current is not None and not await jobs.fail_if_stale(session, current, stale_after_s):
         existing = (await session.execute(select(MrpRun).where(MrpRun.job_id == current.id))).scalar_one()
-        if current.status == "QUEUED":
+        if current.status == JobStatus.QUEUED:
             await jobs.queue(session, current, queue_name=queue_name, actor=actor)
         return Started(existing, current, created=False)
     start = request.start_date or today
