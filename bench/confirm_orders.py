@@ -148,15 +148,19 @@ async def raw_run(pool: asyncpg.Pool, items: list[int], warehouse: int, clients:
     return figures, reserved
 
 
+# One statement, so one snapshot: the server may still be committing requests wrk gave up
+# on, and balances and moves read apart could straddle such a commit.
+CHECK = """
+SELECT (SELECT count(*) FROM stock_balances WHERE item_id = ANY($1) AND reserved > on_hand) AS over,
+       (SELECT coalesce(sum(reserved), 0) FROM stock_balances WHERE item_id = ANY($1)) AS reserved,
+       (SELECT coalesce(sum(quantity_reserved), 0) FROM stock_moves
+         WHERE item_id = ANY($1) AND kind = 'RESERVE') AS moves
+"""
+
+
 async def oversell_check(pool: asyncpg.Pool, label: str, items: list[int], raw_reserved: int | None) -> str:
-    over = await pool.fetchval(
-        "SELECT count(*) FROM stock_balances WHERE item_id = ANY($1) AND reserved > on_hand", items)
-    reserved = await pool.fetchval(
-        "SELECT coalesce(sum(reserved), 0) FROM stock_balances WHERE item_id = ANY($1)", items)
+    over, reserved, moves = await pool.fetchrow(CHECK, items)
     if raw_reserved is None:
-        moves = await pool.fetchval(
-            "SELECT coalesce(sum(quantity_reserved), 0) FROM stock_moves "
-            "WHERE item_id = ANY($1) AND kind = 'RESERVE'", items)
         ok = over == 0 and moves == reserved
         detail = f"sum(RESERVE moves) {moves} == reserved {reserved}"
     else:
