@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from strawberry.dataloader import DataLoader
 
@@ -24,12 +24,13 @@ class InventoryLoaders:
         self.atp = self._atp(sm)
 
     @staticmethod
-    def _atp(sm: SessionMaker) -> DataLoader[int, AtpInputs | None]:
-        """What ``Item.availableToPromise`` needs per item: the same inputs order confirmation uses."""
+    def _atp(sm: SessionMaker) -> DataLoader[int, Mapping[int, AtpInputs] | None]:
+        """What ``Item.availableToPromise`` needs per item: the same inputs order
+        confirmation uses, one mapping for the batch (None for an unknown item)."""
 
-        async def load(item_ids: Sequence[int]) -> list[AtpInputs | None]:
+        async def load(item_ids: Sequence[int]) -> list[Mapping[int, AtpInputs] | None]:
             async with sm() as session:
                 found = await load_atp_inputs(session, item_ids)
-            return [found.get(item_id) for item_id in item_ids]
+            return [found if item_id in found else None for item_id in item_ids]
 
         return DataLoader(load_fn=load)

@@ -18,10 +18,10 @@ from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 
 from domain.inventory.atp import Receipt
+from domain.production.requirements import COUNTABLE_UOMS
 
 ZERO = Decimal(0)
 STEP = Decimal("0.000001")
-COUNTABLE_UOMS = frozenset({"pcs", "ea", "unit"})
 
 
 @dataclass(frozen=True)

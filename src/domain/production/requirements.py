@@ -14,11 +14,17 @@ from typing import Protocol, TypeVar
 
 ZERO = Decimal(0)
 STEP = Decimal("0.000001")
+COUNTABLE_UOMS = frozenset({"pcs", "ea", "unit"})
 
 
 def round_up(value: Decimal) -> Decimal:
     """Up to the quantity scale (6 places): a requirement is never short by rounding."""
     return value.quantize(STEP, rounding=ROUND_CEILING)
+
+
+def whole_units_up(quantity: Decimal, uom: str) -> Decimal:
+    """Up to whole units for a countable unit of measure, else ``quantity`` as is."""
+    return quantity.to_integral_value(ROUND_CEILING) if uom.lower() in COUNTABLE_UOMS else quantity
 
 
 def component_requirement(

@@ -4,7 +4,8 @@ Item.availableToPromise, order confirmation and re-promising read their inputs
 here, so a promise shown to a salesperson is the one an order gets. Receipts are
 the open quantities of purchase order lines and of work orders not yet completed,
 at their due dates; claims are the backorders of open sales order lines at their
-promised dates (``domain.sales.reservations``).
+promised dates (``domain.sales.reservations``). The claims of made items on their
+components are derived from those by the rule (``domain.inventory.atp``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.inventory.atp import ZERO, AtpInputs, BomNode, Claim, Receipt, cumulative_lead_time
+from domain.inventory.atp import ZERO, AtpInputs, Claim, Component, Receipt
 from domain.inventory.stock import free_stock
 from domain.production.models import OPEN_STATUSES as OPEN_WORK_ORDER_STATUSES
 from domain.production.models import WorkOrder
@@ -25,19 +26,35 @@ from domain.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from domain.sales.models import OPEN_ORDER_STATUSES, SalesOrder, SalesOrderLine
 from domain.sales.reservations import UNRESERVED
 
+# The items the BOMs of ``ids`` reach (down), then every item that uses any of
+# them (up): the parents' backorders are what derive component claims.
 _BOM_CLOSURE = text(
     """
-    WITH RECURSIVE tree(id) AS (
+    WITH RECURSIVE down(id) AS (
         SELECT unnest(CAST(:ids AS bigint[]))
         UNION
-        SELECT bl.component_id FROM tree t JOIN bom_lines bl ON bl.bom_item_id = t.id
+        SELECT bl.component_id FROM down d
+        JOIN items i ON i.id = d.id AND i.procurement = 'MAKE'
+        JOIN bom_lines bl ON bl.bom_item_id = d.id
+    ), up(id) AS (
+        SELECT id FROM down
+        UNION
+        SELECT bl.bom_item_id FROM up u
+        JOIN bom_lines bl ON bl.component_id = u.id
+        JOIN items i ON i.id = bl.bom_item_id AND i.procurement = 'MAKE'
     )
-    SELECT i.id, i.procurement, i.lead_time_days,
-           coalesce(array_agg(bl.component_id) FILTER (WHERE bl.component_id IS NOT NULL), '{}')
-    FROM tree t
+    SELECT i.id, i.procurement, i.lead_time_days, i.uom, coalesce(b.output_quantity, 1),
+           coalesce(array_agg(bl.component_id ORDER BY bl.position)
+                    FILTER (WHERE bl.component_id IS NOT NULL), '{}'),
+           coalesce(array_agg(bl.quantity ORDER BY bl.position)
+                    FILTER (WHERE bl.component_id IS NOT NULL), '{}'),
+           coalesce(array_agg(bl.scrap_rate ORDER BY bl.position)
+                    FILTER (WHERE bl.component_id IS NOT NULL), '{}')
+    FROM up t
     JOIN items i ON i.id = t.id
-    LEFT JOIN bom_lines bl ON bl.bom_item_id = i.id AND i.procurement = 'MAKE'
-    GROUP BY i.id, i.procurement, i.lead_time_days
+    LEFT JOIN boms b ON b.item_id = i.id AND i.procurement = 'MAKE'
+    LEFT JOIN bom_lines bl ON bl.bom_item_id = b.item_id
+    GROUP BY i.id, i.procurement, i.lead_time_days, i.uom, b.output_quantity
     """
 ).bindparams(bindparam("ids", type_=ARRAY(BIGINT)))
 
@@ -99,30 +116,32 @@ async def _claims(session: AsyncSession, ids: list[int]) -> dict[int, list[Claim
 
 
 async def load_atp_inputs(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, AtpInputs]:
-    """ATP inputs of several items in at most five statements; unknown ids are left out.
+    """ATP inputs of the items, of everything their BOMs reach and of every item that
+    uses those (for the claims of its backorders), in at most five statements; unknown
+    ids are left out. ``domain.inventory.atp.promise`` takes the whole mapping.
 
     Stock is read as the session sees it, so a caller holding the balance locks
     (order confirmation, after reserving) gets what is left after its reservation.
     """
-    ids = sorted(set(item_ids))
-    if not ids:
+    requested = sorted(set(item_ids))
+    if not requested:
         return {}
-    nodes: dict[int, BomNode] = {}
-    for node_id, procurement, lead, components in await session.execute(
-        _BOM_CLOSURE, {"ids": ids}
+    items: dict[int, AtpInputs] = {}
+    for node_id, procurement, lead, uom, output, components, quantities, scraps in await session.execute(
+        _BOM_CLOSURE, {"ids": requested}
     ):
-        nodes[node_id] = BomNode(procurement, lead, tuple(components))
+        items[node_id] = AtpInputs(
+            ZERO, lead, procurement=procurement, uom=uom, output_quantity=output,
+            components=tuple(Component(*line) for line in zip(components, quantities, scraps, strict=True)),
+        )
+    ids = sorted(items)
     available = await free_stock(session, ids)
     receipts = await _receipts(session, ids)
-    # claims matter only against receipts
-    claims = await _claims(session, sorted(receipts)) if receipts else {}
-    return {
-        item_id: AtpInputs(
-            available_now=available.get(item_id, ZERO),
-            replenishment_days=cumulative_lead_time(item_id, nodes),
-            receipts=receipts.get(item_id, []),
-            claims=claims.get(item_id, []),
-        )
-        for item_id in ids
-        if item_id in nodes
-    }
+    # claims take receipts, and what a made item's claims leave to make takes components
+    making = any(item.procurement == "MAKE" for item in items.values())
+    claims = await _claims(session, ids if making else sorted(receipts)) if receipts or making else {}
+    for item_id, item in items.items():
+        item.available_now = available.get(item_id, ZERO)
+        item.receipts = receipts.get(item_id, [])
+        item.claims = claims.get(item_id, [])
+    return items

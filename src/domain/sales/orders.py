@@ -259,10 +259,9 @@ async def _reserve_and_promise(
         if backorder <= 0:
             promised[line.id] = today
         else:
-            item = inputs[line.item_id]
-            promised[line.id] = promise(backorder, item, today).date
-            # a later line of the same item queues behind this one for receipts
-            item.claims.append(Claim(promised[line.id], backorder))
+            promised[line.id] = promise(line.item_id, backorder, inputs, today).date
+            # a later line queues behind this one for receipts and components
+            inputs[line.item_id].claims.append(Claim(promised[line.id], backorder))
     # one executemany, not an ORM flush per line
     if promised:
         await session.execute(_PROMISE_LINE, [{"p_id": i, "p_date": d} for i, d in promised.items()])

@@ -29,9 +29,8 @@ and only count as claims, which avoids a deadlock with that command.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import cast
@@ -40,7 +39,7 @@ from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.inventory import ledger
-from domain.inventory.atp import AtpInputs, Claim, Receipt, available_to_promise
+from domain.inventory.atp import AtpInputs, Claim, Receipt, promise, with_claims
 from domain.sales.atp_inputs import load_atp_inputs
 from domain.sales.locks import locking
 from domain.sales.models import OPEN_ORDER_STATUSES, OrderStatus, SalesOrder, SalesOrderLine
@@ -79,26 +78,29 @@ def repromised(
 ) -> dict[int, date]:
     """The promised date of each line of a ``movable`` order (by line id).
 
-    ``backorders`` come in claim order; ``inputs`` give stock, receipts and lead time
-    per item (their claims are ignored: the lines themselves are the claims). A line
-    of an order not in ``movable`` keeps its date and still claims its quantity.
+    ``backorders`` come in claim order; ``inputs`` (``load_atp_inputs``) give stock,
+    receipts, BOMs and claims per item; the claims of the backorders' items are
+    ignored: the lines themselves are the claims. A line of an order not in
+    ``movable`` keeps its date and still claims its quantity.
     """
-    claims: dict[int, list[Claim]] = defaultdict(list)
+    claims: dict[int, list[Claim]] = {b.item_id: [] for b in backorders}
+    # free stock counts as a receipt due today, so earlier lines claim it first
+    items = {
+        item_id: replace(
+            item, available_now=ZERO, receipts=[Receipt(today, max(item.available_now, ZERO)), *item.receipts]
+        ) if item_id in claims else item
+        for item_id, item in with_claims(inputs, claims).items()
+    }
     result: dict[int, date] = {}
     for backorder in backorders:
-        item = inputs.get(backorder.item_id)
+        item = items.get(backorder.item_id)
+        if item is None:
+            continue
         promised = backorder.promised
-        if item is not None and backorder.order_id in movable:
-            promised = available_to_promise(
-                backorder.quantity,
-                today=today,
-                available_now=ZERO,
-                replenishment_days=item.replenishment_days,
-                receipts=[Receipt(today, max(item.available_now, ZERO)), *item.receipts],
-                claims=claims[backorder.item_id],
-            ).date
+        if backorder.order_id in movable:
+            promised = promise(backorder.item_id, backorder.quantity, items, today).date
             result[backorder.line_id] = promised
-        claims[backorder.item_id].append(Claim(promised, backorder.quantity))
+        item.claims.append(Claim(promised, backorder.quantity))
     return result
 
 
