@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal as D
 
-from domain.inventory.atp import BomNode, Claim, Receipt, available_to_promise, cumulative_lead_time
+from domain.inventory.atp import AtpInputs, Claim, Component, Receipt, available_to_promise, cumulative_lead_time
 
 TODAY = date(2026, 3, 2)
+
+
+def BomNode(procurement: str, lead: int, components: tuple[int, ...] = ()) -> AtpInputs:  # noqa: N802
+    return AtpInputs(D(0), lead, procurement=procurement, components=tuple(Component(c, D(1)) for c in components))
 
 
 def atp(qty: str, now: str = "0", days: int = 7, **kw: object) -> tuple[D, date]:
