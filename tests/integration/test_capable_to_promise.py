@@ -116,3 +116,21 @@ async def test_a_list_of_items_promises_in_a_few_statements(gql, world, sql_coun
     found = {e["node"]["sku"]: e["node"]["availableToPromise"] for e in body["data"]["items"]["edges"]}
     assert found["BIKE"] == {"date": due(5), "limitedBy": {"sku": "BELL"}}
     assert again.count == counted.count
+
+
+async def test_a_work_order_for_the_item_re_promises_and_frees_its_components(gql, world) -> None:
+    from tests.integration.test_work_orders import create_wo
+
+    await create_po(gql, [{"itemId": world["wheel"], "quantity": "10", "dueDate": due(10)}])
+    await adjust(gql, world["frame"], "10")
+    customer = await create_customer(gql, "ACME")
+    first = (await confirm(gql, await draft(gql, customer, world["fg"], "5")))["order"]
+    assert first["promisedDate"] == due(12)  # made from the wheels on order
+    assert await atp(gql, world["fg"], "1") == (due(32), "WHEEL")  # the first claims them all
+    # a work order for the five: the backorder follows it, and no longer claims components
+    payload = await create_wo(gql, world["fg"], "5", dueDate=due(4))
+    assert payload["errors"] == [], payload
+    order = (await gql("query($id: ID!) { node(id: $id) { ... on SalesOrder { promisedDate } } }",
+                       {"id": first["id"]}))["data"]["node"]
+    assert order["promisedDate"] == due(4)
+    assert await atp(gql, world["fg"], "1") == (due(12), "WHEEL")
