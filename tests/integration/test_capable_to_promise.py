@@ -106,8 +106,9 @@ async def test_a_list_of_items_promises_in_a_few_statements(gql, world, sql_coun
         "WHEEL": {"date": due(0), "limitedBy": None},
         "TUBE": {"date": due(0), "limitedBy": None},
     }
-    # the page, the ATP load (BOM closure, stock, two kinds of receipts, claims), limitedBy's items
-    assert counted.count == 7
+    # the page; the ATP load: BOM closure, stock, two kinds of receipts, backorders, work
+    # orders' components to issue; limitedBy's items
+    assert counted.count == 8
     # one level more and more items: the same statements
     bike = await create_item(gql, "BIKE", kind="FINISHED", procurement="MAKE", leadTimeDays=1)
     await bom(gql, bike, [(world["fg"], "1"), (await create_item(gql, "BELL", leadTimeDays=4), "1")])
@@ -118,7 +119,7 @@ async def test_a_list_of_items_promises_in_a_few_statements(gql, world, sql_coun
     assert again.count == counted.count
 
 
-async def test_a_work_order_for_the_item_re_promises_and_frees_its_components(gql, world) -> None:
+async def test_a_work_order_re_promises_the_backorder_and_claims_the_components(gql, world) -> None:
     from tests.integration.test_work_orders import create_wo
 
     await create_po(gql, [{"itemId": world["wheel"], "quantity": "10", "dueDate": due(10)}])
@@ -127,10 +128,18 @@ async def test_a_work_order_for_the_item_re_promises_and_frees_its_components(gq
     first = (await confirm(gql, await draft(gql, customer, world["fg"], "5")))["order"]
     assert first["promisedDate"] == due(12)  # made from the wheels on order
     assert await atp(gql, world["fg"], "1") == (due(32), "WHEEL")  # the first claims them all
-    # a work order for the five: the backorder follows it, and no longer claims components
+    # a work order for the five: the backorder follows it; the work order, not the
+    # backorder, now claims the wheels (at its start, due date − lead time)
     payload = await create_wo(gql, world["fg"], "5", dueDate=due(4))
     assert payload["errors"] == [], payload
     order = (await gql("query($id: ID!) { node(id: $id) { ... on SalesOrder { promisedDate } } }",
                        {"id": first["id"]}))["data"]["node"]
     assert order["promisedDate"] == due(4)
-    assert await atp(gql, world["fg"], "1") == (due(12), "WHEEL")
+    assert await atp(gql, world["fg"], "1") == (due(32), "WHEEL")
+    assert await atp(gql, world["wheel"], "1") == (due(30), "WHEEL")  # not the order's day 10
+    # released, it claims by its component rows, the same quantities
+    released = await gql("mutation($id: ID!) { releaseWorkOrder(id: $id) { errors { code } } }",
+                         {"id": payload["workOrder"]["id"]})
+    assert released["data"]["releaseWorkOrder"]["errors"] == []
+    assert await atp(gql, world["fg"], "1") == (due(32), "WHEEL")
+    assert await atp(gql, world["wheel"], "1") == (due(30), "WHEEL")

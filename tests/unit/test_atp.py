@@ -10,7 +10,7 @@ from domain.inventory.atp import AtpInputs, Claim, Component, Receipt, available
 TODAY = date(2026, 3, 2)
 
 
-def BomNode(procurement: str, lead: int, components: tuple[int, ...] = ()) -> AtpInputs:  # noqa: N802
+def BomNode(procurement: str, lead: int, components: tuple[int, ...] = ()) -> AtpInputs:
     return AtpInputs(D(0), lead, procurement=procurement, components=tuple(Component(c, D(1)) for c in components))
 
 

@@ -113,6 +113,15 @@ def test_backorders_of_made_items_claim_their_components() -> None:
     assert ctp(items, "3") == (day(12), A)
 
 
+def test_open_work_orders_claim_what_they_still_have_to_issue() -> None:
+    items = {FG: make(2, (A, "2"), receipts=((5, "2"),), claims=((5, "2"),)), A: buy(10, "4")}
+    # the work order covering the backorder takes 4 A when it starts
+    items[A].to_issue.append(Claim(day(3), D("4")))
+    assert ctp(items, "1") == (day(12), A)
+    items[A].to_issue[0] = Claim(day(3), D("2"))  # half issued already (stock is 2 lower then)
+    assert ctp(items, "1") == (day(2), FG)
+
+
 def test_component_claims_flow_down_through_sub_assemblies_and_other_parents() -> None:
     items = {
         FG: make(2, (SA, "1")),

@@ -33,7 +33,10 @@ stored: each item's claims (in promised order) take its supply (stock as a recei
 due today, then receipts by due date); the part of a MAKE item's claim that supply
 does not cover was promised by making, so its component requirement claims each
 component at ``promised − lead time``, and so on down. Two orders are thus never
-promised the same components. Claims only matter beyond free stock for the requested
+promised the same components. What open work orders still have to issue
+(``AtpInputs.to_issue``, at their start dates) claims components the same way, so
+a work order that covers a backorder takes its components, and the backorder does
+not take them a second time. Claims only matter beyond free stock for the requested
 item itself (step 1 is unchanged: whoever confirms first reserves the stock).
 
 ``limited_by`` names the item whose availability sets the date: None when stock
@@ -95,6 +98,8 @@ class AtpInputs:
     lead_time_days: int
     receipts: list[Receipt] = field(default_factory=list)
     claims: list[Claim] = field(default_factory=list)
+    # what open work orders still have to issue of the item, when they start
+    to_issue: list[Claim] = field(default_factory=list)
     procurement: str = "BUY"
     components: tuple[Component, ...] = ()
     output_quantity: Decimal = ONE
@@ -177,7 +182,7 @@ class _Promiser:
         item = self.items[item_id]
         lots = [_Lot(self.today, max(item.available_now, ZERO))]
         lots += [_Lot(max(r.due, self.today), r.quantity) for r in sorted(item.receipts, key=lambda r: r.due)]
-        claims = sorted([*item.claims, *self._derived(item_id)], key=lambda c: c.promised)
+        claims = sorted([*item.claims, *item.to_issue, *self._derived(item_id)], key=lambda c: c.promised)
         made: list[Claim] = []
         for claim in claims:
             taken, _ = _take(lots, claim.quantity)

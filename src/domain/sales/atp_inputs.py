@@ -5,7 +5,8 @@ here, so a promise shown to a salesperson is the one an order gets. Receipts are
 the open quantities of purchase order lines and of work orders not yet completed,
 at their due dates; claims are the backorders of open sales order lines at their
 promised dates (``domain.sales.reservations``). The claims of made items on their
-components are derived from those by the rule (``domain.inventory.atp``).
+components are derived from those by the rule (``domain.inventory.atp``); what open
+work orders still have to issue claims their components too.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import Boolean, Numeric, bindparam, cast, exists, func, literal, null, select, text, union_all
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.inventory.atp import ZERO, AtpInputs, Claim, Component, Receipt
+from domain.inventory.models import Bom, BomLine, Item
 from domain.inventory.stock import free_stock
 from domain.production.models import OPEN_STATUSES as OPEN_WORK_ORDER_STATUSES
-from domain.production.models import WorkOrder
+from domain.production.models import WorkOrder, WorkOrderComponent
+from domain.production.requirements import component_requirement
 from domain.purchasing.models import OPEN_STATUSES as OPEN_PURCHASE_ORDER_STATUSES
 from domain.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from domain.sales.models import OPEN_ORDER_STATUSES, SalesOrder, SalesOrderLine
@@ -115,9 +118,42 @@ async def _claims(session: AsyncSession, ids: list[int]) -> dict[int, list[Claim
     return found
 
 
+_NONE = cast(null(), Numeric)
+
+
+async def _to_issue(session: AsyncSession, ids: list[int]) -> dict[int, list[Claim]]:
+    """What open work orders still have to issue of the items, at their start dates
+    (due date − lead time without one), as MRP counts it: released ones by their
+    component rows, unreleased ones (no rows yet) by their BOM."""
+    wo, c = WorkOrder, WorkOrderComponent
+    start = func.coalesce(wo.start_date, wo.due_date - Item.lead_time_days)
+    released = (
+        select(c.item_id, start, c.required_quantity - c.issued_quantity,
+               literal(True, Boolean), _NONE, _NONE, _NONE)
+        .join(wo, wo.id == c.work_order_id)
+        .join(Item, Item.id == wo.item_id)
+        .where(c.item_id.in_(ids), wo.status.in_(OPEN_WORK_ORDER_STATUSES),
+               c.required_quantity > c.issued_quantity)
+    )
+    unreleased = (
+        select(BomLine.component_id, start, wo.quantity - wo.completed_quantity,
+               literal(False, Boolean), BomLine.quantity, BomLine.scrap_rate, Bom.output_quantity)
+        .join(wo, wo.item_id == BomLine.bom_item_id)
+        .join(Bom, Bom.item_id == wo.item_id)
+        .join(Item, Item.id == wo.item_id)
+        .where(BomLine.component_id.in_(ids), wo.status.in_(OPEN_WORK_ORDER_STATUSES),
+               wo.quantity > wo.completed_quantity, ~exists().where(c.work_order_id == wo.id))
+    )
+    found: dict[int, list[Claim]] = defaultdict(list)
+    for item_id, when, quantity, rows, per, scrap, output in await session.execute(union_all(released, unreleased)):
+        needed = quantity if rows else component_requirement(quantity, per, scrap, output)
+        found[item_id].append(Claim(when, needed))
+    return found
+
+
 async def load_atp_inputs(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, AtpInputs]:
     """ATP inputs of the items, of everything their BOMs reach and of every item that
-    uses those (for the claims of its backorders), in at most five statements; unknown
+    uses those (for the claims of its backorders), in at most six statements; unknown
     ids are left out. ``domain.inventory.atp.promise`` takes the whole mapping.
 
     Stock is read as the session sees it, so a caller holding the balance locks
@@ -140,8 +176,10 @@ async def load_atp_inputs(session: AsyncSession, item_ids: Sequence[int]) -> dic
     # claims take receipts, and what a made item's claims leave to make takes components
     making = any(item.procurement == "MAKE" for item in items.values())
     claims = await _claims(session, ids if making else sorted(receipts)) if receipts or making else {}
+    to_issue = await _to_issue(session, ids) if making else {}
     for item_id, item in items.items():
         item.available_now = available.get(item_id, ZERO)
         item.receipts = receipts.get(item_id, [])
         item.claims = claims.get(item_id, [])
+        item.to_issue = to_issue.get(item_id, [])
     return items
