@@ -190,7 +190,8 @@ class Item(Node):
     @strawberry.field(
         description=(
             "Earliest date on which `quantity` more can be promised, from stock, scheduled "
-            "receipts and lead time."
+            "receipts after earlier promises, and lead time; a made item beyond those from "
+            "what its components allow (capable to promise)."
         )
     )
     async def available_to_promise(self, info: Info, quantity: Decimal) -> AtpResult:
