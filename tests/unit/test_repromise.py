@@ -46,3 +46,21 @@ def test_a_line_that_cannot_move_keeps_its_date_and_still_claims() -> None:
     lines = [line(1, 10, "4", promised=30), line(2, 11, "6")]
     assert repromised(lines, inputs("0", (20, "6")), TODAY, {11}) == {2: day(5)}
     assert repromised([line(1, 99, "1")], {}, TODAY, {99}) == {}  # unknown item: left alone
+
+
+def test_lines_of_a_made_item_claim_its_components_in_order() -> None:
+    from domain.inventory.atp import Component
+
+    component = 8
+    items = {
+        ITEM: AtpInputs(D(0), 2, procurement="MAKE", components=(Component(component, D(2)),),
+                        claims=[Claim(day(1), D("999"))]),  # ignored: the lines are the claims
+        component: AtpInputs(D(10), 9),
+    }
+    lines = [line(1, 10, "5"), line(2, 11, "1"), line(3, 12, "1")]
+    assert repromised(lines, items, TODAY, {10, 11, 12}) == {1: day(2), 2: day(11), 3: day(11)}
+    # the first cannot move: it still takes the components it was promised from
+    assert repromised(lines, items, TODAY, {11, 12}) == {2: day(11), 3: day(11)}
+    # a receipt of the item covers the first line: the components are left to the others
+    items[ITEM].receipts.append(Receipt(day(4), D("5")))
+    assert repromised(lines, items, TODAY, {10, 11, 12}) == {1: day(4), 2: day(2), 3: day(2)}
