@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Boolean, Numeric, bindparam, cast, exists, func, literal, null, select, text, union_all
+from sqlalchemy import Numeric, Select, String, bindparam, cast, exists, func, literal, null, select, text, union_all
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -98,11 +99,17 @@ async def scheduled_receipts(session: AsyncSession, item_ids: Sequence[int]) -> 
     return await _receipts(session, ids) if ids else {}
 
 
-async def _claims(session: AsyncSession, ids: list[int]) -> dict[int, list[Claim]]:
+_NONE = cast(null(), Numeric)
+_Rows = Select[*tuple[Any, ...]]
+# the kind of each claim row
+_BACKORDER, _TO_ISSUE, _BY_BOM = "B", "I", "U"
+
+
+def _backorders(ids: list[int]) -> _Rows:
     """Backorders of promised open order lines: what earlier promises owe."""
     line = SalesOrderLine
-    rows = await session.execute(
-        select(line.item_id, line.promised_date, UNRESERVED.label("backorder"))
+    return (
+        select(line.item_id, line.promised_date, UNRESERVED, literal(_BACKORDER, String), _NONE, _NONE, _NONE)
         .join(SalesOrder, SalesOrder.id == line.order_id)
         .where(
             line.item_id.in_(ids),
@@ -111,17 +118,9 @@ async def _claims(session: AsyncSession, ids: list[int]) -> dict[int, list[Claim
             UNRESERVED > 0,
         )
     )
-    found: dict[int, list[Claim]] = defaultdict(list)
-    for item_id, promised, quantity in rows:
-        if promised is not None:  # filtered above; narrows the type
-            found[item_id].append(Claim(promised, quantity))
-    return found
 
 
-_NONE = cast(null(), Numeric)
-
-
-async def _to_issue(session: AsyncSession, ids: list[int]) -> dict[int, list[Claim]]:
+def _to_issue(ids: list[int]) -> tuple[_Rows, _Rows]:
     """What open work orders still have to issue of the items, at their start dates
     (due date − lead time without one), as MRP counts it: released ones by their
     component rows, unreleased ones (no rows yet) by their BOM."""
@@ -129,7 +128,7 @@ async def _to_issue(session: AsyncSession, ids: list[int]) -> dict[int, list[Cla
     start = func.coalesce(wo.start_date, wo.due_date - Item.lead_time_days)
     released = (
         select(c.item_id, start, c.required_quantity - c.issued_quantity,
-               literal(True, Boolean), _NONE, _NONE, _NONE)
+               literal(_TO_ISSUE, String), _NONE, _NONE, _NONE)
         .join(wo, wo.id == c.work_order_id)
         .join(Item, Item.id == wo.item_id)
         .where(c.item_id.in_(ids), wo.status.in_(OPEN_WORK_ORDER_STATUSES),
@@ -137,23 +136,37 @@ async def _to_issue(session: AsyncSession, ids: list[int]) -> dict[int, list[Cla
     )
     unreleased = (
         select(BomLine.component_id, start, wo.quantity - wo.completed_quantity,
-               literal(False, Boolean), BomLine.quantity, BomLine.scrap_rate, Bom.output_quantity)
+               literal(_BY_BOM, String), BomLine.quantity, BomLine.scrap_rate, Bom.output_quantity)
         .join(wo, wo.item_id == BomLine.bom_item_id)
         .join(Bom, Bom.item_id == wo.item_id)
         .join(Item, Item.id == wo.item_id)
         .where(BomLine.component_id.in_(ids), wo.status.in_(OPEN_WORK_ORDER_STATUSES),
                wo.quantity > wo.completed_quantity, ~exists().where(c.work_order_id == wo.id))
     )
-    found: dict[int, list[Claim]] = defaultdict(list)
-    for item_id, when, quantity, rows, per, scrap, output in await session.execute(union_all(released, unreleased)):
-        needed = quantity if rows else component_requirement(quantity, per, scrap, output)
-        found[item_id].append(Claim(when, needed))
-    return found
+    return released, unreleased
+
+
+async def _claims(
+    session: AsyncSession, ids: list[int], *, work_orders: bool
+) -> tuple[dict[int, list[Claim]], dict[int, list[Claim]]]:
+    """Backorders of the items and, with ``work_orders``, what open work orders still
+    have to issue of them: one statement."""
+    statement = union_all(_backorders(ids), *_to_issue(ids)) if work_orders else _backorders(ids)
+    backorders: dict[int, list[Claim]] = defaultdict(list)
+    to_issue: dict[int, list[Claim]] = defaultdict(list)
+    for item_id, when, quantity, kind, per, scrap, output in await session.execute(statement):
+        if kind == _BACKORDER:
+            backorders[item_id].append(Claim(when, quantity))
+        else:
+            to_issue[item_id].append(
+                Claim(when, quantity if kind == _TO_ISSUE else component_requirement(quantity, per, scrap, output))
+            )
+    return backorders, to_issue
 
 
 async def load_atp_inputs(session: AsyncSession, item_ids: Sequence[int]) -> dict[int, AtpInputs]:
     """ATP inputs of the items, of everything their BOMs reach and of every item that
-    uses those (for the claims of its backorders), in at most six statements; unknown
+    uses those (for the claims of its backorders), in at most five statements; unknown
     ids are left out. ``domain.inventory.atp.promise`` takes the whole mapping.
 
     Stock is read as the session sees it, so a caller holding the balance locks
@@ -175,8 +188,10 @@ async def load_atp_inputs(session: AsyncSession, item_ids: Sequence[int]) -> dic
     receipts = await _receipts(session, ids)
     # claims take receipts, and what a made item's claims leave to make takes components
     making = any(item.procurement == "MAKE" for item in items.values())
-    claims = await _claims(session, ids if making else sorted(receipts)) if receipts or making else {}
-    to_issue = await _to_issue(session, ids) if making else {}
+    claims, to_issue = (
+        await _claims(session, ids if making else sorted(receipts), work_orders=making)
+        if receipts or making else ({}, {})
+    )
     for item_id, item in items.items():
         item.available_now = available.get(item_id, ZERO)
         item.receipts = receipts.get(item_id, [])
