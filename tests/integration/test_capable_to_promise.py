@@ -143,3 +143,21 @@ async def test_a_work_order_re_promises_the_backorder_and_claims_the_components(
     assert released["data"]["releaseWorkOrder"]["errors"] == []
     assert await atp(gql, world["fg"], "1") == (due(32), "WHEEL")
     assert await atp(gql, world["wheel"], "1") == (due(30), "WHEEL")
+
+
+async def test_a_work_order_for_a_component_re_promises_the_made_item(gql, world) -> None:
+    from tests.integration.test_work_orders import create_wo
+
+    await adjust(gql, world["wheel"], "10")
+    customer = await create_customer(gql, "ACME")
+    order = (await confirm(gql, await draft(gql, customer, world["fg"], "5")))["order"]
+    assert order["promisedDate"] == due(25)  # frames made from tubes bought in 20 days
+    assert await atp(gql, world["fg"], "5") == (due(32), "WHEEL")
+    payload = await create_wo(gql, world["frame"], "5", dueDate=due(6))
+    assert payload["errors"] == [], payload
+    number = payload["workOrder"]["number"]
+    node = (await gql("query($id: ID!) { node(id: $id) { ... on SalesOrder { promisedDate lines { promisedDate }"
+                      " statusHistory { reason } } } }", {"id": order["id"]}))["data"]["node"]
+    assert node["promisedDate"] == node["lines"][0]["promisedDate"] == due(8)
+    assert node["statusHistory"][-1]["reason"] == (
+        f"promised date moved from {due(25)} to {due(8)}: work order {number} created")

@@ -6,8 +6,10 @@ reports production), ``repromise`` recomputes those promises for the items invol
 the way confirmation made them:
 
 - Lines: of open orders (``OPEN_ORDER_STATUSES``), with a promised date and a
-  backorder (quantity − shipped − reserved > 0). Lines never promised are left out
-  here as they are out of ATP's claims.
+  backorder (quantity − shipped − reserved > 0), of the items and of the made items
+  whose BOMs reach them (capable to promise: a made item's backorder is promised from
+  its components). Lines never promised are left out here as they are out of ATP's
+  claims.
 - Claim order: earlier confirmed orders first (by their first CONFIRMED event), then
   line position, as confirmation let them claim receipts; each line's backorder is
   a claim on the supply left for the lines after it.
@@ -20,7 +22,8 @@ the way confirmation made them:
   cause.
 
 Locks follow confirmation's order: order rows (ascending id), then each item's
-balances (ascending item id). ``lock_orders`` takes the first step on its own for
+balances (ascending item id); the balances of the made items above them are read,
+not locked, and their orders are locked like late ones (below). ``lock_orders`` takes the first step on its own for
 callers that lock balances themselves before re-promising (reporting production).
 An order that confirms between that step and the balance locks is locked without
 waiting (``SKIP LOCKED``); if another command holds it, its lines keep their dates
@@ -104,6 +107,23 @@ def repromised(
     return result
 
 
+def made_from(item_ids: Iterable[int], items: Mapping[int, AtpInputs]) -> set[int]:
+    """The made items in ``items`` whose BOMs reach any of ``item_ids``, at any depth."""
+    parents: dict[int, list[int]] = {}
+    for item_id, item in items.items():
+        if item.procurement == "MAKE":
+            for line in item.components:
+                parents.setdefault(line.component_id, []).append(item_id)
+    found: set[int] = set()
+    todo = list(item_ids)
+    while todo:
+        for parent in parents.get(todo.pop(), ()):
+            if parent not in found:
+                found.add(parent)
+                todo.append(parent)
+    return found
+
+
 _LINE = SalesOrderLine
 # the first time the order was confirmed: its place in the queue for receipts
 _CONFIRMED_AT = (
@@ -185,12 +205,14 @@ async def repromise(
     for item_id in ids:
         await ledger.lock_balances(session, item_id)
     await session.flush()
-    backorders = await _backorders(session, ids)
+    items = await load_atp_inputs(session, ids)
+    # made items are promised from their components: their backorders move too
+    backorders = await _backorders(session, sorted(set(ids) | made_from(ids, items)))
     late = sorted({b.order_id for b in backorders} - orders.keys())
     if late:
         found = await session.execute(locking(SalesOrder.id.in_(late), skip_locked=True))
         orders.update((order.id, order) for order in found.scalars())
-    dates = repromised(backorders, await load_atp_inputs(session, ids), today, orders.keys())
+    dates = repromised(backorders, items, today, orders.keys())
     changed = {b.line_id: b.order_id for b in backorders if dates.get(b.line_id, b.promised) != b.promised}
     if not changed:
         return []
