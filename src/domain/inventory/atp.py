@@ -37,7 +37,10 @@ promised the same components. What open work orders still have to issue
 (``AtpInputs.to_issue``, at their start dates) claims components the same way, so
 a work order that covers a backorder takes its components, and the backorder does
 not take them a second time. Claims only matter beyond free stock for the requested
-item itself (step 1 is unchanged: whoever confirms first reserves the stock).
+item itself (step 1 is unchanged: whoever confirms first reserves the stock). A
+confirmation locks the balances of its own items only, so two made items confirmed at
+the same moment may both be promised one component's stock (a promise, never a
+reservation); the next re-promise of that component's supply sets it right.
 
 ``limited_by`` names the item whose availability sets the date: None when stock
 covers, the item itself when its receipts or its own lead time do, else the
