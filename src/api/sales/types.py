@@ -248,6 +248,19 @@ class QuotePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.type(description="Stock reserved for an order line that was waiting for it.")
+class StockAllocation:
+    line: SalesOrderLine
+    order: SalesOrder
+    quantity: Decimal
+
+
+@strawberry.type
+class AllocateStockPayload:
+    allocations: list[StockAllocation] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 @strawberry.type
 class SalesOrderPayload:
     order: SalesOrder | None = None

@@ -24,6 +24,7 @@ from domain.finance.exposure import credit_position
 from domain.inventory import ledger
 from domain.inventory.allocation import take
 from domain.inventory.atp import Claim, promise
+from domain.inventory.availability import stock_freed
 from domain.inventory.models import Item
 from domain.sales.atp_inputs import load_atp_inputs
 from domain.sales.locks import lock_order
@@ -297,4 +298,5 @@ async def cancel_order(
         if posted is None:
             raise RuntimeError(f"unreserve refused for item {h.item_id}")
     await change_status(session, order, OrderStatus.CANCELLED, reason=reason.strip(), actor=actor)
+    await stock_freed(session, locked, source=f"cancellation of {order.number}", actor=actor)
     return order
