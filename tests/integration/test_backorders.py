@@ -203,3 +203,64 @@ async def test_concurrent_arrivals_confirmations_and_allocations_never_oversell(
         )).one()
     assert (on_hand, held) == (30, 25)
     await ledger_consistent(sessionmaker)
+
+
+CLOSE = (
+    "mutation($id: ID!, $reason: String!) { closeSalesOrderShort(id: $id, reason: $reason) {"
+    " order { status lines { shippedQuantity cancelledQuantity reservedQuantity backorderedQuantity } } "
+    + ERRORS + " } }"
+)
+
+
+async def close_short(gql: Any, order_id: str, reason: str = "customer takes what shipped") -> dict[str, Any]:
+    return dict((await gql(CLOSE, {"id": order_id, "reason": reason}))["data"]["closeSalesOrderShort"])
+
+
+async def test_close_short_cancels_the_rest_and_its_stock_goes_to_the_next_backorder(
+    gql: Any, sessionmaker: Any, settings: Settings
+) -> None:
+    async with worker(settings):
+        bell, customer = await bells(gql, sessionmaker, "10")
+        first = await confirmed(gql, customer, bell, "10")
+        second = await confirmed(gql, customer, bell, "5")
+        await ship(gql, first, [{"lineId": (await order(gql, first))["lines"][0]["id"], "quantity": "4"}])
+        refused = (await gql(CANCEL, {"id": first}))["data"]["cancelSalesOrder"]["errors"]
+        assert [e["code"] for e in refused] == ["INVALID_STATE"] and "closeSalesOrderShort" in refused[0]["message"]
+
+        closed = await close_short(gql, first)
+        assert closed["errors"] == [] and closed["order"]["status"] == "SHIPPED"
+        line = closed["order"]["lines"][0]
+        assert [Decimal(line[k]) for k in ("shippedQuantity", "cancelledQuantity", "reservedQuantity",
+                                           "backorderedQuantity")] == [4, 6, 0, 0]
+        await until_reserved(gql, second, [5])
+    number = (await order(gql, first))["number"]
+    assert (await reasons(sessionmaker, first))[-1] == "closed short: customer takes what shipped"
+    assert (await reasons(sessionmaker, second))[-1].startswith(f"reserved 5 of BELL-01 from close-short of {number}")
+    billed = await invoice(gql, first)
+    assert billed["errors"] == [] and Decimal(billed["invoice"]["total"]) == 40
+    await ledger_consistent(sessionmaker)
+
+
+async def test_close_short_with_nothing_shipped_cancels_and_bad_closes_change_nothing(
+    gql: Any, sessionmaker: Any
+) -> None:
+    bell, customer = await bells(gql, sessionmaker, "3")
+    waiting = await confirmed(gql, customer, bell, "5")
+    unconfirmed = await draft(gql, customer, bell, "1")
+    before = await snapshot(sessionmaker)
+    for order_id, reason, expected in (
+        (unconfirmed, "x", ("INVALID_STATE", ["id"])),
+        (waiting, " ", ("INVALID", ["reason"])),
+        ("U2FsZXNPcmRlcjo5OTk=", "x", ("NOT_FOUND", ["id"])),  # SalesOrder:999
+        (bell, "x", ("NOT_FOUND", ["id"])),
+    ):
+        body = await close_short(gql, order_id, reason)
+        assert body["order"] is None and [(e["code"], e["field"]) for e in body["errors"]] == [expected]
+    assert await snapshot(sessionmaker) == before
+
+    closed = await close_short(gql, waiting)
+    assert closed["errors"] == [] and closed["order"]["status"] == "CANCELLED"
+    assert [Decimal(closed["order"]["lines"][0][k]) for k in ("cancelledQuantity", "reservedQuantity")] == [5, 0]
+    again = await close_short(gql, waiting)
+    assert [(e["code"], e["field"]) for e in again["errors"]] == [("INVALID_STATE", ["id"])]
+    await ledger_consistent(sessionmaker)

@@ -86,7 +86,22 @@ class SalesMutation:
             for a in allocations
         ])
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description=(
+            "Cancels what is not yet shipped on every line (cancelledQuantity) and releases its "
+            "reservations, which go on to orders waiting for the stock. The order becomes SHIPPED "
+            "if anything shipped (invoice and payment then close it), else CANCELLED."
+        )
+    )
+    @command(Scope.SALES_WRITE)
+    async def close_sales_order_short(self, cmd: Command, id: strawberry.ID, reason: str) -> SalesOrderPayload:
+        pk = decode_id(id, "SalesOrder", "id")
+        row = await orders.close_short(cmd.session, pk, reason, actor=cmd.actor)
+        return SalesOrderPayload(order=SalesOrder.from_row(row))
+
+    @strawberry.mutation(
+        description="Cancels an order nothing of which has shipped; see closeSalesOrderShort for one that has."
+    )
     @command(Scope.SALES_WRITE)
     async def cancel_sales_order(
         self, cmd: Command, id: strawberry.ID, reason: str
