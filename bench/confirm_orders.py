@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ async def seed(url: str, skus: int, orders_per_run: int) -> dict[str, Any]:
                     "line_total, tax_amount) SELECT o, 0, i, 1, 10, 10, 0 "
                     "FROM unnest($1::bigint[], $2::bigint[]) AS t(o, i)", ids, [r[2] for r in rows])
                 orders[group] = ids
-        return {"warehouse": warehouse, "items": groups, "orders": orders,
+        return {"warehouse": warehouse, "items": groups, "orders": orders, "customers": customers,
                 "token": await create_admin_token(url)}
     finally:
         await conn.close()
@@ -169,6 +170,50 @@ async def oversell_check(pool: asyncpg.Pool, label: str, items: list[int], raw_r
     return f"  oversell check {label:<12} {'OK ' if ok else 'FAIL'}  balances with reserved > on_hand: {over}; {detail}"
 
 
+async def allocation_run(url: str, customer_id: int, warehouse: int, lines: int = 1000) -> str:
+    """Backordered lines filled per second: ``lines`` confirmed single-unit lines of one item
+    wait; a receipt of ``lines`` units commits; one ``allocate_stock`` job's work is timed
+    (what the worker runs a moment after the receipt, without arq's pick-up delay)."""
+    import time
+    from datetime import date, timedelta
+
+    from domain.inventory import ledger
+    from domain.sales.backorders import allocate_backorders
+    from domain.shared.db import make_engine, make_sessionmaker
+    from domain.shared.unit_of_work import unit_of_work
+
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        item = await conn.fetchval(
+            "INSERT INTO items (sku, name, kind, procurement, list_price, lead_time_days) "
+            "VALUES ('ALLOC-1', 'Allocation bench item', 'FINISHED', 'BUY', 10, 7) RETURNING id")
+        ids = [r["id"] for r in await conn.fetch(
+            "INSERT INTO sales_orders (number, customer_id, status, subtotal, tax_total, total) "
+            "SELECT 'BA-' || lpad(g::text, 7, '0'), $1, 'CONFIRMED', 10, 0, 10 "
+            "FROM generate_series(1, $2) g RETURNING id", customer_id, lines)]
+        await conn.execute(
+            "INSERT INTO sales_order_lines (order_id, position, item_id, quantity, unit_price, line_total, "
+            "tax_amount, promised_date) SELECT o, 0, $2, 1, 10, 10, 0, $3 FROM unnest($1::bigint[]) AS t(o)",
+            ids, item, date.today() + timedelta(days=7))
+    finally:
+        await conn.close()
+    engine = make_engine(url, pool_size=2)
+    try:
+        sessionmaker = make_sessionmaker(engine)
+        async with unit_of_work(sessionmaker, actor="bench") as uow:
+            await ledger.post(uow.session, item_id=item, warehouse_id=warehouse, kind="RECEIPT",
+                              on_hand=Decimal(lines), unit_cost=Decimal(1), actor="bench")
+        began = time.perf_counter()
+        async with unit_of_work(sessionmaker, actor="bench") as uow:
+            filled = await allocate_backorders(uow.session, [item], today=uow.today, source="bench receipt")
+        took = time.perf_counter() - began
+    finally:
+        await engine.dispose()
+    assert len(filled) == lines, len(filled)
+    return (f"allocation: {lines:,} backordered lines filled from one receipt in {took:.2f} s "
+            f"({lines / took:,.0f} lines/s, one allocate_stock job)")
+
+
 async def main(skus: int, clients: int, seconds: float, orders_per_run: int, api_workers: int) -> None:
     results: dict[str, Figures | WrkFigures] = {}
     use_wrk = shutil.which("wrk") is not None
@@ -196,6 +241,7 @@ async def main(skus: int, clients: int, seconds: float, orders_per_run: int, api
                             results[f"graphql {label}"] = figures
                             checks.append(await oversell_check(pool, f"graphql {label}", items[group], None))
                             notes.append(f"  graphql {label}: {done} orders confirmed")
+                allocation = await allocation_run(url, seeded["customers"][0], warehouse)
                 for label, group in (("spread", "rspread"), ("hot", "rhot")):
                     figures, done = await raw_run(pool, items[group], warehouse, clients, seconds)
                     results[f"raw {label}"] = figures
@@ -221,6 +267,7 @@ async def main(skus: int, clients: int, seconds: float, orders_per_run: int, api
     print(f"ratio GraphQL hot / GraphQL spread: {hot_ratio:.3f}  (floor 0.50: "
           f"{'OK' if hot_ratio >= 0.5 else 'BELOW'})")
     print(f"ratio raw hot / raw spread: {raw_hot_ratio:.3f}")
+    print(allocation)
     print("\n".join(notes))
     print("\n".join(checks))
 

@@ -15,7 +15,7 @@ from strawberry.dataloader import DataLoader
 from api.context import Info
 from api.dataloaders import CountKey, M, PageKey, RowOf
 from api.limits import check_page_size
-from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.errors import DomainError, ErrorCode, Problem
 
 T = TypeVar("T")
 NodeT = TypeVar("NodeT")
@@ -46,6 +46,20 @@ def decode_id(global_id: str, expected: str, *field: str) -> int:
     if type_name != expected:
         raise DomainError.one(ErrorCode.NOT_FOUND, f"{expected} not found", field or None)
     return pk
+
+
+def decode_ids(global_ids: Sequence[str], expected: str, field: str) -> list[int]:
+    """``decode_id`` of each id of a list argument; one DomainError names every bad one."""
+    pks: list[int] = []
+    problems: list[Problem] = []
+    for i, global_id in enumerate(global_ids):
+        try:
+            pks.append(decode_id(global_id, expected, field, str(i)))
+        except DomainError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise DomainError(problems)
+    return pks
 
 
 @strawberry.interface

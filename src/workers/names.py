@@ -3,6 +3,8 @@
 from domain.planning.services import MRP
 
 RUN_MRP = "run_mrp"
+# queued by the outbox relay for each ``stock.freed`` event (``workers.stock``)
+ALLOCATE_STOCK = "allocate_stock"
 
 # job kind (``jobs.kind``) -> the arq function the outbox relay queues for it
 JOB_FUNCTIONS: dict[str, str] = {MRP: RUN_MRP}

@@ -8,11 +8,13 @@ If Redis loses the cursor (no persistence, failover to a lagging replica) the re
 replays from an older position: delivery is then at-least-once, and a subscriber
 must ignore an event id it has already seen.
 
-A ``job.queued`` event also queues its arq job (``domain.jobs.services.queue``), before
-the batch is published and the cursor moves: a crash in between queues it again on
-the next pass, which arq ignores (the job id is deterministic), and a job that ran
-already is never claimed twice. This is the only way work reaches the workers, so a
-process that dies right after committing a job loses nothing.
+A ``job.queued`` event also queues its arq job (``domain.jobs.services.queue``), and a
+``stock.freed`` event an ``allocate_stock`` job on the worker's queue
+(``domain.inventory.availability``), before the batch is published and the cursor
+moves: a crash in between queues it again on the next pass, which arq ignores (the job
+id is deterministic), and a job that ran already changes nothing the second time. This
+is the only way work reaches the workers, so a process that dies right after its
+commit loses nothing.
 
 Why this holds:
 
@@ -67,9 +69,10 @@ from redis.exceptions import WatchError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.inventory.availability import STOCK_FREED
 from domain.jobs.services import JOB_QUEUED
 from domain.shared.events import EVENT_HORIZON
-from workers.names import JOB_FUNCTIONS
+from workers.names import ALLOCATE_STOCK, JOB_FUNCTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +109,8 @@ class RelayConfig:
     lock_key: str = "erpgraph:relay:lock"
     batch_size: int = 500
     lock_ttl_ms: int = 30_000
+    # where the work an event asks for (``stock.freed``) is queued: the worker's own queue
+    queue_name: str = "arq:queue"
 
 
 class Position(NamedTuple):
@@ -194,16 +199,25 @@ async def _fetch(engine: AsyncEngine, after: Position, limit: int) -> list[Any]:
         return list(result.all())
 
 
-async def queue_jobs(redis: Redis, rows: list[Any]) -> int:
-    """Queue the arq job of every ``job.queued`` row; the number of rows that asked.
+async def queue_jobs(redis: Redis, rows: list[Any], queue_name: str = RelayConfig.queue_name) -> int:
+    """Queue the arq job each ``job.queued`` or ``stock.freed`` row asks for; how many asked.
 
-    Idempotent: arq ignores a job id it holds (queued, running or with a kept result).
+    Idempotent: every job id is the event's own, and arq ignores an id it holds
+    (queued, running or with a kept result).
     """
-    queued = [row for row in rows if row.type == JOB_QUEUED]
-    if not queued:
+    asking = [row for row in rows if row.type in (JOB_QUEUED, STOCK_FREED)]
+    if not asking:
         return 0
     arq = redis if isinstance(redis, ArqRedis) else ArqRedis(connection_pool=redis.connection_pool)
-    for row in queued:
+    for row in asking:
+        if row.type == STOCK_FREED:
+            # the event's position and time: unique even across re-created databases
+            job_id = f"stock:{row.txid}:{row.id}:{int(row.occurred_at.timestamp() * 1_000_000)}"
+            await arq.enqueue_job(
+                ALLOCATE_STOCK, row.payload["itemIds"], row.payload["source"],
+                _job_id=job_id, _queue_name=queue_name,
+            )
+            continue
         function = JOB_FUNCTIONS.get(row.payload["kind"])
         if function is None:  # a job kind this worker version does not know: leave it QUEUED
             logger.error("job %s: no worker function for kind %r", row.entity_id, row.payload["kind"])
@@ -211,7 +225,7 @@ async def queue_jobs(redis: Redis, rows: list[Any]) -> int:
         await arq.enqueue_job(
             function, row.entity_id, _job_id=row.payload["arqJobId"], _queue_name=row.payload["queue"]
         )
-    return len(queued)
+    return len(asking)
 
 
 # One batch and its cursor in one MULTI/EXEC; None when another relay moved the cursor.
@@ -222,7 +236,7 @@ async def _relay_batch(redis: Redis, engine: AsyncEngine, config: RelayConfig) -
         rows = await _fetch(engine, after, config.batch_size)
         if not rows:
             return 0
-        await queue_jobs(redis, rows)  # first: a failure here publishes nothing and retries
+        await queue_jobs(redis, rows, config.queue_name)  # first: a failure publishes nothing, retries
         messages = [encode_event(row) for row in rows]
         pipe.multi()  # type: ignore[no-untyped-call]  # untyped in redis-py
         for message in messages:

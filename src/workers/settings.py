@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -18,13 +19,15 @@ from arq.worker import Function, Worker, func
 from domain.shared.db import asyncpg_dsn, make_engine, make_sessionmaker
 from erpgraph.settings import Settings
 from workers.mrp import MRP_TIMEOUT_S, run_mrp
-from workers.names import RUN_MRP
+from workers.names import ALLOCATE_STOCK, RUN_MRP
 from workers.outbox import RelayConfig, relay, relay_events
+from workers.stock import MAX_TRIES, allocate_stock
 from workers.wakeup import listen_and_relay
 
 logger = logging.getLogger(__name__)
 
 RELAY_TIMEOUT_S = 60
+ALLOCATE_TIMEOUT_S = 120
 
 
 def _functions() -> list[Function]:
@@ -32,6 +35,7 @@ def _functions() -> list[Function]:
         func(relay_events, name="relay_events", max_tries=1, timeout=RELAY_TIMEOUT_S),
         # a re-run after a lost worker claims the job row again (see workers.mrp)
         func(run_mrp, name=RUN_MRP, max_tries=3, timeout=MRP_TIMEOUT_S),
+        func(allocate_stock, name=ALLOCATE_STOCK, max_tries=MAX_TRIES, timeout=ALLOCATE_TIMEOUT_S),
     ]
 
 
@@ -63,14 +67,16 @@ def worker_settings(
     """
     if not settings.database_url or not settings.redis_url:
         raise ValueError("DATABASE_URL and REDIS_URL are required")
+    queue = queue_name or settings.queue_name
     return {
         "functions": _functions(),
         "cron_jobs": _cron_jobs(),
-        "queue_name": queue_name or settings.queue_name,
+        "queue_name": queue,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "on_startup": startup,
         "on_shutdown": shutdown,
-        "ctx": {"settings": settings, "relay": relay or RelayConfig()},
+        # the relay queues the work events ask for (stock.freed) on this worker's queue
+        "ctx": {"settings": settings, "relay": replace(relay or RelayConfig(), queue_name=queue)},
     }
 
 

@@ -13,7 +13,8 @@ import redis.asyncio as aioredis
 
 from api.relay import to_global_id
 from erpgraph.settings import Settings
-from tests.integration.helpers import graphql_ws
+from tests.integration.helpers import adjust, graphql_ws
+from tests.integration.test_backorders import bells, confirmed
 from tests.integration.test_order_status_stream import create_order, set_status
 from workers.outbox import read_cursor
 from workers.settings import run_worker
@@ -198,3 +199,26 @@ async def test_events_reach_subscribers_of_every_api_process(
     finally:
         other.terminate()
         await asyncio.wait_for(other.wait(), 20)
+
+
+async def test_an_allocation_reaches_the_subscriber_with_its_reason(
+    app: Any, live_server: str, admin_token: str, sessionmaker: Any, gql: Any, worker: None
+) -> None:
+    bell, customer = await bells(gql, sessionmaker, "0")
+    order_id = await confirmed(gql, customer, bell, "3")  # all 3 backordered
+    ws = await graphql_ws(live_server, admin_token)
+    try:
+        await ws.send(json.dumps({"id": "s", "type": "subscribe", "payload": {
+            "query": "subscription($id: ID) { orderStatusChanged(orderId: $id) { status previousStatus reason } }",
+            "variables": {"id": order_id}}}))
+        hub = app.state.resources.events
+        for _ in range(500):
+            if hub.subscriber_count == 1:
+                break
+            await asyncio.sleep(0.01)
+        assert (await adjust(gql, bell, "3", reason="found in the back"))["errors"] == []
+        (event,) = await next_events(ws, 1)
+        assert (event["previousStatus"], event["status"]) == ("CONFIRMED", "CONFIRMED")
+        assert event["reason"].startswith("reserved 3 of BELL-01 from stock adjustment (found in the back)")
+    finally:
+        await ws.close()

@@ -125,3 +125,13 @@ async def test_bad_ids_and_wrong_state_change_nothing(gql, sessionmaker, make_to
     assert len((await create_for(gql, [order]))["workOrders"]) == 1
     node = (await gql(ORDER, {"id": order}, token=finance))["data"]["node"]
     assert node == {"workOrders": []}
+
+
+async def test_stock_free_now_is_counted_before_making(gql, world) -> None:
+    """20 chairs wanted, 3 reserved at confirmation; 12 arrive and wait to be allocated:
+    only the 5 that neither stock nor reservation covers are made."""
+    order = await confirmed(gql, world, [("chair", "20")])
+    assert (await adjust(gql, world["chair"], "12"))["errors"] == []  # no worker: not yet allocated
+    created = await create_for(gql, [order])
+    assert created["errors"] == []
+    assert [(w["item"]["sku"], w["quantity"]) for w in created["workOrders"]] == [("CHAIR", "5.00")]

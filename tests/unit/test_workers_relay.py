@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
@@ -51,8 +52,9 @@ def test_worker_settings_are_fresh_per_worker() -> None:
     first = worker_settings(settings, relay=config, queue_name="q")
     second = worker_settings(settings)
 
-    assert first["ctx"] == {"settings": settings, "relay": config}
-    assert second["ctx"]["relay"] == RelayConfig()
+    # the relay queues what events ask for on the worker's own queue
+    assert first["ctx"] == {"settings": settings, "relay": replace(config, queue_name="q")}
+    assert second["ctx"]["relay"] == RelayConfig(queue_name=settings.queue_name)
     assert first["ctx"] is not second["ctx"]
     assert first["cron_jobs"][0] is not second["cron_jobs"][0]
     assert first["queue_name"] == "q"

@@ -7,11 +7,10 @@ from api.planning.inputs import MrpRunInput
 from api.planning.types import FirmPlannedOrdersPayload, MrpRun, MrpRunPayload
 from api.production.types import WorkOrder
 from api.purchasing.types import PurchaseOrder
-from api.relay import decode_id
+from api.relay import decode_ids
 from domain.identity.scopes import Scope
 from domain.planning import services
 from domain.planning.firming import firm_planned_orders
-from domain.shared.errors import DomainError, Problem
 
 
 @strawberry.type
@@ -36,23 +35,9 @@ class PlanningMutation:
     async def firm_planned_orders(
         self, cmd: Command, ids: list[strawberry.ID], merge: bool | None = None
     ) -> FirmPlannedOrdersPayload:
-        pks = _planned_order_pks(ids)
+        pks = decode_ids(ids, "PlannedOrder", "ids")
         firmed = await firm_planned_orders(cmd.session, pks, bool(merge), actor=cmd.actor)
         return FirmPlannedOrdersPayload(
             purchase_orders=[PurchaseOrder.from_row(row) for row in firmed.purchase_orders],
             work_orders=[WorkOrder.from_row(row) for row in firmed.work_orders],
         )
-
-
-def _planned_order_pks(ids: list[strawberry.ID]) -> list[int]:
-    """Planned order pks of ``ids``; a DomainError names every id that is not one."""
-    pks: list[int] = []
-    problems: list[Problem] = []
-    for i, global_id in enumerate(ids):
-        try:
-            pks.append(decode_id(global_id, "PlannedOrder", "ids", str(i)))
-        except DomainError as error:
-            problems.extend(error.problems)
-    if problems:
-        raise DomainError(problems)
-    return pks

@@ -7,7 +7,7 @@ import strawberry
 from api.permissions import Command, command
 from api.production.inputs import ProductionReportInput, WorkOrderInput
 from api.production.types import WorkOrder, WorkOrderPayload, WorkOrdersPayload
-from api.relay import decode_id
+from api.relay import decode_id, decode_ids
 from domain.identity.scopes import Scope
 from domain.production import make_to_order, services
 
@@ -28,7 +28,7 @@ class ProductionMutation:
     async def create_work_orders_for_sales_orders(
         self, cmd: Command, order_ids: list[strawberry.ID]
     ) -> WorkOrdersPayload:
-        pks = [decode_id(order_id, "SalesOrder", "orderIds", str(i)) for i, order_id in enumerate(order_ids)]
+        pks = decode_ids(order_ids, "SalesOrder", "orderIds")
         rows = await make_to_order.create_work_orders_for_sales_orders(
             cmd.session, pks, today=cmd.today, actor=cmd.actor
         )

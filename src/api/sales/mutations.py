@@ -3,11 +3,19 @@ from __future__ import annotations
 import strawberry
 
 from api.permissions import Command, command
-from api.relay import decode_id
+from api.relay import decode_id, decode_ids
 from api.sales.inputs import QuoteInput, SalesOrderInput
-from api.sales.types import Quote, QuotePayload, SalesOrder, SalesOrderPayload
+from api.sales.types import (
+    AllocateStockPayload,
+    Quote,
+    QuotePayload,
+    SalesOrder,
+    SalesOrderLine,
+    SalesOrderPayload,
+    StockAllocation,
+)
 from domain.identity.scopes import Scope
-from domain.sales import orders, quotes
+from domain.sales import backorders, orders, quotes
 
 
 @strawberry.type
@@ -57,7 +65,43 @@ class SalesMutation:
         row = await orders.release_credit_hold(cmd.session, pk, note, today=cmd.today, actor=cmd.actor)
         return SalesOrderPayload(order=SalesOrder.from_row(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description=(
+            "Reserves free stock of the items for the order lines waiting for it: earliest promised "
+            "date first, then earliest confirmation, then order number. It happens by itself a "
+            "moment after stock arrives or a reservation is released; this runs it now (after "
+            "fixing data, say). Nothing waiting: no allocations."
+        )
+    )
+    @command(Scope.INVENTORY_WRITE)
+    async def allocate_stock(self, cmd: Command, item_ids: list[strawberry.ID]) -> AllocateStockPayload:
+        pks = decode_ids(item_ids, "Item", "itemIds")
+        await backorders.check_items(cmd.session, pks)
+        allocations = await backorders.allocate_backorders(
+            cmd.session, pks, today=cmd.today, source=f"allocateStock by {cmd.actor}", actor=cmd.actor
+        )
+        return AllocateStockPayload(allocations=[
+            StockAllocation(line=SalesOrderLine.from_row(a.line, a.order.status),
+                            order=SalesOrder.from_row(a.order), quantity=a.quantity)
+            for a in allocations
+        ])
+
+    @strawberry.mutation(
+        description=(
+            "Cancels what is not yet shipped on every line (cancelledQuantity) and releases its "
+            "reservations, which go on to orders waiting for the stock. The order becomes SHIPPED "
+            "if anything shipped (invoice and payment then close it), else CANCELLED."
+        )
+    )
+    @command(Scope.SALES_WRITE)
+    async def close_sales_order_short(self, cmd: Command, id: strawberry.ID, reason: str) -> SalesOrderPayload:
+        pk = decode_id(id, "SalesOrder", "id")
+        row = await orders.close_short(cmd.session, pk, reason, actor=cmd.actor)
+        return SalesOrderPayload(order=SalesOrder.from_row(row))
+
+    @strawberry.mutation(
+        description="Cancels an order nothing of which has shipped; see closeSalesOrderShort for one that has."
+    )
     @command(Scope.SALES_WRITE)
     async def cancel_sales_order(
         self, cmd: Command, id: strawberry.ID, reason: str

@@ -124,6 +124,9 @@ class SalesOrderLine(Node):
     tax_rate: Decimal
     line_total: Decimal
     shipped_quantity: Decimal
+    cancelled_quantity: Decimal = strawberry.field(
+        description="Cancelled by closeSalesOrderShort: what was still unshipped when the order was closed."
+    )
     promised_date: date | None
 
     @strawberry.field
@@ -141,7 +144,9 @@ class SalesOrderLine(Node):
             await info.context.loaders.sales.reserved.load(self.pk) if has_backorders(self.order_status)
             else Decimal(0)
         )
-        return backordered(self.order_status, self.quantity, self.shipped_quantity, reserved)
+        return backordered(
+            self.order_status, self.quantity, self.shipped_quantity, reserved, self.cancelled_quantity
+        )
 
     @classmethod
     def from_row(cls, row: RowOf[models.SalesOrderLine], order_status: str) -> SalesOrderLine:
@@ -149,7 +154,7 @@ class SalesOrderLine(Node):
             pk=row.id, row=row, order_status=order_status, quantity=row.quantity,
             unit_price=row.unit_price, discount_percent=row.discount_percent, tax_rate=row.tax_rate,
             line_total=row.line_total, shipped_quantity=row.shipped_quantity,
-            promised_date=row.promised_date,
+            cancelled_quantity=row.cancelled_quantity, promised_date=row.promised_date,
         )
 
 
@@ -245,6 +250,19 @@ class SalesOrder(Node):
 @strawberry.type
 class QuotePayload:
     quote: Quote | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="Stock reserved for an order line that was waiting for it.")
+class StockAllocation:
+    line: SalesOrderLine
+    order: SalesOrder
+    quantity: Decimal
+
+
+@strawberry.type
+class AllocateStockPayload:
+    allocations: list[StockAllocation] = strawberry.field(default_factory=list)
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 

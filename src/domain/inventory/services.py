@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.inventory import ledger
+from domain.inventory.availability import stock_freed
 from domain.inventory.models import (
     ITEM_KINDS,
     LOT_SIZINGS,
@@ -287,4 +288,6 @@ async def adjust_stock(
         {"warehouseId": warehouse_id, "quantity": str(adj.quantity), "onHand": str(balance.on_hand)},
         actor,
     )
+    if adj.quantity > 0:
+        await stock_freed(session, [adj.item_id], source=f"stock adjustment ({adj.reason.strip()})", actor=actor)
     return balance

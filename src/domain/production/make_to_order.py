@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.inventory.models import Item
+from domain.inventory.stock import free_stock
 from domain.production.models import WorkOrder, WorkOrderStatus
 from domain.production.services import insert_work_order
 from domain.sales.models import OPEN_ORDER_STATUSES, SalesOrderLine
@@ -23,11 +24,13 @@ ZERO = Decimal(0)
 async def create_work_orders_for_sales_orders(
     session: AsyncSession, order_ids: Sequence[int], *, today: date, actor: str | None = None
 ) -> list[WorkOrder]:
-    """One PLANNED work order per order line of a MAKE item not covered by its reservation.
+    """One PLANNED work order per order line of a MAKE item not covered by its reservation
+    nor by free stock.
 
     A line needs ``quantity - shipped - reserved``; work orders already linked to the
     order for that item (any not cancelled, whole quantity) cover its lines in line
-    order first, so a second call creates nothing. The orders are locked (ascending
+    order first, so a second call creates nothing; then stock free now (on hand −
+    reserved, which waiting lines will be allocated) covers what is left, line by line. The orders are locked (ascending
     id), so two concurrent calls for one order queue up instead of both creating;
     with them every order backordering one of their made items, which the new work
     orders may re-promise. Any missing order or one in the wrong state fails the
@@ -77,12 +80,18 @@ async def create_work_orders_for_sales_orders(
             .group_by(WorkOrder.sales_order_id, WorkOrder.item_id)
         )
     }
+    free = await free_stock(session, made)
     created: list[WorkOrder] = []
     for row in lines:
         key = (row.item_id, row.order_id)
         existing = covered.get(key, ZERO)
         needed = row.uncovered - existing
         covered[key] = max(existing - row.uncovered, ZERO) if row.uncovered > 0 else existing
+        if needed <= 0:
+            continue
+        from_stock = min(max(free.get(row.item_id, ZERO), ZERO), needed)
+        free[row.item_id] = free.get(row.item_id, ZERO) - from_stock
+        needed -= from_stock
         if needed <= 0:
             continue
         order = orders[row.order_id]

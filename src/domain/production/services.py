@@ -21,6 +21,7 @@ from decimal import Decimal
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.inventory.availability import stock_freed
 from domain.inventory.models import Bom, BomLine, Item
 from domain.production.materials import move_stock
 from domain.production.models import (
@@ -262,6 +263,7 @@ async def report_production(
          "components": issued},
         actor,
     )
+    await stock_freed(session, [order.item_id], source=f"production of {order.number}", actor=actor)
     done = "completed" if order.status == WorkOrderStatus.COMPLETED else f"reported {report.quantity} produced"
     await repromise(
         session, [order.item_id], today=today or date.today(), cause=f"work order {order.number} {done}",

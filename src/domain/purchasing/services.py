@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.inventory import ledger
+from domain.inventory.availability import stock_freed
 from domain.inventory.models import Item
 from domain.inventory.services import default_warehouse_id
 from domain.purchasing.models import OPEN_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
@@ -200,6 +201,8 @@ async def receive_purchase_order(
     complete = all(line.received_quantity >= line.quantity for line in lines)
     order.status = PurchaseOrderStatus.RECEIVED if complete else PurchaseOrderStatus.PARTIALLY_RECEIVED
     await session.flush()
+    await stock_freed(session, (int(r["itemId"]) for r in received), source=f"receipt {order.number}",
+                      actor=actor)
     await record_event(
         session, "purchase_order.received", "PurchaseOrder", order.id,
         {"number": order.number, "status": order.status, "previousStatus": previous,

@@ -118,6 +118,11 @@ class SalesOrderLine(_PricedLine, Base):
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("discount_percent BETWEEN 0 AND 100", name="discount_range"),
         CheckConstraint("shipped_quantity BETWEEN 0 AND quantity", name="shipped_within_quantity"),
+        # what a close-short cancelled: the rest that was never shipped
+        CheckConstraint(
+            "cancelled_quantity >= 0 AND shipped_quantity + cancelled_quantity <= quantity",
+            name="cancelled_within_quantity",
+        ),
         CheckConstraint(
             "invoiced_quantity BETWEEN 0 AND shipped_quantity", name="invoiced_within_shipped"
         ),
@@ -129,6 +134,7 @@ class SalesOrderLine(_PricedLine, Base):
     )
     shipped_quantity: Mapped[Decimal] = mapped_column(Quantity, server_default=text("0"))
     invoiced_quantity: Mapped[Decimal] = mapped_column(Quantity, server_default=text("0"))
+    cancelled_quantity: Mapped[Decimal] = mapped_column(Quantity, server_default=text("0"))
     promised_date: Mapped[date | None]
 
 

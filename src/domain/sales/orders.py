@@ -24,10 +24,11 @@ from domain.finance.exposure import credit_position
 from domain.inventory import ledger
 from domain.inventory.allocation import take
 from domain.inventory.atp import Claim, promise
+from domain.inventory.availability import stock_freed
 from domain.inventory.models import Item
 from domain.sales.atp_inputs import load_atp_inputs
 from domain.sales.locks import lock_order
-from domain.sales.models import OrderStatus, SalesOrder, SalesOrderLine
+from domain.sales.models import OPEN_ORDER_STATUSES, OrderStatus, SalesOrder, SalesOrderLine
 from domain.sales.pricing import PricedLine, check_line, price_line, totals
 from domain.sales.reservations import held_by_warehouse, line_reference, unreserved
 from domain.sales.status import change_status, record_initial
@@ -276,11 +277,48 @@ async def cancel_order(
     check_text(problems, reason, "reason", required=True, max_length=500)
     problems.raise_if_any()
     order = await lock_order(session, order_id)
+    lines = await _lines(session, order.id)
+    if order.status == OrderStatus.PARTIALLY_SHIPPED or any(line.shipped_quantity > 0 for line in lines):
+        raise DomainError.one(
+            ErrorCode.INVALID_STATE,
+            "part of this order has shipped, so it cannot be cancelled; closeSalesOrderShort "
+            "cancels what is still open", ["id"],
+        )
     if order.status == OrderStatus.CANCELLED or order.status in SHIPPED_STATUSES:
         raise _wrong_state(order, "cancel")
+    released = await _release(session, lines, actor)
+    await change_status(session, order, OrderStatus.CANCELLED, reason=reason.strip(), actor=actor)
+    await stock_freed(session, released, source=f"cancellation of {order.number}", actor=actor)
+    return order
+
+
+async def close_short(
+    session: AsyncSession, order_id: int, reason: str, actor: str | None = None
+) -> SalesOrder:
+    """Cancel what is not yet shipped on every line of a confirmed order and release its
+    reservations (waiting backorders take them); the order becomes SHIPPED if anything
+    shipped, else CANCELLED."""
+    problems = Problems()
+    check_text(problems, reason, "reason", required=True, max_length=500)
+    problems.raise_if_any()
+    order = await lock_order(session, order_id)
+    if order.status not in OPEN_ORDER_STATUSES:
+        raise _wrong_state(order, "close short")
     lines = await _lines(session, order.id)
-    if any(line.shipped_quantity > 0 for line in lines):
-        raise _wrong_state(order, "cancel")
+    released = await _release(session, lines, actor)
+    for line in lines:
+        line.cancelled_quantity = line.quantity - line.shipped_quantity
+    shipped = any(line.shipped_quantity > 0 for line in lines)
+    await change_status(
+        session, order, OrderStatus.SHIPPED if shipped else OrderStatus.CANCELLED,
+        reason=f"closed short: {reason.strip()}", actor=actor,
+    )
+    await stock_freed(session, released, source=f"close-short of {order.number}", actor=actor)
+    return order
+
+
+async def _release(session: AsyncSession, lines: list[SalesOrderLine], actor: str | None) -> set[int]:
+    """Give every reservation of the lines back to stock; the items released."""
     held = await held_by_warehouse(session, [line.id for line in lines])
     # balances in one global order (item, warehouse), like every other movement
     held.sort(key=lambda h: (h.item_id, h.warehouse_id, h.line_id))
@@ -295,5 +333,4 @@ async def cancel_order(
         )
         if posted is None:
             raise RuntimeError(f"unreserve refused for item {h.item_id}")
-    await change_status(session, order, OrderStatus.CANCELLED, reason=reason.strip(), actor=actor)
-    return order
+    return locked

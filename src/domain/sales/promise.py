@@ -126,7 +126,7 @@ def made_from(item_ids: Iterable[int], items: Mapping[int, AtpInputs]) -> set[in
 
 _LINE = SalesOrderLine
 # the first time the order was confirmed: its place in the queue for receipts
-_CONFIRMED_AT = (
+CONFIRMED_AT = (
     select(func.min(DomainEvent.id))
     .where(
         DomainEvent.entity_type == "SalesOrder",
@@ -174,7 +174,7 @@ async def _backorders(session: AsyncSession, item_ids: Sequence[int]) -> list[Ba
         select(_LINE.id, _LINE.order_id, _LINE.item_id, UNRESERVED, _LINE.promised_date)
         .join(SalesOrder, SalesOrder.id == _LINE.order_id)
         .where(SalesOrder.status.in_(OPEN_ORDER_STATUSES), _open_backorder(item_ids))
-        .order_by(_CONFIRMED_AT.asc().nulls_last(), _LINE.order_id, _LINE.position, _LINE.id)
+        .order_by(CONFIRMED_AT.asc().nulls_last(), _LINE.order_id, _LINE.position, _LINE.id)
     )
     return [
         Backorder(line_id, order_id, item_id, quantity, promised)
@@ -204,43 +204,64 @@ async def repromise(
     orders: dict[int, SalesOrder] = dict(locked) if locked is not None else await lock_orders(session, ids)
     for item_id in ids:
         await ledger.lock_balances(session, item_id)
+    moved = await repromise_locked(session, ids, orders, today=today)
+    moves: list[PromiseMove] = []
+    for order_id, (previous, promised) in sorted(moved.items()):
+        moves.append(PromiseMove(order_id, previous, promised))
+        await record_update(
+            session, orders[order_id],
+            f"promised date moved from {previous or 'none'} to {promised or 'none'}: {cause}",
+            details={"promisedDate": _iso(promised), "previousPromisedDate": _iso(previous)},
+            actor=actor,
+        )
+    return moves
+
+
+async def repromise_locked(
+    session: AsyncSession,
+    item_ids: Sequence[int],
+    orders: dict[int, SalesOrder],
+    *,
+    today: date,
+    touched: Iterable[int] = (),
+) -> dict[int, tuple[date | None, date | None]]:
+    """``repromise`` without its locks and events: (previous, new) promised date by order.
+
+    The caller holds ``orders`` (``lock_orders``) and the items' balances; orders of
+    other backorders are added to ``orders`` when they can be locked without waiting.
+    ``touched`` are orders whose lines' dates the caller changed itself: their promised
+    date is recomputed too. Nothing is recorded: the caller tells each order once.
+    """
     await session.flush()
-    items = await load_atp_inputs(session, ids)
+    items = await load_atp_inputs(session, item_ids)
     # made items are promised from their components: their backorders move too
-    backorders = await _backorders(session, sorted(set(ids) | made_from(ids, items)))
+    backorders = await _backorders(session, sorted(set(item_ids) | made_from(item_ids, items)))
     late = sorted({b.order_id for b in backorders} - orders.keys())
     if late:
         found = await session.execute(locking(SalesOrder.id.in_(late), skip_locked=True))
         orders.update((order.id, order) for order in found.scalars())
     dates = repromised(backorders, items, today, orders.keys())
     changed = {b.line_id: b.order_id for b in backorders if dates.get(b.line_id, b.promised) != b.promised}
-    if not changed:
-        return []
-    # one executemany, not an ORM flush per line
-    await session.execute(_PROMISE_LINE, [{"p_id": i, "p_date": dates[i]} for i in changed])
-    touched = sorted(set(changed.values()))
+    if changed:  # one executemany, not an ORM flush per line
+        await session.execute(_PROMISE_LINE, [{"p_id": i, "p_date": dates[i]} for i in changed])
+    recompute = sorted(set(changed.values()) | (set(touched) & orders.keys()))
+    if not recompute:
+        return {}
     latest = {
         order_id: promised
         for order_id, promised in await session.execute(
             select(_LINE.order_id, func.max(_LINE.promised_date))
-            .where(_LINE.order_id.in_(touched))
+            .where(_LINE.order_id.in_(recompute))
             .group_by(_LINE.order_id)
         )
     }
-    moves: list[PromiseMove] = []
-    for order_id in touched:
+    moves: dict[int, tuple[date | None, date | None]] = {}
+    for order_id in recompute:
         order = orders[order_id]
         previous, promised = order.promised_date, latest.get(order_id)
-        if promised == previous:
-            continue
-        order.promised_date = promised
-        moves.append(PromiseMove(order_id, previous, promised))
-        await record_update(
-            session, order,
-            f"promised date moved from {previous or 'none'} to {promised or 'none'}: {cause}",
-            details={"promisedDate": _iso(promised), "previousPromisedDate": _iso(previous)},
-            actor=actor,
-        )
+        if promised != previous:
+            order.promised_date = promised
+            moves[order_id] = (previous, promised)
     return moves
 
 

@@ -54,8 +54,11 @@ def reserved_of(line_id: SQLColumnExpression[Any]) -> Select[Decimal]:
 
 # What is reserved for each row of a statement over sales_order_lines (correlated).
 RESERVED = reserved_of(SalesOrderLine.id).correlate(SalesOrderLine).scalar_subquery()
-# ...and what of it is neither shipped nor reserved (the backorder of an open order).
-UNRESERVED = SalesOrderLine.quantity - SalesOrderLine.shipped_quantity - RESERVED
+# ...and what of it is neither shipped, cancelled (closed short) nor reserved (the
+# backorder of an open order).
+UNRESERVED = (
+    SalesOrderLine.quantity - SalesOrderLine.shipped_quantity - SalesOrderLine.cancelled_quantity - RESERVED
+)
 
 
 def reserved_sql(line_id: str) -> str:
@@ -66,9 +69,9 @@ def reserved_sql(line_id: str) -> str:
     return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
-def unreserved(quantity: Decimal, shipped: Decimal, reserved: Decimal) -> Decimal:
-    """What of a line is neither shipped nor reserved (``UNRESERVED`` on loaded numbers)."""
-    return quantity - shipped - reserved
+def unreserved(quantity: Decimal, shipped: Decimal, reserved: Decimal, cancelled: Decimal = ZERO) -> Decimal:
+    """What of a line is neither shipped, cancelled nor reserved (``UNRESERVED`` on loaded numbers)."""
+    return quantity - shipped - cancelled - reserved
 
 
 def has_backorders(order_status: str) -> bool:
@@ -76,9 +79,11 @@ def has_backorders(order_status: str) -> bool:
     return order_status in OPEN_ORDER_STATUSES
 
 
-def backordered(order_status: str, quantity: Decimal, shipped: Decimal, reserved: Decimal) -> Decimal:
-    """A line's backorder: what is neither shipped nor reserved while its order is open, else 0."""
-    return unreserved(quantity, shipped, reserved) if has_backorders(order_status) else ZERO
+def backordered(
+    order_status: str, quantity: Decimal, shipped: Decimal, reserved: Decimal, cancelled: Decimal = ZERO
+) -> Decimal:
+    """A line's backorder: what is neither shipped, cancelled nor reserved while its order is open, else 0."""
+    return unreserved(quantity, shipped, reserved, cancelled) if has_backorders(order_status) else ZERO
 
 
 async def reserved_by_line(session: AsyncSession, line_ids: Sequence[int]) -> dict[int, Decimal]:

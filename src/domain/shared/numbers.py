@@ -46,3 +46,9 @@ def check_text(
         problems.invalid("must not be blank", *field)
     if len(value) > max_length:
         problems.invalid(f"must be at most {max_length} characters", *field)
+
+
+def quantity_text(value: Decimal) -> str:
+    """A quantity as the API shows it in messages: ``8``, ``2.5`` (no trailing zeros, no exponent)."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
