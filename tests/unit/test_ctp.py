@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal as D
 
@@ -13,6 +14,7 @@ from domain.inventory.atp import (
     AtpInputs,
     Claim,
     Component,
+    Promiser,
     Receipt,
     cumulative_lead_time,
     promise,
@@ -230,3 +232,20 @@ def test_never_earlier_than_the_components_allow(world: tuple[dict[int, AtpInput
     made = quantity - top.available_now  # the top item has no receipts here
     wait = max((_earliest(items[c.component_id], made * c.quantity) for c in top.components), default=0)
     assert result.date >= day(top.lead_time_days + wait)
+
+
+@settings(max_examples=200, deadline=None)
+@given(worlds(), st.lists(st.integers(1, 12).map(D), min_size=1, max_size=4))
+def test_claiming_one_by_one_is_promising_with_the_claims_loaded(
+    world: tuple[dict[int, AtpInputs], D], quantities: list[D]
+) -> None:
+    """A confirmation's lines (and re-promised backorders) queue behind each other through
+    ``Promiser.claim``: the same dates as loading those promises as claims."""
+    items, _ = world
+    promiser = Promiser(items, TODAY)
+    loaded = {i: replace(item, claims=list(item.claims)) for i, item in items.items()}
+    for quantity in quantities:
+        result = promiser.promise(0, quantity)
+        assert result == promise(0, quantity, loaded, TODAY)
+        promiser.claim(0, result.date, quantity)
+        loaded[0].claims.append(Claim(result.date, quantity))

@@ -160,8 +160,13 @@ def _take(lots: list[_Lot], quantity: Decimal) -> tuple[Decimal, date | None]:
     return taken, None
 
 
-class _Promiser:
-    """One promise: supply left after claims, consumed as the recursion takes it."""
+class Promiser:
+    """Promises one after another over the same data (``promise`` for one).
+
+    Each ``promise`` works on a copy of the supply left after the claims; ``claim``
+    records a promise just made so that the next one queues behind it (a line of an
+    order, a backorder being re-promised), without replaying every claim again.
+    """
 
     def __init__(self, items: Mapping[int, AtpInputs], today: date) -> None:
         self.items = items
@@ -175,6 +180,9 @@ class _Promiser:
         self.made: dict[int, list[Claim]] = {}  # per item: claims' parts left to make
         self.busy: set[int] = set()
         self.cumulative: dict[int, int] = {}
+        # claims recorded on items whose supply is not computed yet
+        self.pending: dict[int, list[Claim]] = defaultdict(list)
+        self.scratch: dict[int, list[_Lot]] = {}  # the supply one promise takes from
 
     def supply(self, item_id: int) -> list[_Lot]:
         """The item's stock and receipts after every claim on it, own and derived."""
@@ -185,7 +193,10 @@ class _Promiser:
         item = self.items[item_id]
         lots = [_Lot(self.today, max(item.available_now, ZERO))]
         lots += [_Lot(max(r.due, self.today), r.quantity) for r in sorted(item.receipts, key=lambda r: r.due)]
-        claims = sorted([*item.claims, *item.to_issue, *self._derived(item_id)], key=lambda c: c.promised)
+        claims = sorted(
+            [*item.claims, *item.to_issue, *self._derived(item_id), *self.pending.pop(item_id, [])],
+            key=lambda c: c.promised,
+        )
         made: list[Claim] = []
         for claim in claims:
             taken, _ = _take(lots, claim.quantity)
@@ -194,6 +205,46 @@ class _Promiser:
         self.lots[item_id], self.made[item_id] = lots, made
         self.busy.discard(item_id)
         return lots
+
+    def _lots(self, item_id: int) -> list[_Lot]:
+        lots = self.scratch.get(item_id)
+        if lots is None:
+            lots = self.scratch[item_id] = [_Lot(lot.due, lot.left) for lot in self.supply(item_id)]
+        return lots
+
+    def promise(self, item_id: int, quantity: Decimal) -> Atp:
+        """Earliest date on which ``quantity`` of ``item_id`` can be delivered, what
+        stock covers now, and what limits the date."""
+        item = self.items[item_id]
+        now = max(item.available_now, ZERO)
+        if quantity <= now:
+            return Atp(now, self.today)
+        self.scratch = {}
+        taken, due = _take(self._lots(item_id), quantity)
+        if taken >= quantity and due is not None:
+            return Atp(now, due, item_id)
+        ready, limited_by = self.replenish(item_id, quantity - taken, frozenset())
+        return Atp(now, ready, limited_by)
+
+    def claim(self, item_id: int, promised: date, quantity: Decimal) -> None:
+        """Record a promise of ``quantity`` of the item on ``promised``: it takes its
+        share of the item's supply and, for what that does not cover, of the components."""
+        if item_id in self.items:
+            self._consume(item_id, promised, quantity, frozenset())
+
+    def _consume(self, item_id: int, when: date, quantity: Decimal, path: frozenset[int]) -> None:
+        lots = self.lots.get(item_id)
+        if lots is None:  # counted with the item's own claims when it is first needed
+            self.pending[item_id].append(Claim(when, quantity))
+            return
+        taken, _ = _take(lots, quantity)
+        item = self.items[item_id]
+        if taken >= quantity or item.procurement != "MAKE":
+            return
+        due, inner = when - timedelta(days=item.lead_time_days), path | {item_id}
+        for line in item.components:
+            if line.component_id in self.items and line.component_id not in inner:
+                self._consume(line.component_id, due, self._requirement(item, line, quantity - taken), inner)
 
     def _derived(self, item_id: int) -> list[Claim]:
         """What made parts of earlier promises of parent items claim of ``item_id``."""
@@ -220,7 +271,7 @@ class _Promiser:
         """When ``quantity`` of a component can be had, and what sets that date."""
         if item_id not in self.items or quantity <= 0:
             return self.today, None
-        taken, due = _take(self.supply(item_id), quantity)
+        taken, due = _take(self._lots(item_id), quantity)
         if taken < quantity:
             return self.replenish(item_id, quantity - taken, path)
         assert due is not None
@@ -252,16 +303,7 @@ def promise(item_id: int, quantity: Decimal, items: Mapping[int, AtpInputs], tod
     """Earliest date on which ``quantity`` of ``item_id`` can be delivered, what stock
     covers now, and what limits the date. ``items`` holds the item and every item its
     BOM reaches or that uses it (an item missing from it counts as in stock)."""
-    item = items[item_id]
-    now = max(item.available_now, ZERO)
-    if quantity <= now:
-        return Atp(now, today)
-    promiser = _Promiser(items, today)
-    taken, due = _take(promiser.supply(item_id), quantity)
-    if taken >= quantity and due is not None:
-        return Atp(now, due, item_id)
-    ready, limited_by = promiser.replenish(item_id, quantity - taken, frozenset())
-    return Atp(now, ready, limited_by)
+    return Promiser(items, today).promise(item_id, quantity)
 
 
 def available_to_promise(

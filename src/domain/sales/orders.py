@@ -23,7 +23,7 @@ from domain.finance.credit import hold_reason
 from domain.finance.exposure import credit_position
 from domain.inventory import ledger
 from domain.inventory.allocation import take
-from domain.inventory.atp import Claim, promise
+from domain.inventory.atp import Promiser
 from domain.inventory.availability import stock_freed
 from domain.inventory.models import Item
 from domain.sales.atp_inputs import load_atp_inputs
@@ -253,16 +253,16 @@ async def _reserve_and_promise(
     backorders = {line.id: unreserved(line.quantity, line.shipped_quantity, reserved[line.id]) for line in lines}
     short = {line.item_id for line in lines if backorders[line.id] > 0}
     # the reserved part is available today; only backordered items need ATP
-    inputs = await load_atp_inputs(session, list(short)) if short else {}
+    promiser = Promiser(await load_atp_inputs(session, list(short)) if short else {}, today)
     promised: dict[int, date] = {}
     for line in lines:
         backorder = backorders[line.id]
         if backorder <= 0:
             promised[line.id] = today
         else:
-            promised[line.id] = promise(line.item_id, backorder, inputs, today).date
+            promised[line.id] = promiser.promise(line.item_id, backorder).date
             # a later line queues behind this one for receipts and components
-            inputs[line.item_id].claims.append(Claim(promised[line.id], backorder))
+            promiser.claim(line.item_id, promised[line.id], backorder)
     # one executemany, not an ORM flush per line
     if promised:
         await session.execute(_PROMISE_LINE, [{"p_id": i, "p_date": d} for i, d in promised.items()])

@@ -42,7 +42,7 @@ from sqlalchemy import ColumnElement, Table, and_, bindparam, func, or_, select,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.inventory import ledger
-from domain.inventory.atp import AtpInputs, Claim, Receipt, promise, with_claims
+from domain.inventory.atp import AtpInputs, Claim, Promiser, Receipt, with_claims
 from domain.sales.atp_inputs import load_atp_inputs
 from domain.sales.locks import locking
 from domain.sales.models import OPEN_ORDER_STATUSES, OrderStatus, SalesOrder, SalesOrderLine
@@ -94,16 +94,16 @@ def repromised(
         ) if item_id in claims else item
         for item_id, item in with_claims(inputs, claims).items()
     }
+    promiser = Promiser(items, today)
     result: dict[int, date] = {}
     for backorder in backorders:
-        item = items.get(backorder.item_id)
-        if item is None:
+        if backorder.item_id not in items:
             continue
         promised = backorder.promised
         if backorder.order_id in movable:
-            promised = promise(backorder.item_id, backorder.quantity, items, today).date
+            promised = promiser.promise(backorder.item_id, backorder.quantity).date
             result[backorder.line_id] = promised
-        item.claims.append(Claim(promised, backorder.quantity))
+        promiser.claim(backorder.item_id, promised, backorder.quantity)
     return result
 
 
