@@ -4,7 +4,9 @@
 item and everything its BOM and where-used chains reach); ``load_atp_inputs``
 (``domain.sales.atp_inputs``) reads that data. Item.availableToPromise, order
 confirmation and re-promising all go through these two, so a promise shown to a
-salesperson is the one an order gets.
+salesperson is the one an order gets. ``Promiser`` makes promises in a row, each
+claiming its share before the next (an order's lines, backorders re-promised in
+claim order): the same dates as loading the earlier ones as claims.
 
 The requested item:
 
