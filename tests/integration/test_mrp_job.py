@@ -125,8 +125,18 @@ async def test_a_new_run_replaces_the_unfirmed_plan(gql: Any, sessionmaker: Any,
 async def test_one_run_at_a_time(gql: Any, sessionmaker: Any, settings: Settings) -> None:
     await bike_company(gql, sessionmaker)
     first = await run_mrp(gql)
-    again = await run_mrp(gql, horizonDays=30)  # queued, not yet running: the same run comes back
+    again = await run_mrp(gql, horizonDays=180)  # queued, not yet running: the same run comes back
     assert again["id"] == first["id"] and again["horizonDays"] == first["horizonDays"] == 180
+    assert (await run_mrp(gql))["id"] == first["id"]  # no parameters: nothing dropped, no error
+    # other parameters: the run under way comes back, with an error saying they were not used
+    body = await gql(RUN_MRP, {"input": {"horizonDays": 30, "forecastMinProbability": 50}})
+    payload = body["data"]["runMrp"]
+    assert payload["run"]["id"] == first["id"] and payload["run"]["horizonDays"] == 180
+    [error] = payload["errors"]
+    assert error["code"] == "CONFLICT" and error["field"] == ["input"]
+    assert first["id"] in error["message"] and "queued" in error["message"]
+    assert "parameters were kept" in error["message"]
+    assert "horizonDays, forecastMinProbability" in error["message"]
     async with worker(settings):
         job = await wait_for_job(gql, first["job"]["id"])
     assert job["status"] == "SUCCEEDED"
