@@ -48,13 +48,28 @@ class PipelineMutation:
         row = await pipeline.create_opportunity(cmd.session, data, actor=cmd.actor)
         return OpportunityPayload(opportunity=Opportunity.from_row(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(description=(
+        "Moves an open opportunity to a stage (WON and LOST included); a WON or LOST one is final "
+        "and only reopenOpportunity moves it."
+    ))
     @command(Scope.CRM_WRITE)
     async def move_opportunity(
         self, cmd: Command, id: strawberry.ID, stage: OpportunityStage, probability: int | None = None
     ) -> OpportunityPayload:
         pk = decode_id(id, "Opportunity", "id")
         row = await pipeline.move_opportunity(cmd.session, pk, stage.value, probability, actor=cmd.actor)
+        return OpportunityPayload(opportunity=Opportunity.from_row(row))
+
+    @strawberry.mutation(description=(
+        "Moves a WON or LOST opportunity back to an open stage, at that stage's default "
+        "probability; recorded in its stage history."
+    ))
+    @command(Scope.CRM_WRITE)
+    async def reopen_opportunity(
+        self, cmd: Command, id: strawberry.ID, stage: OpportunityStage
+    ) -> OpportunityPayload:
+        pk = decode_id(id, "Opportunity", "id")
+        row = await pipeline.reopen_opportunity(cmd.session, pk, stage.value, actor=cmd.actor)
         return OpportunityPayload(opportunity=Opportunity.from_row(row))
 
     @strawberry.mutation
