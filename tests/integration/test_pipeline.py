@@ -33,7 +33,7 @@ CONVERT = """
 mutation($id: ID!, $input: ConvertLeadInput!) {
   convertLead(id: $id, input: $input) {
     lead { id status customer { code } opportunity { name } }
-    customer { id code name email phone }
+    customer { id code name email phone contacts { name email phone title } }
     opportunity { id name stage probability amount expectedCloseDate owner customer { code } }
     errors { code field message }
   }
@@ -171,6 +171,7 @@ async def test_convert_lead_creates_customer_and_opportunity(gql, sessionmaker) 
                                "opportunity": {"name": "Roe first order"}}
     assert {k: v for k, v in payload["customer"].items() if k != "id"} == {
         "code": "ROE", "name": "Roe Metal", "email": "jane@roe.test", "phone": "555",
+        "contacts": [{"name": "Jane Roe", "email": "jane@roe.test", "phone": "555", "title": None}],
     }
     opp = payload["opportunity"]
     assert {k: v for k, v in opp.items() if k != "id"} == {
@@ -195,6 +196,8 @@ async def test_convert_lead_name_falls_back_to_person_without_company(gql) -> No
     lead_id = await new_lead(gql, company=None)
     body = await gql(CONVERT, {"id": lead_id, "input": {"customerCode": "JR", "opportunityName": "Deal"}})
     assert body["data"]["convertLead"]["customer"]["name"] == "Jane Roe"
+    assert body["data"]["convertLead"]["customer"]["contacts"] == [
+        {"name": "Jane Roe", "email": "jane@roe.test", "phone": "555", "title": None}]
     assert body["data"]["convertLead"]["opportunity"]["amount"] == "0.00"
 
 

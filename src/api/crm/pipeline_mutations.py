@@ -28,7 +28,10 @@ class PipelineMutation:
         row = await pipeline.create_lead(cmd.session, input.to_domain(), actor=cmd.actor)
         return LeadPayload(lead=Lead.from_row(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(description=(
+        "Creates a customer from the lead (its company, else its person's name), with the lead's "
+        "person (name, email, phone) as the customer's contact, and a PROSPECTING opportunity."
+    ))
     @command(Scope.CRM_WRITE)
     async def convert_lead(
         self, cmd: Command, id: strawberry.ID, input: ConvertLeadInput

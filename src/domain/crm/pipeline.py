@@ -18,7 +18,7 @@ from domain.crm.models import ACTIVITY_KINDS, STAGES, Activity, Customer, Lead, 
 from domain.crm.models import OpportunityLine as LineRow
 from domain.crm.models import OpportunityStageChange as StageChange
 from domain.crm.pipeline_rules import CLOSED, DEFAULT_PROBABILITY, lines_amount
-from domain.crm.services import CODE, EMAIL, NewCustomer, create_customer
+from domain.crm.services import CODE, EMAIL, NewContact, NewCustomer, create_customer
 from domain.inventory.models import Item
 from domain.shared.errors import DomainError, ErrorCode, Problem, Problems
 from domain.shared.events import record_event
@@ -297,7 +297,10 @@ class Conversion:
 async def convert_lead(
     session: AsyncSession, lead_id: int, data: LeadConversion, actor: str | None = None
 ) -> Conversion:
-    """Create the customer and the opportunity from a lead, all in the caller's transaction."""
+    """Create the customer (with the lead's person as its contact) and the opportunity from a lead.
+
+    All in the caller's transaction.
+    """
     problems = Problems()
     code = data.customer_code.strip()
     if not CODE.match(code) or len(code) > 40:
@@ -316,6 +319,7 @@ async def convert_lead(
     try:
         customer = await create_customer(session, NewCustomer(
             code=data.customer_code, name=lead.company or lead.name, email=lead.email, phone=lead.phone,
+            contacts=[NewContact(name=lead.name, email=lead.email, phone=lead.phone)],
         ), actor)
     except DomainError as error:
         raise DomainError([_conversion_field(p) for p in error.problems]) from None
