@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from domain.jobs.models import Job
 from domain.planning.models import MrpRun, Pegging, PlannedOrder
+from api.relay import from_global_id
 from erpgraph.settings import Settings
 from tests.integration.helpers import adjust, create_item, create_warehouse, set_bom
 from tests.integration.mrp_helpers import (
@@ -96,6 +97,25 @@ async def test_run_plans_every_level_with_pegging(gql: Any, sessionmaker: Any, s
     assert latest["messages"] == []
     by_kind = await planned(gql, kind="PURCHASE")
     assert sorted(o["item"]["sku"] for o in by_kind) == ["FRAME", "RIM"]
+
+
+async def test_late_messages_name_the_planned_order_by_its_number(
+    gql: Any, sessionmaker: Any, settings: Settings
+) -> None:
+    await bike_company(gql, sessionmaker)
+    start = TODAY + timedelta(days=9)  # after the bike's release date (day 8)
+    await run_and_wait(gql, settings, startDate=str(start), horizonDays=60)
+    orders = {o["item"]["sku"]: o for o in await planned(gql)}
+    assert {o["number"] for o in orders.values()} == {
+        f"PL-{from_global_id(o['id'])[1]:06d}" for o in orders.values()  # type: ignore[index]
+    }
+    messages = (await gql(LATEST))["data"]["latestMrpRun"]["messages"]
+    late = {m["item"]["sku"]: m["message"] for m in messages if m["code"] == "LATE"}
+    bike = orders["BIKE"]
+    assert late["BIKE"] == (
+        f"planned order {bike['number']} of 4 should have been released on {bike['releaseDate']}, "
+        f"before the start date {start}"
+    )
 
 
 async def test_a_new_run_replaces_the_unfirmed_plan(gql: Any, sessionmaker: Any, settings: Settings) -> None:

@@ -33,6 +33,7 @@ from decimal import Decimal
 from itertools import count
 
 from domain.planning.data import (
+    PLANNED_ORDER,
     Demand,
     DemandSource,
     Message,
@@ -45,6 +46,7 @@ from domain.planning.data import (
 )
 from domain.planning.lotsizing import CEILING, ONE, ZERO, good_quantity, lot_size_problem, order_quantity, up
 from domain.planning.lowlevel import low_level_codes
+from domain.shared.numbers import quantity_text
 
 KIND: dict[str, OrderKind] = {"BUY": "PURCHASE", "MAKE": "PRODUCTION", "SUBCONTRACT": "SUBCONTRACT"}
 
@@ -130,9 +132,9 @@ def _plan(
             if order.release_date < start_date:
                 messages.append(Message(
                     item_id, "WARNING",
-                    f"planned order {order.id} should have been released on {order.release_date.isoformat()}, "
-                    f"before the start date {start_date.isoformat()}",
-                    "LATE",
+                    f"planned order {PLANNED_ORDER} of {quantity_text(order.quantity)} should have been "
+                    f"released on {order.release_date.isoformat()}, before the start date {start_date.isoformat()}",
+                    "LATE", order.id,
                 ))
             if components:
                 _explode(order, components, item.bom_output_quantity, start, needs, sequence)
