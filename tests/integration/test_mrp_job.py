@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from api.relay import from_global_id
 from domain.jobs.models import Job
 from domain.planning.models import MrpRun, Pegging, PlannedOrder
-from api.relay import from_global_id
 from erpgraph.settings import Settings
 from tests.integration.helpers import adjust, create_item, create_warehouse, set_bom
 from tests.integration.mrp_helpers import (
