@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from graphql import GraphQLError, parse
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -18,7 +19,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.dataloader import DataLoader
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+from strawberry.utils.operation import get_operation_type
 
 from api.auth import Authenticator, bearer_token
 from api.context import Context
@@ -28,9 +33,13 @@ from api.graphiql import STATIC_PATH, render_graphiql, static_app
 from api.schema import build_schema
 from domain.sales.models import SalesOrder as SalesOrderRow
 from domain.shared.db import SessionMaker, make_engine, make_sessionmaker
+from domain.shared.errors import ErrorCode
 from erpgraph.settings import Settings
 
 GRAPHQL_PATH = "/graphql"
+SUBSCRIPTIONS_NEED_A_WEBSOCKET = (
+    f"subscriptions need a websocket: graphql-transport-ws on {GRAPHQL_PATH} (not HTTP)"
+)
 
 
 @dataclass
@@ -70,8 +79,30 @@ class GraphQLApp(GraphQL[Context, None]):
             raise ConnectionRejectionError()
         context.principal = principal
 
+    async def execute_single(
+        self, request: Any, request_adapter: Any, sub_response: Any, context: Context,
+        root_value: None, request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        # Executed over HTTP, a subscription's field would resolve to null: say what to use instead.
+        if _is_subscription(request_data.query, request_data.operation_name):
+            return ExecutionResult(data=None, errors=[GraphQLError(
+                SUBSCRIPTIONS_NEED_A_WEBSOCKET, extensions={"code": ErrorCode.INVALID.value, "field": []},
+            )])
+        return await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(render_graphiql(GRAPHQL_PATH))
+
+
+def _is_subscription(query: str | None, operation_name: str | None) -> bool:
+    if not query or "subscription" not in query:
+        return False
+    try:
+        return get_operation_type(parse(query), operation_name) == OperationType.SUBSCRIPTION
+    except (GraphQLError, RuntimeError):  # not parsable, or no such operation: execution reports it
+        return False
 
 
 def _unauthorized(message: str) -> JSONResponse:

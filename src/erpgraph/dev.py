@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 import uvicorn
 
+from erpgraph import datadir
 from erpgraph.server import (
     StartupError,
     check_database,
@@ -40,10 +41,10 @@ log = logging.getLogger("erpgraph.dev")
 
 
 def run(settings: Settings, *, host: str, port: int, demo: bool = True) -> int:
-    """Run until interrupted; 0 after Ctrl-C/SIGTERM, 1 if the server or worker failed."""
-    from erpgraph.embedded import embedded_services
-    from erpgraph.migrate import upgrade
+    """Run until interrupted; 0 after Ctrl-C/SIGTERM, 1 if the server or worker failed.
 
+    Owns the data directory while it runs: a second `erpgraph dev` on it refuses to start.
+    """
     logging.basicConfig(level=logging.INFO, format="%(levelname)-8s %(name)s: %(message)s")
     logging.getLogger("pgserver").setLevel(logging.WARNING)  # logs every pg_ctl call at INFO
     logging.getLogger("arq.worker").setLevel(logging.WARNING)  # two lines per relay cron tick
@@ -51,6 +52,15 @@ def run(settings: Settings, *, host: str, port: int, demo: bool = True) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     embedded = not (settings.database_url and settings.redis_url)
     embedded_pg = None if settings.database_url else data_dir / "pg"
+    with datadir.hold(data_dir):  # released last: after the embedded servers stopped
+        return _run(settings, host=host, port=port, demo=demo, embedded=embedded, embedded_pg=embedded_pg)
+
+
+def _run(settings: Settings, *, host: str, port: int, demo: bool, embedded: bool, embedded_pg: Path | None) -> int:
+    from erpgraph.embedded import embedded_services
+    from erpgraph.migrate import upgrade
+
+    data_dir = settings.data_dir
     sock = _bind(host, port)
     previous_int = signal.getsignal(signal.SIGINT)
     previous_term = signal.signal(signal.SIGTERM, _interrupt)

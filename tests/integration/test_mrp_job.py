@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from api.relay import from_global_id
 from domain.jobs.models import Job
 from domain.planning.models import MrpRun, Pegging, PlannedOrder
 from erpgraph.settings import Settings
@@ -98,6 +99,25 @@ async def test_run_plans_every_level_with_pegging(gql: Any, sessionmaker: Any, s
     assert sorted(o["item"]["sku"] for o in by_kind) == ["FRAME", "RIM"]
 
 
+async def test_late_messages_name_the_planned_order_by_its_number(
+    gql: Any, sessionmaker: Any, settings: Settings
+) -> None:
+    await bike_company(gql, sessionmaker)
+    start = TODAY + timedelta(days=9)  # after the bike's release date (day 8)
+    await run_and_wait(gql, settings, startDate=str(start), horizonDays=60)
+    orders = {o["item"]["sku"]: o for o in await planned(gql)}
+    assert {o["number"] for o in orders.values()} == {
+        f"PL-{from_global_id(o['id'])[1]:06d}" for o in orders.values()  # type: ignore[index]
+    }
+    messages = (await gql(LATEST))["data"]["latestMrpRun"]["messages"]
+    late = {m["item"]["sku"]: m["message"] for m in messages if m["code"] == "LATE"}
+    bike = orders["BIKE"]
+    assert late["BIKE"] == (
+        f"planned order {bike['number']} of 4 should have been released on {bike['releaseDate']}, "
+        f"before the start date {start}"
+    )
+
+
 async def test_a_new_run_replaces_the_unfirmed_plan(gql: Any, sessionmaker: Any, settings: Settings) -> None:
     await bike_company(gql, sessionmaker)
     first = await run_and_wait(gql, settings, horizonDays=60)
@@ -125,8 +145,18 @@ async def test_a_new_run_replaces_the_unfirmed_plan(gql: Any, sessionmaker: Any,
 async def test_one_run_at_a_time(gql: Any, sessionmaker: Any, settings: Settings) -> None:
     await bike_company(gql, sessionmaker)
     first = await run_mrp(gql)
-    again = await run_mrp(gql, horizonDays=30)  # queued, not yet running: the same run comes back
+    again = await run_mrp(gql, horizonDays=180)  # queued, not yet running: the same run comes back
     assert again["id"] == first["id"] and again["horizonDays"] == first["horizonDays"] == 180
+    assert (await run_mrp(gql))["id"] == first["id"]  # no parameters: nothing dropped, no error
+    # other parameters: the run under way comes back, with an error saying they were not used
+    body = await gql(RUN_MRP, {"input": {"horizonDays": 30, "forecastMinProbability": 50}})
+    payload = body["data"]["runMrp"]
+    assert payload["run"]["id"] == first["id"] and payload["run"]["horizonDays"] == 180
+    [error] = payload["errors"]
+    assert error["code"] == "CONFLICT" and error["field"] == ["input"]
+    assert first["id"] in error["message"] and "queued" in error["message"]
+    assert "parameters were kept" in error["message"]
+    assert "horizonDays, forecastMinProbability" in error["message"]
     async with worker(settings):
         job = await wait_for_job(gql, first["job"]["id"])
     assert job["status"] == "SUCCEEDED"

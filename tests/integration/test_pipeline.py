@@ -33,7 +33,7 @@ CONVERT = """
 mutation($id: ID!, $input: ConvertLeadInput!) {
   convertLead(id: $id, input: $input) {
     lead { id status customer { code } opportunity { name } }
-    customer { id code name email phone }
+    customer { id code name email phone contacts { name email phone title } }
     opportunity { id name stage probability amount expectedCloseDate owner customer { code } }
     errors { code field message }
   }
@@ -47,6 +47,14 @@ mutation($input: OpportunityInput!) {{
 MOVE = """
 mutation($id: ID!, $stage: OpportunityStage!, $probability: Int) {
   moveOpportunity(id: $id, stage: $stage, probability: $probability) {
+    opportunity { id stage probability amount weightedAmount }
+    errors { code field message }
+  }
+}"""
+
+REOPEN = """
+mutation($id: ID!, $stage: OpportunityStage!) {
+  reopenOpportunity(id: $id, stage: $stage) {
     opportunity { id stage probability amount weightedAmount }
     errors { code field message }
   }
@@ -78,6 +86,11 @@ async def opportunity(gql: Any, customer_id: str, **fields: Any) -> dict[str, An
 async def move(gql: Any, opportunity_id: str, stage: str, probability: int | None = None) -> dict[str, Any]:
     body = await gql(MOVE, {"id": opportunity_id, "stage": stage, "probability": probability})
     return dict(body["data"]["moveOpportunity"])
+
+
+async def reopen(gql: Any, opportunity_id: str, stage: str) -> dict[str, Any]:
+    body = await gql(REOPEN, {"id": opportunity_id, "stage": stage})
+    return dict(body["data"]["reopenOpportunity"])
 
 
 async def counts(sessionmaker: Any) -> tuple[int, ...]:
@@ -158,6 +171,7 @@ async def test_convert_lead_creates_customer_and_opportunity(gql, sessionmaker) 
                                "opportunity": {"name": "Roe first order"}}
     assert {k: v for k, v in payload["customer"].items() if k != "id"} == {
         "code": "ROE", "name": "Roe Metal", "email": "jane@roe.test", "phone": "555",
+        "contacts": [{"name": "Jane Roe", "email": "jane@roe.test", "phone": "555", "title": None}],
     }
     opp = payload["opportunity"]
     assert {k: v for k, v in opp.items() if k != "id"} == {
@@ -182,6 +196,8 @@ async def test_convert_lead_name_falls_back_to_person_without_company(gql) -> No
     lead_id = await new_lead(gql, company=None)
     body = await gql(CONVERT, {"id": lead_id, "input": {"customerCode": "JR", "opportunityName": "Deal"}})
     assert body["data"]["convertLead"]["customer"]["name"] == "Jane Roe"
+    assert body["data"]["convertLead"]["customer"]["contacts"] == [
+        {"name": "Jane Roe", "email": "jane@roe.test", "phone": "555", "title": None}]
     assert body["data"]["convertLead"]["opportunity"]["amount"] == "0.00"
 
 
@@ -394,6 +410,7 @@ async def test_writes_need_crm_write(gql, make_token, sessionmaker) -> None:
         ("convertLead", CONVERT, {"id": lead_id, "input": {"customerCode": "C", "opportunityName": "x"}}),
         ("createOpportunity", CREATE_OPPORTUNITY, {"input": {"customerId": cid, "name": "x"}}),
         ("moveOpportunity", MOVE, {"id": opp["id"], "stage": "WON"}),
+        ("reopenOpportunity", REOPEN, {"id": opp["id"], "stage": "PROPOSAL"}),
         ("logActivity", LOG, {"input": {"opportunityId": opp["id"], "kind": "NOTE", "subject": "x"}}),
     ]
     for name, query, variables in calls:
@@ -497,22 +514,65 @@ async def test_pipeline_numbers_on_a_known_history(gql) -> None:
 
     rows = {r["stage"]: r for r in (await gql(PIPELINE))["data"]["pipeline"]}
     assert list(rows) == ["PROSPECTING", "QUALIFICATION", "PROPOSAL", "NEGOTIATION", "WON", "LOST"]
-    # PROSPECTING: 2 open (100 at 10 % = 10.00; 50.05 at 10 % = 5.005 -> 5.01); 7 reached, 4 advanced (Q, Q, Q, Pr)
+    # conversion rate: of the deals that ever reached the stage, the share WON now
+    # PROSPECTING: 2 open (100 at 10 % = 10.00; 50.05 at 10 % = 5.005 -> 5.01); 7 reached, 1 WON
     assert rows["PROSPECTING"] == {"stage": "PROSPECTING", "count": 2, "amount": "150.05",
-                                   "weightedAmount": "15.01", "conversionRate": 4 / 7}
-    # QUALIFICATION: 1 open (400 at 20 %); reached by 3, advanced: Pr, Pr, N -> 3 of 3
+                                   "weightedAmount": "15.01", "conversionRate": 1 / 7}
+    # QUALIFICATION: 1 open (400 at 20 %); reached by 3 (1000, 400, 200), 200 WON
     assert rows["QUALIFICATION"] == {"stage": "QUALIFICATION", "count": 1, "amount": "400.00",
-                                     "weightedAmount": "80.00", "conversionRate": 1.0}
-    # PROPOSAL: 1 open (1000 at 50 %); reached by 3 (1000, 400, 80), advanced only 80 -> 1/3
+                                     "weightedAmount": "80.00", "conversionRate": 1 / 3}
+    # PROPOSAL: 1 open (1000 at 50 %); reached by 3 (1000, 400, 80), none WON
     assert rows["PROPOSAL"] == {"stage": "PROPOSAL", "count": 1, "amount": "1000.00",
-                                "weightedAmount": "500.00", "conversionRate": 1 / 3}
+                                "weightedAmount": "500.00", "conversionRate": 0.0}
     # NEGOTIATION: 1 open (80 at 90 % = 72.00); reached by 2 (200 -> WON, 80 open) -> 1/2
     assert rows["NEGOTIATION"] == {"stage": "NEGOTIATION", "count": 1, "amount": "80.00",
                                    "weightedAmount": "72.00", "conversionRate": 0.5}
     assert rows["WON"] == {"stage": "WON", "count": 1, "amount": "200.00", "weightedAmount": "200.00",
-                           "conversionRate": None}
+                           "conversionRate": 1.0}
     assert rows["LOST"] == {"stage": "LOST", "count": 1, "amount": "300.00", "weightedAmount": "0.00",
-                            "conversionRate": None}
+                            "conversionRate": 0.0}
+
+    # WON, reopened, LOST: converted nowhere (it counted as WON everywhere before)
+    won = await opportunity(gql, cid, amount="10.00")
+    assert (await move(gql, won["id"], "WON"))["errors"] == []
+    assert (await reopen(gql, won["id"], "NEGOTIATION"))["errors"] == []
+    assert (await move(gql, won["id"], "LOST"))["errors"] == []
+    rows = {r["stage"]: r["conversionRate"] for r in (await gql(PIPELINE))["data"]["pipeline"]}
+    assert rows == {"PROSPECTING": 1 / 8, "QUALIFICATION": 1 / 3, "PROPOSAL": 0.0,
+                    "NEGOTIATION": 1 / 3, "WON": 0.5, "LOST": 0.0}
+
+
+async def test_won_and_lost_are_final_and_reopening_is_the_way_back(gql, sessionmaker) -> None:
+    cid = await customer(gql)
+    opp = await opportunity(gql, cid, amount="1000.00")
+    assert (await move(gql, opp["id"], "WON"))["errors"] == []
+    before = await counts(sessionmaker)
+    for stage in ("NEGOTIATION", "LOST", "WON"):
+        refused = await move(gql, opp["id"], stage)
+        assert refused["opportunity"] is None
+        [error] = refused["errors"]
+        assert (error["code"], error["field"]) == ("INVALID_STATE", ["id"])
+        assert "reopenOpportunity" in error["message"]
+    # reopening to a final stage, or an open opportunity, is refused too
+    assert [(e["code"], e["field"]) for e in (await reopen(gql, opp["id"], "LOST"))["errors"]] == [
+        ("INVALID", ["stage"])]
+    open_one = await opportunity(gql, cid)
+    assert [e["code"] for e in (await reopen(gql, open_one["id"], "PROPOSAL"))["errors"]] == ["INVALID_STATE"]
+    assert await counts(sessionmaker) == (before[0], before[1], before[2] + 1, before[3], before[4] + 1,
+                                          before[5], before[6] + 1)  # only the new opportunity
+
+    reopened = await reopen(gql, opp["id"], "NEGOTIATION")
+    assert reopened["errors"] == []
+    assert reopened["opportunity"] == {"id": opp["id"], "stage": "NEGOTIATION", "probability": 75,
+                                       "amount": "1000.00", "weightedAmount": "750.00"}
+    assert await history(sessionmaker, opp["id"]) == ["PROSPECTING", "WON", "NEGOTIATION"]
+    event = await last_event(sessionmaker)
+    assert (event.type, event.payload) == (
+        "opportunity.reopened", {"from": "WON", "to": "NEGOTIATION", "probability": 75}
+    )
+    assert (await move(gql, opp["id"], "LOST"))["errors"] == []  # open again: moves as before
+    assert (await reopen(gql, opp["id"], "PROSPECTING"))["opportunity"]["stage"] == "PROSPECTING"
+    assert await history(sessionmaker, opp["id"]) == ["PROSPECTING", "WON", "NEGOTIATION", "LOST", "PROSPECTING"]
 
 
 async def test_pipeline_uses_a_constant_number_of_statements(gql, sessionmaker, sql_counter) -> None:

@@ -33,3 +33,26 @@ async def test_a_domain_error_in_a_query_carries_code_and_field(gql) -> None:
                         {"id": to_global_id("WorkOrder", 999)}, expect_errors=True)
     assert only_error(unknown)["extensions"] == {"code": "NOT_FOUND", "field": ["workOrderId"]}
     assert unknown["data"] is None
+
+
+async def test_a_subscription_over_http_says_to_use_the_websocket(gql, http, admin_token) -> None:
+    for query, name in (
+        ('subscription { jobProgress(jobId: "1") { status } }', None),
+        ('query Q { viewer { name } } subscription S { jobProgress(jobId: "1") { status } }', "S"),
+    ):
+        response = await http.post(
+            "/graphql", json={"query": query, "operationName": name},
+            headers={"Authorization": f"Bearer {admin_token}"},
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["data"] is None
+        assert only_error(body) == {
+            "message": "subscriptions need a websocket: graphql-transport-ws on /graphql (not HTTP)",
+            "extensions": {"code": "INVALID", "field": []},
+        }
+    response = await http.post(  # the query beside it still runs
+        "/graphql", json={"query": query, "operationName": "Q"},
+        headers={"Authorization": f"Bearer {admin_token}"},
+    )
+    assert response.json()["data"]["viewer"]["name"]

@@ -210,6 +210,7 @@ async def test_kitted_issue_lists_every_shortage_and_changes_nothing(gql, sessio
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [
         ("INSUFFICIENT_STOCK", ["id"]), ("INSUFFICIENT_STOCK", ["id"])]
     assert "LEG" in payload["errors"][0]["message"] and "SEAT" in payload["errors"][1]["message"]
+    assert payload["errors"][0]["message"].startswith("LEG: 44 needed, 43 available"), payload["errors"][0]
     assert await snapshot(sessionmaker) == before
     # a planned order cannot be issued to
     planned = (await create_wo(gql, world["chair"]))["workOrder"]

@@ -68,17 +68,24 @@ def day_of(when: date) -> int:
     return max((when - START).days, 0)
 
 
+def fixed_lot_of(item: PlanItem) -> Decimal | None:
+    """Every order's quantity under FIXED_ORDER_QUANTITY: the lot, in whole units when counted."""
+    if item.lot_sizing != "FIXED_ORDER_QUANTITY" or not item.fixed_lot_size:
+        return None
+    return Decimal(math.ceil(item.fixed_lot_size)) if item.uom == "pcs" else item.fixed_lot_size
+
+
 def smallest_valid(item: PlanItem, shortfall: Decimal) -> Decimal:
     need = Decimal(shortfall) / (1 - item.scrap_rate)
     need = need.quantize(SIX, rounding=ROUND_CEILING)
     whole = item.uom == "pcs"
     if whole:
         need = Decimal(math.ceil(need))
-    if item.lot_sizing == "FIXED_ORDER_QUANTITY":
-        lot = item.fixed_lot_size
-        assert lot is not None
-        need = math.ceil(need / lot) * lot
-    elif item.lot_sizing == "MIN_MULTIPLE":
+    lot = fixed_lot_of(item)
+    if lot is not None:
+        good = (lot * (1 - item.scrap_rate)).quantize(SIX, rounding=ROUND_FLOOR)
+        return math.ceil(Decimal(shortfall) / good) * lot
+    if item.lot_sizing == "MIN_MULTIPLE":
         need = max(need, item.min_order_quantity or Decimal(0))
         if item.lot_multiple:
             need = math.ceil(need / item.lot_multiple) * item.lot_multiple
@@ -122,14 +129,22 @@ def test_plan_covers_every_demand_with_no_more_than_lot_sizing_requires(
             projected = item.on_hand_available + sum((q for day, q, _ in item_moves if day <= d), Decimal(0))
             assert projected >= item.safety_stock, (item.id, d)
             due_today = [o for day, _, o in item_moves if o is not None and day == d]
-            assert len(due_today) <= 1
+            # one order a day, except several of exactly one lot each for FIXED_ORDER_QUANTITY
+            lot = fixed_lot_of(item)
+            assert len(due_today) <= 1 or lot is not None
             if due_today:
-                order = due_today[0]
-                without = projected - sum((q for day, q, o in item_moves if o is order), Decimal(0))
+                ids = {id(o) for o in due_today}
+                without = projected - sum((q for day, q, o in item_moves if id(o) in ids), Decimal(0))
                 shortfall = item.safety_stock - without
-                # the order is needed, and (2) is the smallest quantity lot sizing allows
+                # the orders are needed, and (2) are the smallest quantity lot sizing allows
                 assert shortfall > 0
-                assert order.quantity == smallest_valid(item, shortfall)
-                # (3) its pegs add up to the net requirement it covers
-                assert sum((p.quantity for p in order.pegging), Decimal(0)) == shortfall
-                assert all(p.quantity > 0 for p in order.pegging)
+                assert sum((o.quantity for o in due_today), Decimal(0)) == smallest_valid(item, shortfall)
+                if lot is not None:
+                    assert {o.quantity for o in due_today} == {lot}
+                # (3) their pegs add up to the net requirement they cover, each within its order
+                pegs = [p for o in due_today for p in o.pegging]
+                assert sum((p.quantity for p in pegs), Decimal(0)) == shortfall
+                assert all(p.quantity > 0 for p in pegs)
+                for o in due_today:
+                    good = (o.quantity * (1 - item.scrap_rate)).quantize(SIX, rounding=ROUND_FLOOR)
+                    assert sum((p.quantity for p in o.pegging), Decimal(0)) <= good

@@ -265,3 +265,19 @@ def test_dates_before_start_count_on_start_and_the_horizon_ends_the_plan() -> No
                   [Receipt(1, day(-1), D(1))], START, 30)
     assert orders_of(result, 1) == [(D(1), day(0), day(0))]
     assert result.planned_orders[0].pegging[0].date == day(-5)
+
+
+def test_fixed_order_quantity_plans_several_orders_of_exactly_one_lot() -> None:
+    # 250 needed on one day, lot 100: three orders of 100 (not one of 300), pegged 100, 100, 50
+    item = PlanItem(1, lot_sizing="FIXED_ORDER_QUANTITY", fixed_lot_size=D(100), lead_time_days=2)
+    demands = [Demand(1, day(5), D(180), "SALES_ORDER", "SO-1"), Demand(1, day(5), D(70), "SALES_ORDER", "SO-2")]
+    result = plan([item], demands, [], START, 30)
+    assert orders_of(result, 1) == [(D(100), day(3), day(5))] * 3
+    assert [[(p.ref, p.quantity) for p in o.pegging] for o in result.planned_orders] == [
+        [("SO-1", D(100))], [("SO-1", D(80)), ("SO-2", D(20))], [("SO-2", D(50))]]
+    pegs_add_up(result, [item])
+    # with scrap each lot yields less: 10 % of 100 lost, so 250 good units take three lots of 100 (270 good)
+    scrapped = PlanItem(1, lot_sizing="FIXED_ORDER_QUANTITY", fixed_lot_size=D(100), scrap_rate=D("0.1"))
+    result = plan([scrapped], [Demand(1, day(5), D(250), "SALES_ORDER", "SO-1")], [], START, 30)
+    assert [o.quantity for o in result.planned_orders] == [D(100)] * 3
+    assert [sum(p.quantity for p in o.pegging) for o in result.planned_orders] == [D(90), D(90), D(70)]

@@ -11,8 +11,8 @@ from domain.crm.models import STAGES
 from domain.crm.pipeline_rules import (
     DEFAULT_PROBABILITY,
     Deal,
-    advanced,
     conversion_rate,
+    converted,
     lines_amount,
     summarize_pipeline,
     weighted_amount,
@@ -41,25 +41,34 @@ def test_lines_amount_sums_rounded_lines() -> None:
     assert lines_amount([(D("1"), D("0.005")), (D("1"), D("0.005"))]) == D("0.02")
 
 
-def test_advanced_compares_with_later_stages_only() -> None:
-    assert advanced(("PROSPECTING",), "QUALIFICATION") is None
-    assert advanced(("PROSPECTING",), "PROSPECTING") is False
-    assert advanced(("PROSPECTING", "PROPOSAL"), "PROSPECTING") is True  # skipping counts
-    assert advanced(("PROSPECTING", "LOST"), "PROSPECTING") is False  # LOST is not later
-    assert advanced(("PROSPECTING", "WON"), "PROSPECTING") is True
-    assert advanced(("PROPOSAL", "QUALIFICATION"), "PROPOSAL") is False  # backwards
-    assert advanced(("QUALIFICATION", "PROPOSAL", "QUALIFICATION"), "PROPOSAL") is False
-    # reached again after a step back, later advanced from the first visit on
-    assert advanced(("PROPOSAL", "QUALIFICATION", "NEGOTIATION"), "QUALIFICATION") is True
-    assert advanced(("PROPOSAL", "QUALIFICATION", "NEGOTIATION"), "PROPOSAL") is True
+def test_converted_means_reached_the_stage_and_won_now() -> None:
+    assert converted(("PROSPECTING",), "QUALIFICATION") is None
+    assert converted(("PROSPECTING",), "PROSPECTING") is False  # still open: not won yet
+    assert converted(("PROSPECTING", "WON"), "PROSPECTING") is True  # skipping counts
+    assert converted(("PROSPECTING", "LOST"), "PROSPECTING") is False
+    assert converted(("PROSPECTING", "WON"), "WON") is True
+    # WON, reopened, LOST: not converted, at any stage it reached
+    reopened = ("PROSPECTING", "WON", "NEGOTIATION", "LOST")
+    assert [converted(reopened, s) for s in ("PROSPECTING", "NEGOTIATION", "WON", "LOST")] == [False] * 4
+    # LOST, reopened, WON: converted, LOST included
+    won_back = ("PROSPECTING", "LOST", "PROPOSAL", "WON")
+    assert [converted(won_back, s) for s in ("PROSPECTING", "PROPOSAL", "WON", "LOST")] == [True] * 4
 
 
-def test_conversion_rate_none_when_nobody_reached_and_for_closed_stages() -> None:
+def test_conversion_rate_none_when_nobody_reached_the_stage() -> None:
     histories = [("PROSPECTING", "WON")]
     assert conversion_rate(histories, "NEGOTIATION") is None
-    assert conversion_rate(histories, "WON") is None
     assert conversion_rate(histories, "LOST") is None
+    assert conversion_rate(histories, "WON") == 1.0
     assert conversion_rate([], "PROSPECTING") is None
+
+
+def test_a_lost_opportunity_that_was_won_lowers_every_rate_it_reached() -> None:
+    histories = [("PROSPECTING", "WON"), ("PROSPECTING", "NEGOTIATION", "WON", "NEGOTIATION", "LOST")]
+    assert conversion_rate(histories, "PROSPECTING") == 0.5
+    assert conversion_rate(histories, "NEGOTIATION") == 0.0
+    assert conversion_rate(histories, "WON") == 0.5
+    assert conversion_rate(histories, "LOST") == 0.0
 
 
 def test_summary_on_a_known_history() -> None:
@@ -81,14 +90,14 @@ def test_summary_on_a_known_history() -> None:
     assert [r.stage for r in summarize_pipeline(deals, histories)] == list(STAGES)
     p = rows["PROSPECTING"]
     assert (p.count, p.amount, p.weighted_amount) == (2, D("150.05"), D("15.01"))  # 10.00 + 5.01 (5.005)
-    assert p.conversion_rate == 2 / 5
+    assert p.conversion_rate == 1 / 5  # reached by all five, one WON
     q = rows["QUALIFICATION"]
-    assert (q.count, q.amount, q.weighted_amount, q.conversion_rate) == (0, D("0.00"), D("0.00"), 1.0)
+    assert (q.count, q.amount, q.weighted_amount, q.conversion_rate) == (0, D("0.00"), D("0.00"), 0.5)
     assert rows["PROPOSAL"].conversion_rate == 0.0
     assert (rows["PROPOSAL"].count, rows["PROPOSAL"].weighted_amount) == (1, D("500.00"))
     assert rows["NEGOTIATION"].conversion_rate == 1.0
-    assert (rows["WON"].count, rows["WON"].amount, rows["WON"].conversion_rate) == (1, D("200.00"), None)
-    assert (rows["LOST"].count, rows["LOST"].weighted_amount, rows["LOST"].conversion_rate) == (1, D("0.00"), None)
+    assert (rows["WON"].count, rows["WON"].amount, rows["WON"].conversion_rate) == (1, D("200.00"), 1.0)
+    assert (rows["LOST"].count, rows["LOST"].weighted_amount, rows["LOST"].conversion_rate) == (1, D("0.00"), 0.0)
 
 
 stages = st.sampled_from(STAGES)
@@ -106,24 +115,21 @@ def test_summary_properties(deal_list: list[Deal], history_list: list[list[str]]
     for row in rows:
         assert D(0) <= row.weighted_amount <= row.amount
         assert row.weighted_amount == row.weighted_amount.quantize(D("0.01"))
-        if row.stage in ("WON", "LOST"):
+        reached = [h for h in history_list if row.stage in h]
+        if not reached:
             assert row.conversion_rate is None
         else:
-            reached = [h for h in history_list if row.stage in h]
-            if not reached:
-                assert row.conversion_rate is None
-            else:
-                assert row.conversion_rate is not None and 0 <= row.conversion_rate <= 1
+            won = [h for h in reached if h[-1] == "WON"]
+            assert row.conversion_rate == len(won) / len(reached)
         assert row.weighted_amount == sum(
             (weighted_amount(d.amount, d.probability) for d in deal_list if d.stage == row.stage), D(0)
         )
 
 
 @given(st.lists(stages, min_size=1, max_size=8))
-def test_a_deal_ending_won_advanced_from_every_open_stage_it_reached(history: list[str]) -> None:
-    history = [*history, "WON"]
-    for stage in STAGES[:4]:
-        assert advanced(history, stage) is (True if stage in history else None)
+def test_a_deal_converted_at_a_stage_is_converted_at_every_stage_it_reached(history: list[str]) -> None:
+    outcomes = {converted(history, stage) for stage in STAGES if stage in history}
+    assert outcomes == {history[-1] == "WON"}
 
 
 @given(st.decimals(min_value=0, max_value=10**9, places=2), st.integers(0, 100))

@@ -59,3 +59,10 @@ def test_decode_id_names_the_field() -> None:
         decode_id("zzz", "Item", "itemId")
     assert malformed.value.problems[0].code == ErrorCode.INVALID
     assert decode_id(to_global_id("Item", 7), "Item") == 7
+
+
+def test_quantities_in_messages_have_no_trailing_zeros_nor_exponent() -> None:
+    from domain.shared.numbers import quantity_text
+
+    assert [quantity_text(Decimal(v)) for v in ("8.000000", "2.500000", "100", "1E+3", "0.000001", "0E-6", "-3.10")] \
+        == ["8", "2.5", "100", "1000", "0.000001", "0", "-3.1"]

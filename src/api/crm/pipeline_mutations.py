@@ -28,7 +28,10 @@ class PipelineMutation:
         row = await pipeline.create_lead(cmd.session, input.to_domain(), actor=cmd.actor)
         return LeadPayload(lead=Lead.from_row(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(description=(
+        "Creates a customer from the lead (its company, else its person's name), with the lead's "
+        "person (name, email, phone) as the customer's contact, and a PROSPECTING opportunity."
+    ))
     @command(Scope.CRM_WRITE)
     async def convert_lead(
         self, cmd: Command, id: strawberry.ID, input: ConvertLeadInput
@@ -48,13 +51,28 @@ class PipelineMutation:
         row = await pipeline.create_opportunity(cmd.session, data, actor=cmd.actor)
         return OpportunityPayload(opportunity=Opportunity.from_row(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(description=(
+        "Moves an open opportunity to a stage (WON and LOST included); a WON or LOST one is final "
+        "and only reopenOpportunity moves it."
+    ))
     @command(Scope.CRM_WRITE)
     async def move_opportunity(
         self, cmd: Command, id: strawberry.ID, stage: OpportunityStage, probability: int | None = None
     ) -> OpportunityPayload:
         pk = decode_id(id, "Opportunity", "id")
         row = await pipeline.move_opportunity(cmd.session, pk, stage.value, probability, actor=cmd.actor)
+        return OpportunityPayload(opportunity=Opportunity.from_row(row))
+
+    @strawberry.mutation(description=(
+        "Moves a WON or LOST opportunity back to an open stage, at that stage's default "
+        "probability; recorded in its stage history."
+    ))
+    @command(Scope.CRM_WRITE)
+    async def reopen_opportunity(
+        self, cmd: Command, id: strawberry.ID, stage: OpportunityStage
+    ) -> OpportunityPayload:
+        pk = decode_id(id, "Opportunity", "id")
+        row = await pipeline.reopen_opportunity(cmd.session, pk, stage.value, actor=cmd.actor)
         return OpportunityPayload(opportunity=Opportunity.from_row(row))
 
     @strawberry.mutation

@@ -175,8 +175,9 @@ class PipelineStage:
     amount: Decimal
     weighted_amount: Decimal
     conversion_rate: float | None = strawberry.field(description=(
-        "Share (0-1) of opportunities that reached this stage and later reached a later "
-        "stage or WON; null when none reached it."
+        "Share (0-1) of the opportunities that ever reached this stage and went on to WON: "
+        "those WON now, over all that reached it (open ones count as not won yet; one WON, "
+        "reopened and LOST counts as not won); null when none reached it."
     ))
 
     @classmethod

@@ -122,14 +122,73 @@ body { display: flex; flex-direction: column; overflow: hidden; }
     return normalize(token);
   }
 
+  // The operations of a GraphQL document, [{type, name}], read from its top level only.
+  function operations(query) {
+    var text = (query || "")
+      .replace(/"{3}[\\s\\S]*?"{3}/g, '""')
+      .replace(/"(?:[^"\\\\\\n]|\\\\.)*"/g, '""')
+      .replace(/#[^\\n\\r]*/g, "");
+    var found = [];
+    var depth = 0;
+    var token = /[{}()]|[_A-Za-z][_0-9A-Za-z]*/g;
+    var match, expectName = null;
+    while ((match = token.exec(text)) !== null) {
+      var word = match[0];
+      if (word === "{" || word === "(") {
+        if (depth === 0 && word === "{" && expectName === null) { found.push({ type: "query", name: null }); }
+        if (depth === 0 && word === "{") { expectName = null; }
+        depth += 1;
+      } else if (word === "}" || word === ")") {
+        depth = Math.max(0, depth - 1);
+      } else if (depth === 0) {
+        if (expectName !== null) {
+          if (expectName.name === null && expectName.type !== "fragment" && word !== "on") {
+            expectName.name = word;
+          }
+        } else if (word === "query" || word === "mutation" || word === "subscription" || word === "fragment") {
+          expectName = { type: word, name: null };
+          if (word !== "fragment") { found.push(expectName); }
+        }
+      }
+    }
+    return found;
+  }
+
+  // The operation a request runs: the one named, else the only one.
+  function isSubscription(params) {
+    var ops = operations(params.query);
+    var chosen = params.operationName
+      ? ops.filter(function (op) { return op.name === params.operationName; })[0]
+      : (ops.length === 1 ? ops[0] : undefined);
+    return Boolean(chosen) && chosen.type === "subscription";
+  }
+
+  // GraphiQL's fetcher picks the websocket from the editor's parsed document, which
+  // can lag behind the text (or miss an anonymous subscription); it then POSTs the
+  // subscription, which the server refuses. Decide from the request itself, and
+  // hand the fetcher a document that says "subscription" for that operation.
   function makeFetcher(token) {
     var auth = token ? { Authorization: "Bearer " + token } : {};
-    return GraphiQL.createFetcher({
+    var fetcher = GraphiQL.createFetcher({
       url: httpUrl.href,
       headers: auth,
       subscriptionUrl: wsUrl.href,
       wsConnectionParams: auth
     });
+    return function (params, opts) {
+      if (!isSubscription(params)) { return fetcher(params, opts); }
+      var name = params.operationName || undefined;
+      var documentAST = { kind: "Document", definitions: [{
+        kind: "OperationDefinition",
+        operation: "subscription",
+        name: name ? { kind: "Name", value: name } : undefined,
+        selectionSet: { kind: "SelectionSet", selections: [] }
+      }] };
+      return fetcher(
+        Object.assign({}, params, { operationName: name }),
+        Object.assign({}, opts || {}, { documentAST: documentAST })
+      );
+    };
   }
 
   var initialQuery = new URL(window.location.href).searchParams.get("query");

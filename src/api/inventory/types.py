@@ -35,7 +35,10 @@ class LotSizing(Enum):
     LOT_FOR_LOT = "LOT_FOR_LOT"
     FIXED_ORDER_QUANTITY = strawberry.enum_value(
         "FIXED_ORDER_QUANTITY",
-        description="Every planned order is exactly fixedLotSize (several orders when needed).",
+        description=(
+            "Every planned order is exactly fixedLotSize (several orders when needed; whole units "
+            "for a countable unit of measure)."
+        ),
     )
     MIN_MULTIPLE = strawberry.enum_value(
         "MIN_MULTIPLE",

@@ -2,20 +2,26 @@ from __future__ import annotations
 
 import strawberry
 
+from api.errors import UserError
 from api.permissions import Command, command
 from api.planning.inputs import MrpRunInput
 from api.planning.types import FirmPlannedOrdersPayload, MrpRun, MrpRunPayload
 from api.production.types import WorkOrder
 from api.purchasing.types import PurchaseOrder
-from api.relay import decode_ids
+from api.relay import decode_ids, to_global_id
 from domain.identity.scopes import Scope
+from domain.jobs.models import JobStatus
 from domain.planning import services
 from domain.planning.firming import firm_planned_orders
+from domain.shared.errors import ErrorCode
 
 
 @strawberry.type
 class PlanningMutation:
-    @strawberry.mutation(description="Queues an MRP run on the workers; follow it with jobProgress or mrpRun.")
+    @strawberry.mutation(description=(
+        "Queues an MRP run on the workers; follow it with jobProgress or mrpRun. While a run is queued "
+        "or running, that run is returned instead, with a CONFLICT error if other parameters were given."
+    ))
     @command(Scope.PLANNING_WRITE)
     async def run_mrp(self, cmd: Command, input: MrpRunInput | None = None) -> MrpRunPayload:
         request = (input or MrpRunInput()).to_domain()
@@ -23,7 +29,7 @@ class PlanningMutation:
             cmd.session, request, today=cmd.today, actor=cmd.actor,
             stale_after_s=cmd.settings.job_stale_after_s, queue_name=cmd.settings.queue_name,
         )
-        return MrpRunPayload(run=MrpRun.from_row(started.run))
+        return MrpRunPayload(run=MrpRun.from_row(started.run), errors=_kept_parameters(started))
 
     @strawberry.mutation(
         description=(
@@ -41,3 +47,20 @@ class PlanningMutation:
             purchase_orders=[PurchaseOrder.from_row(row) for row in firmed.purchase_orders],
             work_orders=[WorkOrder.from_row(row) for row in firmed.work_orders],
         )
+
+
+def _kept_parameters(started: services.Started) -> list[UserError]:
+    """A CONFLICT naming the run already under way when the request asked for other parameters."""
+    if not started.differing:
+        return []
+    status = "queued" if started.job.status == JobStatus.QUEUED else "running"
+    kept = started.run
+    return [UserError(
+        code=ErrorCode.CONFLICT, field=["input"],
+        message=(
+            f"MRP run {to_global_id('MrpRun', kept.id)} is already {status}; its parameters were kept (startDate "
+            f"{kept.start_date.isoformat()}, horizonDays {kept.horizon_days}, forecastMinProbability "
+            f"{kept.forecast_min_probability}) and {', '.join(started.differing)} of this request "
+            "were not used; run MRP again once it has finished"
+        ),
+    )]

@@ -23,6 +23,7 @@ from domain.jobs.models import Job as JobRow
 from domain.jobs.models import JobStatus
 from domain.jobs.services import JobState
 from domain.planning import models as m
+from domain.planning.data import planned_order_number
 from domain.shared.errors import DomainError, ErrorCode
 
 # The domain's enum, served as the schema's (the domain stays strawberry-free).
@@ -139,6 +140,10 @@ class PlannedOrder(Node):
     quantity: Decimal
     release_date: date = strawberry.field(description="Date the order must be placed/started: dueDate - leadTimeDays.")
     due_date: date
+
+    @strawberry.field(description="The number planning messages name this order by, e.g. PL-000123.")
+    def number(self) -> str:
+        return planned_order_number(self.pk)
 
     @strawberry.field
     async def item(self, info: Info) -> Item:

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.crm.models import ACTIVITY_KINDS, STAGES, Activity, Customer, Lead, Opportunity
 from domain.crm.models import OpportunityLine as LineRow
 from domain.crm.models import OpportunityStageChange as StageChange
-from domain.crm.pipeline_rules import DEFAULT_PROBABILITY, lines_amount
-from domain.crm.services import CODE, EMAIL, NewCustomer, create_customer
+from domain.crm.pipeline_rules import CLOSED, DEFAULT_PROBABILITY, lines_amount
+from domain.crm.services import CODE, EMAIL, NewContact, NewCustomer, create_customer
 from domain.inventory.models import Item
 from domain.shared.errors import DomainError, ErrorCode, Problem, Problems
 from domain.shared.events import record_event
@@ -187,17 +187,21 @@ async def move_opportunity(
 ) -> Opportunity:
     """Enter ``stage`` with ``probability`` or the stage's default; record the stage change.
 
-    Moving to the current stage only changes the probability (when given).
+    Moving to the current stage only changes the probability (when given). WON and
+    LOST are final: only :func:`reopen_opportunity` moves an opportunity out of them.
     """
     problems = Problems()
     _check_stage(problems, stage, "stage")
     _check_probability(problems, probability, "probability")
     problems.raise_if_any()
-    opportunity = await session.get(Opportunity, opportunity_id, with_for_update=True)
-    if opportunity is None:
-        raise DomainError.one(ErrorCode.NOT_FOUND, "opportunity not found", ["id"])
-
+    opportunity = await _locked(session, opportunity_id)
     previous = opportunity.stage
+    if previous in CLOSED:
+        raise DomainError.one(
+            ErrorCode.INVALID_STATE,
+            f"a {previous} opportunity is final; reopenOpportunity moves it back to an open stage",
+            ["id"],
+        )
     if stage != previous:
         opportunity.stage = stage
         session.add(StageChange(opportunity_id=opportunity.id, stage=stage))
@@ -210,6 +214,46 @@ async def move_opportunity(
         {"from": previous, "to": stage, "probability": opportunity.probability}, actor,
     )
     await session.refresh(opportunity)
+    return opportunity
+
+
+async def reopen_opportunity(
+    session: AsyncSession, opportunity_id: int, stage: str, actor: str | None = None
+) -> Opportunity:
+    """Move a WON or LOST opportunity back to the open ``stage``, at that stage's default probability.
+
+    The reopening is a stage change like any other in the history (so a deal that was
+    WON and is then LOST no longer counts as converted) and writes ``opportunity.reopened``.
+    """
+    problems = Problems()
+    _check_stage(problems, stage, "stage")
+    if stage in CLOSED:
+        problems.invalid("an opportunity is reopened to an open stage, not WON or LOST", "stage")
+    problems.raise_if_any()
+    opportunity = await _locked(session, opportunity_id)
+    previous = opportunity.stage
+    if previous not in CLOSED:
+        raise DomainError.one(
+            ErrorCode.INVALID_STATE,
+            f"only a WON or LOST opportunity is reopened; this one is {previous} (use moveOpportunity)",
+            ["id"],
+        )
+    opportunity.stage = stage
+    opportunity.probability = DEFAULT_PROBABILITY[stage]
+    session.add(StageChange(opportunity_id=opportunity.id, stage=stage))
+    await session.flush()
+    await record_event(
+        session, "opportunity.reopened", "Opportunity", opportunity.id,
+        {"from": previous, "to": stage, "probability": opportunity.probability}, actor,
+    )
+    await session.refresh(opportunity)
+    return opportunity
+
+
+async def _locked(session: AsyncSession, opportunity_id: int) -> Opportunity:
+    opportunity = await session.get(Opportunity, opportunity_id, with_for_update=True)
+    if opportunity is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "opportunity not found", ["id"])
     return opportunity
 
 
@@ -253,7 +297,10 @@ class Conversion:
 async def convert_lead(
     session: AsyncSession, lead_id: int, data: LeadConversion, actor: str | None = None
 ) -> Conversion:
-    """Create the customer and the opportunity from a lead, all in the caller's transaction."""
+    """Create the customer (with the lead's person as its contact) and the opportunity from a lead.
+
+    All in the caller's transaction.
+    """
     problems = Problems()
     code = data.customer_code.strip()
     if not CODE.match(code) or len(code) > 40:
@@ -272,6 +319,7 @@ async def convert_lead(
     try:
         customer = await create_customer(session, NewCustomer(
             code=data.customer_code, name=lead.company or lead.name, email=lead.email, phone=lead.phone,
+            contacts=[NewContact(name=lead.name, email=lead.email, phone=lead.phone)],
         ), actor)
     except DomainError as error:
         raise DomainError([_conversion_field(p) for p in error.problems]) from None

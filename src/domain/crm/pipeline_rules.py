@@ -17,9 +17,8 @@ from domain.crm.models import STAGES
 DEFAULT_PROBABILITY: Mapping[str, int] = {
     "PROSPECTING": 10, "QUALIFICATION": 20, "PROPOSAL": 50, "NEGOTIATION": 75, "WON": 100, "LOST": 0,
 }
+# Final stages: an opportunity leaves them only by being reopened.
 CLOSED = frozenset({"WON", "LOST"})
-# Funnel order; LOST is an exit, never a step forward.
-_RANK = {"PROSPECTING": 0, "QUALIFICATION": 1, "PROPOSAL": 2, "NEGOTIATION": 3, "WON": 4}
 CENT = Decimal("0.01")
 
 
@@ -36,16 +35,15 @@ def lines_amount(lines: Iterable[tuple[Decimal, Decimal]]) -> Decimal:
     return sum((cents(quantity * price) for quantity, price in lines), Decimal("0.00"))
 
 
-def advanced(history: Sequence[str], stage: str) -> bool | None:
-    """Whether a deal that reached ``stage`` later reached a later stage or WON.
+def converted(history: Sequence[str], stage: str) -> bool | None:
+    """Whether a deal that ever reached ``stage`` went on to WON and is WON now.
 
-    None when the history never reached ``stage``.
+    None when the history never reached ``stage``. A deal that was WON and then
+    reopened and LOST is not converted; one still open is not (yet) converted.
     """
     if stage not in history:
         return None
-    rank = _RANK[stage]
-    start = history.index(stage)
-    return any(s in _RANK and _RANK[s] > rank for s in history[start + 1 :])
+    return history[-1] == "WON"
 
 
 @dataclass(frozen=True)
@@ -65,9 +63,8 @@ class StageSummary:
 
 
 def conversion_rate(histories: Iterable[Sequence[str]], stage: str) -> float | None:
-    if stage in CLOSED:
-        return None
-    outcomes = [a for a in (advanced(h, stage) for h in histories) if a is not None]
+    """Share of the deals that ever reached ``stage`` and are WON now; None when none reached it."""
+    outcomes = [c for c in (converted(h, stage) for h in histories) if c is not None]
     return sum(outcomes) / len(outcomes) if outcomes else None
 
 

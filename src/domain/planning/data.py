@@ -96,12 +96,26 @@ class PlannedOrder:
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """Something a planner should look at (``code`` is stable, ``text`` is for people)."""
+    """Something a planner should look at (``code`` is stable, ``text`` is for people).
+
+    A message about one planned order names it by :data:`PLANNED_ORDER` in ``text`` and
+    gives its plan id in ``planned_order_id``; saving the plan puts the order's number there.
+    """
 
     item_id: int
     severity: Severity
     text: str
     code: MessageCode
+    planned_order_id: int | None = None
+
+
+# where a message's text names its planned order, before the plan is saved
+PLANNED_ORDER = "{planned order}"
+
+
+def planned_order_number(pk: int) -> str:
+    """The number a saved planned order is shown by (``PL-000123``), from its id."""
+    return f"PL-{pk:06d}"
 
 
 @dataclass(frozen=True, slots=True)

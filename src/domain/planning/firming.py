@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.inventory.models import Item
+from domain.planning.data import planned_order_number
 from domain.planning.models import PlannedOrder
 from domain.production.models import WorkOrder
 from domain.production.services import NewWorkOrder, create_work_order
@@ -124,7 +125,10 @@ async def _check(session: AsyncSession, ids: Sequence[int]) -> list[_Order]:
             continue
         item = items[row.item_id]
         if row.status != "PLANNED":
-            problems.add(ErrorCode.INVALID_STATE, f"planned order for {item.sku} is already {row.status}", *path)
+            problems.add(
+                ErrorCode.INVALID_STATE,
+                f"planned order {planned_order_number(row.id)} for {item.sku} is already {row.status}", *path,
+            )
         elif row.kind in BOUGHT and item.default_supplier is None:
             problems.invalid(f"item {item.sku} has no default supplier to order from", *path)
         orders.append(_Order(row, item))

@@ -28,12 +28,31 @@ def round_up_to(quantity: Decimal, step: Decimal) -> Decimal:
     return (lots + 1) * step if rest else lots * step
 
 
+def fixed_lot(item: PlanItem) -> Decimal | None:
+    """The quantity of every planned order of a FIXED_ORDER_QUANTITY item; None for other rules.
+
+    The item's fixed lot size, rounded up to whole units for a countable unit of measure;
+    None too when the lot size is missing or not positive (the caller reports it).
+    """
+    lot = item.fixed_lot_size
+    if item.lot_sizing != "FIXED_ORDER_QUANTITY" or lot is None or lot <= 0:
+        return None
+    return lot.to_integral_value(ROUND_CEILING) if item.uom in COUNTABLE_UOMS else lot
+
+
+def lots_needed(item: PlanItem, lot: Decimal, net: Decimal) -> int:
+    """How many orders of ``lot`` (see :func:`fixed_lot`) cover ``net`` (> 0) good units."""
+    good = good_quantity(item, lot)
+    return int(CEILING.divide(net, good).to_integral_value(ROUND_CEILING))
+
+
 def order_quantity(item: PlanItem, net: Decimal) -> Decimal:
-    """Planned quantity for ``net`` (> 0) good units still needed.
+    """Planned quantity for ``net`` (> 0) good units still needed, as one order.
 
     ``net / (1 − scrap)`` rounded up to the scale, then to whole units for a countable
     unit of measure, then the lot-sizing rule: LOT_FOR_LOT as is; FIXED_ORDER_QUANTITY the
-    fewest whole lots covering it; MIN_MULTIPLE at least the minimum, rounded up to a
+    fewest whole lots covering it (MRP plans them as that many orders of one lot each, see
+    :func:`fixed_lot`); MIN_MULTIPLE at least the minimum, rounded up to a
     multiple. A fixed lot or multiple that is missing or not positive is ignored (the
     caller reports it). Countable items end in whole units again, in case a lot is
     fractional.

@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from itertools import count
 
 from domain.planning.data import (
+    PLANNED_ORDER,
     Demand,
     DemandSource,
     Message,
@@ -43,8 +45,19 @@ from domain.planning.data import (
     PlannedOrder,
     Receipt,
 )
-from domain.planning.lotsizing import CEILING, ONE, ZERO, good_quantity, lot_size_problem, order_quantity, up
+from domain.planning.lotsizing import (
+    CEILING,
+    ONE,
+    ZERO,
+    fixed_lot,
+    good_quantity,
+    lot_size_problem,
+    lots_needed,
+    order_quantity,
+    up,
+)
 from domain.planning.lowlevel import low_level_codes
+from domain.shared.numbers import quantity_text
 
 KIND: dict[str, OrderKind] = {"BUY": "PURCHASE", "MAKE": "PRODUCTION", "SUBCONTRACT": "SUBCONTRACT"}
 
@@ -130,9 +143,9 @@ def _plan(
             if order.release_date < start_date:
                 messages.append(Message(
                     item_id, "WARNING",
-                    f"planned order {order.id} should have been released on {order.release_date.isoformat()}, "
-                    f"before the start date {start_date.isoformat()}",
-                    "LATE",
+                    f"planned order {PLANNED_ORDER} of {quantity_text(order.quantity)} should have been "
+                    f"released on {order.release_date.isoformat()}, before the start date {start_date.isoformat()}",
+                    "LATE", order.id,
                 ))
             if components:
                 _explode(order, components, item.bom_output_quantity, start, needs, sequence)
@@ -181,6 +194,9 @@ def _net(
     needs.sort()
     supply.sort()
     kind = KIND[item.procurement]
+    lot = fixed_lot(item)
+    if lot is not None and good_quantity(item, lot) <= 0:
+        lot = None  # a lot too small to yield anything once scrapped: one order, lot sizing as usual
     lead = item.lead_time_days
     scrap = item.scrap_rate
     free = on_hand  # projected stock less the safety stock, once its demand has been taken
@@ -209,16 +225,40 @@ def _net(
                 pegs.append(Peg(source, ref, short, when, parent))
         if pegs is None:
             continue
-        quantity = order_quantity(item, -free)
-        free += good_quantity(item, quantity) if scrap else quantity
         due = dates.get(day)
         if due is None:
             due = dates[day] = date.fromordinal(day)
         release = dates.get(day - lead)
         if release is None:
             release = dates[day - lead] = date.fromordinal(day - lead)
+        if lot is not None:
+            # several orders of exactly one lot; each pegs what its good quantity covers
+            capacity = good_quantity(item, lot)
+            for share in _split(pegs, capacity, lots_needed(item, lot, -free)):
+                made.append(PlannedOrder(next(order_ids), item.id, kind, lot, release, due, share))
+                free += capacity
+            continue
+        quantity = order_quantity(item, -free)
+        free += good_quantity(item, quantity) if scrap else quantity
         made.append(PlannedOrder(next(order_ids), item.id, kind, quantity, release, due, pegs))
     return made
+
+
+def _split(pegs: list[Peg], capacity: Decimal, orders: int) -> list[list[Peg]]:
+    """``pegs`` in order, cut into ``orders`` groups of at most ``capacity`` (the last takes the rest)."""
+    groups: list[list[Peg]] = [[]]
+    room = capacity
+    for peg in pegs:
+        left = peg.quantity
+        while left > 0:
+            if room == 0 and len(groups) < orders:
+                groups.append([])
+                room = capacity
+            take = left if len(groups) == orders else min(left, room)
+            groups[-1].append(replace(peg, quantity=take))
+            left -= take
+            room -= min(take, room)
+    return groups
 
 
 def _explode(

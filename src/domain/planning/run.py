@@ -42,7 +42,16 @@ from typing import Any
 
 import asyncpg
 
-from domain.planning.data import BomComponent, Demand, Plan, PlanItem, Receipt
+from domain.planning.data import (
+    PLANNED_ORDER,
+    BomComponent,
+    Demand,
+    Message,
+    Plan,
+    PlanItem,
+    Receipt,
+    planned_order_number,
+)
 from domain.production.models import OPEN_STATUSES as OPEN_WORK_ORDER_STATUSES
 from domain.production.requirements import component_requirement
 from domain.purchasing.models import OPEN_STATUSES as OPEN_PURCHASE_STATUSES
@@ -244,6 +253,13 @@ async def replace_earlier(conn: asyncpg.Connection, run_id: int) -> int:
     return int(status.split()[-1])
 
 
+def _saved_text(message: Message, offset: int) -> str:
+    """The message's text naming its planned order by the number it is saved under."""
+    if message.planned_order_id is None:
+        return message.text
+    return message.text.replace(PLANNED_ORDER, planned_order_number(message.planned_order_id + offset))
+
+
 async def write_plan(
     conn: asyncpg.Connection,
     run_id: int,
@@ -310,7 +326,7 @@ async def write_plan(
         await progress(0.95, "writing messages")
     await conn.copy_records_to_table(
         "planning_messages",
-        records=((run_id, m.item_id, m.severity, m.code, m.text) for m in plan.messages),
+        records=((run_id, m.item_id, m.severity, m.code, _saved_text(m, offset)) for m in plan.messages),
         columns=("run_id", "item_id", "severity", "code", "message"),
     )
     await conn.execute(

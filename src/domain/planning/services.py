@@ -30,6 +30,18 @@ class Started:
     run: MrpRun
     job: Job
     created: bool  # False: a run was already queued or running and is returned instead
+    # names the parameters given that differ from the returned run's (they were not used)
+    differing: tuple[str, ...] = ()
+
+
+def _differing(request: RunRequest, run: MrpRun) -> tuple[str, ...]:
+    """The request's given parameters that the existing ``run`` does not have."""
+    given = {
+        "startDate": (request.start_date, run.start_date),
+        "horizonDays": (request.horizon_days, run.horizon_days),
+        "forecastMinProbability": (request.forecast_min_probability, run.forecast_min_probability),
+    }
+    return tuple(name for name, (asked, kept) in given.items() if asked is not None and asked != kept)
 
 
 def _check(request: RunRequest) -> None:
@@ -67,7 +79,7 @@ async def start_run(
         existing = (await session.execute(select(MrpRun).where(MrpRun.job_id == current.id))).scalar_one()
         if current.status == JobStatus.QUEUED:
             await jobs.queue(session, current, queue_name=queue_name, actor=actor)
-        return Started(existing, current, created=False)
+        return Started(existing, current, created=False, differing=_differing(request, existing))
     start = request.start_date or today
     horizon = request.horizon_days or DEFAULT_HORIZON_DAYS
     job = await jobs.create(

@@ -21,6 +21,7 @@ from domain.inventory.models import Item
 from domain.inventory.services import default_warehouse_id
 from domain.production.models import WorkOrder, WorkOrderComponent
 from domain.shared.errors import DomainError, ErrorCode, Problem
+from domain.shared.numbers import quantity_text
 
 COMPONENT = "WorkOrderComponent"
 ZERO = Decimal(0)
@@ -58,7 +59,8 @@ async def move_stock(
         raise DomainError([
             Problem(
                 ErrorCode.INSUFFICIENT_STOCK,
-                f"{skus.get(item_id, item_id)}: {qty} needed, {available} available",
+                f"{skus.get(item_id, item_id)}: {quantity_text(qty)} needed, "
+                f"{quantity_text(available)} available",
                 (field,),
             )
             for item_id, qty, available in sorted(short)

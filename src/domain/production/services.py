@@ -38,7 +38,7 @@ from domain.sales.promise import lock_orders, repromise
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.numbering import next_number
-from domain.shared.numbers import check_decimal, check_text
+from domain.shared.numbers import check_decimal, check_text, quantity_text
 
 ZERO = Decimal(0)
 
@@ -238,7 +238,7 @@ async def report_production(
     open_quantity = order.quantity - order.completed_quantity
     if report.quantity > open_quantity:
         raise DomainError.one(
-            ErrorCode.INVALID, f"only {open_quantity} of the work order is still open", ["quantity"]
+            ErrorCode.INVALID, f"only {quantity_text(open_quantity)} of the work order is still open", ["quantity"]
         )
     locked = await lock_orders(session, [order.item_id])  # before _move_stock locks balances
     issues: list[tuple[WorkOrderComponent, Decimal]] = []
@@ -264,7 +264,10 @@ async def report_production(
         actor,
     )
     await stock_freed(session, [order.item_id], source=f"production of {order.number}", actor=actor)
-    done = "completed" if order.status == WorkOrderStatus.COMPLETED else f"reported {report.quantity} produced"
+    done = (
+        "completed" if order.status == WorkOrderStatus.COMPLETED
+        else f"reported {quantity_text(report.quantity)} produced"
+    )
     await repromise(
         session, [order.item_id], today=today or date.today(), cause=f"work order {order.number} {done}",
         actor=actor, locked=locked,

@@ -23,7 +23,7 @@ from domain.purchasing.models import OPEN_STATUSES, PurchaseOrder, PurchaseOrder
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.numbering import next_number
-from domain.shared.numbers import check_decimal, check_text
+from domain.shared.numbers import check_decimal, check_text, quantity_text
 
 LINE = "PurchaseOrderLine"
 ZERO = Decimal(0)
@@ -139,7 +139,7 @@ def _allocate(
                 remaining -= take
         if remaining > 0:
             problems.invalid(
-                f"only {receipt.quantity - remaining} of this item is still open on the order",
+                f"only {quantity_text(receipt.quantity - remaining)} of this item is still open on the order",
                 "lines", str(i), "quantity",
             )
     problems.raise_if_any()

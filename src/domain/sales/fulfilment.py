@@ -24,7 +24,7 @@ from domain.sales.status import change_status
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.numbering import next_number
-from domain.shared.numbers import check_decimal, check_text
+from domain.shared.numbers import check_decimal, check_text, quantity_text
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ async def ship_order(
             if requested.quantity > available:
                 problems.add(
                     ErrorCode.INSUFFICIENT_STOCK,
-                    f"only {available} reserved for this line", *path, "quantity",
+                    f"only {quantity_text(available)} reserved for this line", *path, "quantity",
                 )
                 continue
             wanted.append((found, requested.quantity))

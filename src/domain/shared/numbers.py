@@ -1,10 +1,19 @@
-"""Checks on Decimal input: finite, within the column's scale and sign."""
+"""Checks on Decimal input (finite, within the column's scale and sign), and quantities in text."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from domain.shared.errors import Problems
+
+
+def quantity_text(value: Decimal) -> str:
+    """A quantity as messages show it: no trailing zeros, no exponent ("8", "2.5", "100", "0.000001").
+
+    Quantities come back from NUMERIC columns at their full scale ("8.000000").
+    """
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "0") else text
 
 
 def check_decimal(
@@ -46,9 +55,3 @@ def check_text(
         problems.invalid("must not be blank", *field)
     if len(value) > max_length:
         problems.invalid(f"must be at most {max_length} characters", *field)
-
-
-def quantity_text(value: Decimal) -> str:
-    """A quantity as the API shows it in messages: ``8``, ``2.5`` (no trailing zeros, no exponent)."""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
