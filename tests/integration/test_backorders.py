@@ -13,7 +13,7 @@ from domain.inventory.models import StockBalance
 from domain.sales.models import SalesOrder
 from domain.shared.events import DomainEvent
 from erpgraph.settings import Settings
-from tests.integration.helpers import adjust, create_item, create_warehouse
+from tests.integration.helpers import adjust, create_item, create_warehouse, set_bom
 from tests.integration.mrp_helpers import worker
 from tests.integration.sales_helpers import (
     ERRORS,
@@ -27,6 +27,7 @@ from tests.integration.sales_helpers import (
 )
 from tests.integration.test_purchasing import create_po, receive
 from tests.integration.test_receivables import PAY, invoice, ship
+from tests.integration.test_work_orders import released, report
 
 TODAY = date.today()
 ORDER = "query($id: ID!) { node(id: $id) { ... on SalesOrder {" + ORDER_FIELDS + "} } }"
@@ -263,4 +264,25 @@ async def test_close_short_with_nothing_shipped_cancels_and_bad_closes_change_no
     assert [Decimal(closed["order"]["lines"][0][k]) for k in ("cancelledQuantity", "reservedQuantity")] == [5, 0]
     again = await close_short(gql, waiting)
     assert [(e["code"], e["field"]) for e in again["errors"]] == [("INVALID_STATE", ["id"])]
+    await ledger_consistent(sessionmaker)
+
+
+async def test_reported_production_fills_a_made_items_backorder(
+    gql: Any, sessionmaker: Any, settings: Settings
+) -> None:
+    async with worker(settings):
+        await create_warehouse(sessionmaker, "MAIN", default=True)
+        bike = await create_item(gql, "BIKE-01", kind="FINISHED", procurement="MAKE", leadTimeDays=2, listPrice="500")
+        frame = await create_item(gql, "FRAME-01")
+        assert (await set_bom(gql, bike, [(frame, "1")]))["errors"] == []
+        assert (await adjust(gql, frame, "3"))["errors"] == []
+        customer = await create_customer(gql, "ACME")
+        waiting = await confirmed(gql, customer, bike, "3")
+        work_order = await released(gql, bike, "3")
+        done = await report(gql, work_order["id"], "3", backflush=True)
+        assert done["errors"] == [] and done["workOrder"]["status"] == "COMPLETED"
+        filled = await until_reserved(gql, waiting, [3])
+    assert filled["promisedDate"] == str(TODAY)
+    reason = (await reasons(sessionmaker, waiting))[-1]
+    assert reason.startswith(f"reserved 3 of BIKE-01 from production of {work_order['number']}"), reason
     await ledger_consistent(sessionmaker)
