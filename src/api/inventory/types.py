@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from decimal import Decimal
 from enum import Enum
 
@@ -9,11 +10,12 @@ import strawberry
 from api.context import Info
 from api.dataloaders import RowOf, present, present_all
 from api.errors import UserError
-from api.inventory.atp import AtpResult, resolve_atp
 from api.permissions import can
 from api.relay import Node
 from domain.identity.scopes import Scope
 from domain.inventory import models as m
+from domain.inventory.atp import promise
+from domain.shared.errors import DomainError, ErrorCode
 
 
 @strawberry.enum
@@ -230,3 +232,36 @@ class StockAdjustmentPayload:
     balance: strawberry.Private[RowOf[m.StockBalance] | None] = None  # the new balance row
     stock: StockLevel | None = strawberry.field(resolver=_adjusted_stock)
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# ``Item.availableToPromise``: the same capable-to-promise function order confirmation uses.
+@strawberry.type
+class AtpResult:
+    quantity: Decimal
+    available_now: Decimal = strawberry.field(description="Quantity that can be promised from stock now.")
+    date: date
+    limited_by_id: strawberry.Private[int | None] = None
+
+    @strawberry.field(
+        description="The item whose availability sets the date: this item (its receipts or lead time) "
+        "or a component at any depth of its BOM; null when stock covers the quantity."
+    )
+    async def limited_by(
+        self, info: Info
+    ) -> Item | None:
+        if self.limited_by_id is None:
+            return None
+        row = await info.context.loaders.inventory.item.load(self.limited_by_id)
+        return None if row is None else Item.from_row(row)
+
+
+async def resolve_atp(info: Info, item_id: int, quantity: Decimal) -> AtpResult:
+    if not quantity.is_finite() or quantity <= 0:
+        raise DomainError.one(ErrorCode.INVALID, "must be greater than 0", ["quantity"])
+    items = await info.context.loaders.inventory.atp.load(item_id)
+    if items is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "item not found")
+    result = promise(item_id, quantity, items, date.today())
+    return AtpResult(
+        quantity=quantity, available_now=result.available_now, date=result.date, limited_by_id=result.limited_by
+    )
