@@ -202,19 +202,11 @@ async def move_opportunity(
             f"a {previous} opportunity is final; reopenOpportunity moves it back to an open stage",
             ["id"],
         )
-    if stage != previous:
-        opportunity.stage = stage
-        session.add(StageChange(opportunity_id=opportunity.id, stage=stage))
-        opportunity.probability = DEFAULT_PROBABILITY[stage] if probability is None else probability
-    elif probability is not None:
-        opportunity.probability = probability
-    await session.flush()
-    await record_event(
-        session, "opportunity.moved", "Opportunity", opportunity.id,
-        {"from": previous, "to": stage, "probability": opportunity.probability}, actor,
-    )
-    await session.refresh(opportunity)
-    return opportunity
+    if stage == previous:
+        if probability is not None:
+            opportunity.probability = probability
+        return await _recorded(session, opportunity, "opportunity.moved", previous, actor)
+    return await _enter(session, opportunity, stage, probability, "opportunity.moved", actor)
 
 
 async def reopen_opportunity(
@@ -238,13 +230,28 @@ async def reopen_opportunity(
             f"only a WON or LOST opportunity is reopened; this one is {previous} (use moveOpportunity)",
             ["id"],
         )
+    return await _enter(session, opportunity, stage, None, "opportunity.reopened", actor)
+
+
+async def _enter(
+    session: AsyncSession, opportunity: Opportunity, stage: str, probability: int | None, event: str,
+    actor: str | None,
+) -> Opportunity:
+    """The opportunity enters ``stage`` (in its history) at ``probability`` or the stage's default."""
+    previous = opportunity.stage
     opportunity.stage = stage
-    opportunity.probability = DEFAULT_PROBABILITY[stage]
+    opportunity.probability = DEFAULT_PROBABILITY[stage] if probability is None else probability
     session.add(StageChange(opportunity_id=opportunity.id, stage=stage))
+    return await _recorded(session, opportunity, event, previous, actor)
+
+
+async def _recorded(
+    session: AsyncSession, opportunity: Opportunity, event: str, previous: str, actor: str | None
+) -> Opportunity:
     await session.flush()
     await record_event(
-        session, "opportunity.reopened", "Opportunity", opportunity.id,
-        {"from": previous, "to": stage, "probability": opportunity.probability}, actor,
+        session, event, "Opportunity", opportunity.id,
+        {"from": previous, "to": opportunity.stage, "probability": opportunity.probability}, actor,
     )
     await session.refresh(opportunity)
     return opportunity
