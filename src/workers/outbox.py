@@ -214,7 +214,7 @@ async def queue_jobs(redis: Redis, rows: list[Any], queue_name: str = RelayConfi
             # the event's position and time: unique even across re-created databases
             job_id = f"stock:{row.txid}:{row.id}:{int(row.occurred_at.timestamp() * 1_000_000)}"
             await arq.enqueue_job(
-                ALLOCATE_STOCK, row.payload["itemIds"], row.payload["source"],
+                ALLOCATE_STOCK, row.payload["itemIds"], row.payload["source"], row.id,
                 _job_id=job_id, _queue_name=queue_name,
             )
             continue

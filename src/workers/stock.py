@@ -23,12 +23,15 @@ ALLOCATION_ACTOR = "stock allocation"
 MAX_TRIES = 5
 
 
-async def allocate_stock(ctx: dict[str, Any], item_ids: list[int], source: str) -> int:
-    """Reserve freed stock of ``item_ids`` for waiting lines; the number of lines served."""
+async def allocate_stock(ctx: dict[str, Any], item_ids: list[int], source: str, event_id: int) -> int:
+    """Reserve freed stock of ``item_ids`` for waiting lines; the number of lines served.
+
+    ``source`` and ``event_id`` are those of the ``stock.freed`` event that queued the job.
+    """
     sessionmaker: SessionMaker = ctx["sessionmaker"]
     try:
         async with unit_of_work(sessionmaker, actor=ALLOCATION_ACTOR) as uow:
-            sources = await latest_sources(uow.session, item_ids, default=source)
+            sources = await latest_sources(uow.session, item_ids, since=event_id, default=source)
             allocations = await allocate_backorders(
                 uow.session, item_ids, today=uow.today, source=sources, actor=uow.actor
             )

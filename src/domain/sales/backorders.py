@@ -99,20 +99,26 @@ async def _waiting(session: AsyncSession, item_ids: Sequence[int]) -> list[_Wait
     return [_Waiting(*row) for row in rows]
 
 
-async def latest_sources(session: AsyncSession, item_ids: Sequence[int], default: str) -> dict[int, str]:
-    """For each item, what freed its stock most recently (the last ``stock.freed`` event).
+async def latest_sources(
+    session: AsyncSession, item_ids: Sequence[int], *, since: int, default: str
+) -> dict[int, str]:
+    """For each item, what freed its stock last: the newest ``stock.freed`` event from the
+    job's own (id ``since``) on.
 
     A job may run after later frees of its item committed and take their stock too; the
-    reason then names the latest one, which is the one that made the stock free.
+    reason then names the latest one. One statement over the events since the job's own,
+    in id order, so the last one read for an item wins.
     """
-    found: dict[int, str] = {}
-    for item_id in item_ids:
-        source = (await session.execute(
-            select(DomainEvent.payload["source"].astext)
-            .where(DomainEvent.type == STOCK_FREED, DomainEvent.payload["itemIds"].contains([item_id]))
-            .order_by(DomainEvent.id.desc()).limit(1)
-        )).scalar_one_or_none()
-        found[item_id] = source or default
+    wanted = set(item_ids)
+    found = dict.fromkeys(item_ids, default)
+    rows = await session.execute(
+        select(DomainEvent.payload)
+        .where(DomainEvent.id >= since, DomainEvent.type == STOCK_FREED)
+        .order_by(DomainEvent.id)
+    )
+    for payload in rows.scalars():
+        for item_id in wanted.intersection(payload["itemIds"]):
+            found[item_id] = payload["source"]
     return found
 
 
