@@ -16,6 +16,7 @@ from arq.connections import RedisSettings
 from arq.cron import CronJob, cron
 from arq.worker import Function, Worker, func
 
+import domain.shared.models  # noqa: F401  # every mapped class, so the ORM can configure (FKs reach across contexts)
 from domain.shared.db import asyncpg_dsn, make_engine, make_sessionmaker
 from erpgraph.settings import Settings
 from workers.mrp import MRP_TIMEOUT_S, run_mrp

@@ -15,7 +15,9 @@ from domain.jobs.services import JOB_QUEUED, arq_job_id
 from domain.shared.events import DomainEvent
 from erpgraph.settings import Settings
 from tests.e2e.processes import cli_env, free_port, post_graphql, running, wait_until_up
+from tests.integration.helpers import adjust
 from tests.integration.mrp_helpers import RUN_MRP, wait_for_job, worker
+from tests.integration.test_backorders import bells, confirmed, reasons, until_reserved
 
 
 async def test_a_job_committed_by_an_api_killed_at_once_still_runs(
@@ -56,3 +58,22 @@ async def test_a_job_committed_by_an_api_killed_at_once_still_runs(
     assert finished["status"] == "SUCCEEDED", finished
     async with sessionmaker() as session:
         assert (await session.get(Job, job.id, populate_existing=True)).attempts == 1  # type: ignore[union-attr]
+
+
+async def test_an_erpgraph_worker_process_fills_a_backorder(
+    tmp_path: Path, settings: Settings, sessionmaker: Any, gql: Any
+) -> None:
+    """The worker as deployed (its own process, importing only what it runs) allocates."""
+    assert settings.database_url and settings.redis_url
+    env = cli_env(tmp_path, DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url,
+                  ERPGRAPH_QUEUE_NAME=settings.queue_name, ERPGRAPH_ENV="production")
+    bell, customer = await bells(gql, sessionmaker, "0")
+    waiting = await confirmed(gql, customer, bell, "2")
+    with running(["worker"], env, tmp_path) as process:
+        assert (await adjust(gql, bell, "2", reason="found"))["errors"] == []
+        try:
+            await until_reserved(gql, waiting, [2], timeout=30)
+        finally:
+            assert process.poll() is None, (tmp_path / "worker.log").read_text()
+    reason = (await reasons(sessionmaker, waiting))[-1]
+    assert reason.startswith("reserved 2 of BELL-01 from stock adjustment (found)"), reason

@@ -155,7 +155,8 @@ async def test_one_run_at_a_time(gql: Any, sessionmaker: Any, settings: Settings
     [error] = payload["errors"]
     assert error["code"] == "CONFLICT" and error["field"] == ["input"]
     assert first["id"] in error["message"] and "queued" in error["message"]
-    assert "parameters were kept" in error["message"]
+    assert "parameters were kept (startDate" in error["message"]
+    assert "horizonDays 180, forecastMinProbability none)" in error["message"]  # as a user reads it
     assert "horizonDays, forecastMinProbability" in error["message"]
     async with worker(settings):
         job = await wait_for_job(gql, first["job"]["id"])

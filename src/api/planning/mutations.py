@@ -55,12 +55,13 @@ def _kept_parameters(started: services.Started) -> list[UserError]:
         return []
     status = "queued" if started.job.status == JobStatus.QUEUED else "running"
     kept = started.run
+    probability = "none" if kept.forecast_min_probability is None else kept.forecast_min_probability
     return [UserError(
         code=ErrorCode.CONFLICT, field=["input"],
         message=(
             f"MRP run {to_global_id('MrpRun', kept.id)} is already {status}; its parameters were kept (startDate "
             f"{kept.start_date.isoformat()}, horizonDays {kept.horizon_days}, forecastMinProbability "
-            f"{kept.forecast_min_probability}) and {', '.join(started.differing)} of this request "
+            f"{probability}) and {', '.join(started.differing)} of this request "
             "were not used; run MRP again once it has finished"
         ),
     )]
