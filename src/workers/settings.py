@@ -118,7 +118,7 @@ async def _cancel_jobs(worker: Worker) -> None:
         task.cancel()
     if running:
         await asyncio.wait(running)
-    worker.tasks = {key: task for key, task in worker.tasks.items() if not task.cancelled()}
+    worker.tasks = {}  # all done: nothing left for close() to gather (or to re-raise)
 
 
 async def run_worker(
@@ -146,13 +146,14 @@ async def run_worker(
     finally:
         if stopping is not None:
             stopping.cancel()
+        # the polling loop first, so that no job starts after those in flight are cancelled
+        running.cancel()
+        await asyncio.wait({running})
         try:
             await _cancel_jobs(worker)
             await worker.close()
         finally:
             # close() skips on_shutdown when Redis is gone; shutdown() is idempotent.
             await shutdown(worker.ctx)
-        running.cancel()
-        await asyncio.wait({running})
     if not running.cancelled():
         running.result()

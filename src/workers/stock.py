@@ -13,7 +13,7 @@ from typing import Any
 from arq import Retry
 from sqlalchemy.exc import DBAPIError
 
-from domain.sales.backorders import allocate_backorders, latest_sources
+from domain.sales.backorders import allocate_backorders
 from domain.shared.db import SessionMaker
 from domain.shared.unit_of_work import unit_of_work
 
@@ -31,9 +31,8 @@ async def allocate_stock(ctx: dict[str, Any], item_ids: list[int], source: str, 
     sessionmaker: SessionMaker = ctx["sessionmaker"]
     try:
         async with unit_of_work(sessionmaker, actor=ALLOCATION_ACTOR) as uow:
-            sources = await latest_sources(uow.session, item_ids, since=event_id, default=source)
             allocations = await allocate_backorders(
-                uow.session, item_ids, today=uow.today, source=sources, actor=uow.actor
+                uow.session, item_ids, today=uow.today, source=source, since=event_id, actor=uow.actor
             )
     except DBAPIError as exc:  # e.g. a lock timeout against a long command: try again
         tries = int(ctx.get("job_try", 1))

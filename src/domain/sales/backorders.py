@@ -99,15 +99,16 @@ async def _waiting(session: AsyncSession, item_ids: Sequence[int]) -> list[_Wait
     return [_Waiting(*row) for row in rows]
 
 
-async def latest_sources(
+async def _latest_sources(
     session: AsyncSession, item_ids: Sequence[int], *, since: int, default: str
 ) -> dict[int, str]:
     """For each item, what freed its stock last: the newest ``stock.freed`` event from the
     job's own (id ``since``) on.
 
     A job may run after later frees of its item committed and take their stock too; the
-    reason then names the latest one. One statement over the events since the job's own,
-    in id order, so the last one read for an item wins.
+    reason then names the latest one. Read under the balance locks, so every free whose
+    stock the allocation sees has committed its event too. One statement over the events
+    since the job's own, in id order, so the last one read for an item wins.
     """
     wanted = set(item_ids)
     found = dict.fromkeys(item_ids, default)
@@ -127,13 +128,15 @@ async def allocate_backorders(
     item_ids: Iterable[int],
     *,
     today: date,
-    source: str | Mapping[int, str],
+    source: str,
+    since: int | None = None,
     actor: str | None = None,
 ) -> list[Allocation]:
     """Reserve free stock of the items for the lines waiting for it; what was reserved.
 
-    ``source`` names what freed the stock, for the events' reasons ("receipt PO-000001"),
-    for all items or by item id.
+    ``source`` names what freed the stock, for the events' reasons ("receipt PO-000001").
+    ``since``: the id of the ``stock.freed`` event that asked for this run; an item freed
+    again since then is named by its latest free instead (its stock is taken too).
     """
     ids = sorted(set(item_ids))
     if not ids:
@@ -141,6 +144,10 @@ async def allocate_backorders(
     orders = await lock_orders(session, ids)  # orders first, then balances
     balances = {item_id: {b.warehouse_id: b for b in await ledger.lock_balances(session, item_id)}
                 for item_id in ids}
+    sources: Mapping[int, str] = (
+        dict.fromkeys(ids, source) if since is None
+        else await _latest_sources(session, ids, since=since, default=source)
+    )
     reserved: dict[int, Decimal] = defaultdict(lambda: ZERO)  # by line
     filled: dict[int, int] = {}  # line -> order, for lines now fully reserved
     for waiting in await _waiting(session, ids):
@@ -180,7 +187,7 @@ async def allocate_backorders(
     told: dict[int, list[str]] = defaultdict(list)
     for line_id, quantity in reserved.items():
         line = lines[line_id]
-        why = source if isinstance(source, str) else source[line.item_id]
+        why = sources[line.item_id]
         told[line.order_id].append(f"{quantity_text(quantity)} of {skus[line.item_id]} from {why}")
     for order_id in sorted(told.keys() | moves.keys()):
         order = orders[order_id]
