@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, get_type_hints
@@ -22,6 +23,7 @@ from api.context import Info
 from api.errors import UserError, user_errors
 from domain.identity.scopes import Scope
 from domain.shared.errors import DomainError, ErrorCode, Problem
+from domain.shared.names import camel
 from domain.shared.unit_of_work import UnitOfWork, unit_of_work
 from erpgraph.settings import Settings
 
@@ -30,13 +32,42 @@ R = TypeVar("R")
 
 # the resolver's parameter that receives the Command (strawberry sees ``info`` there)
 COMMAND_PARAMETER = "cmd"
+UNIQUE_VIOLATION = "23505"
 
 
 @dataclass(frozen=True, slots=True)
 class Command(UnitOfWork):
-    """The unit of work of one mutation, with the service's settings."""
+    """The unit of work of one mutation, with the service's settings and the viewer's scopes."""
 
     settings: Settings
+    scopes: frozenset[Scope]
+
+    def require(self, scope: Scope, *field: str) -> None:
+        """FORBIDDEN on ``field`` unless the viewer has ``scope`` (a field only some may set)."""
+        if scope not in self.scopes:
+            raise DomainError.one(
+                ErrorCode.FORBIDDEN, f"setting this field needs scope {scope.value}", field or None
+            )
+
+
+# "Key (code)=(MAIN) already exists." - PostgreSQL's detail of a unique violation
+_UNIQUE_KEY = re.compile(r"Key \((?P<columns>[^)]*)\)=\((?P<values>.*)\) already exists")
+
+
+def integrity_problem(error: IntegrityError) -> Problem:
+    """What a constraint a concurrent command won means for this one.
+
+    A unique key taken meanwhile (two parallel creates of one code) is ``DUPLICATE`` on
+    its field, the answer the losing command would have had a moment later; anything
+    else is a ``CONFLICT`` to retry.
+    """
+    cause = getattr(error.orig, "__cause__", None)  # the asyncpg error under the DBAPI one
+    if getattr(cause, "sqlstate", None) == UNIQUE_VIOLATION:
+        found = _UNIQUE_KEY.search(getattr(cause, "detail", None) or "")
+        if found is not None:
+            column = found["columns"].split(",")[-1].strip()
+            return Problem(ErrorCode.DUPLICATE, f"{column} {found['values']!r} is taken", (camel(column),))
+    return Problem(ErrorCode.CONFLICT, "the change conflicts with a concurrent one; retry")
 
 
 def can(info: Any, scope: Scope) -> bool:
@@ -82,10 +113,11 @@ def _exposed_signature(resolver: Callable[..., Any]) -> inspect.Signature:
     ])
 
 
-def command(scope: Scope) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R]]]:
+def command(scope: Scope, *others: Scope) -> Callable[[Callable[..., Awaitable[R]]], Callable[..., Awaitable[R]]]:
     """Wrap a mutation resolver that takes ``cmd: Command`` as one unit of work.
 
-    Checks ``scope`` (FORBIDDEN without running anything), opens the transaction,
+    Checks ``scope`` (or any of ``others``: FORBIDDEN without running anything; a
+    resolver open to several scopes checks its fields with ``cmd.require``), opens the transaction,
     calls the resolver with the :class:`Command`, and commits when it returns. A
     ``DomainError`` (or a constraint a concurrent change broke) rolls back and becomes
     the payload's errors. The payload type comes from the resolver's return
@@ -94,28 +126,28 @@ def command(scope: Scope) -> Callable[[Callable[..., Awaitable[R]]], Callable[..
 
     def decorate(resolver: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
         payload: Callable[..., R] = get_type_hints(resolver)["return"]
+        allowed = (scope, *others)
         signature = _exposed_signature(resolver)
 
         @functools.wraps(resolver)
         async def wrapper(*args: Any, info: Info, **kwargs: Any) -> R:
             context = info.context
-            if not can(info, scope):
+            if not any(can(info, each) for each in allowed):
                 return payload(errors=[UserError(
                     code=ErrorCode.FORBIDDEN, field=None,
-                    message=f"this operation needs scope {scope.value}",
+                    message=f"this operation needs scope {' or '.join(each.value for each in allowed)}",
                 )])
             try:
                 async with unit_of_work(context.sessionmaker, actor=context.viewer.name) as uow:
-                    cmd = Command(uow.session, uow.actor, uow.today, context.settings)
+                    cmd = Command(uow.session, uow.actor, uow.today, context.settings,
+                                  context.principal.scopes if context.principal else frozenset())
                     return await resolver(*args, **kwargs, **{COMMAND_PARAMETER: cmd})
             except DomainError as error:
                 return payload(errors=user_errors(error))
             except IntegrityError as error:
                 # A constraint the service's own checks did not catch (a race): refuse cleanly.
                 log.warning("integrity error in %s: %s", resolver.__name__, error.orig)
-                return payload(errors=user_errors(DomainError([Problem(
-                    ErrorCode.CONFLICT, "the change conflicts with a concurrent one; retry",
-                )])))
+                return payload(errors=user_errors(DomainError([integrity_problem(error)])))
 
         wrapper.__signature__ = signature  # type: ignore[attr-defined]
         return wrapper

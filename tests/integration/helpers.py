@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import text
+
 CREATE_ITEM = """
 mutation($input: ItemInput!) {
   createItem(input: $input) { item { id sku } errors { code field message } }
@@ -65,3 +67,14 @@ async def graphql_ws(live_server: str, token: str) -> Any:
     await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
     assert json.loads(await ws.recv())["type"] == "connection_ack"
     return ws
+
+
+async def snapshot_table(sessionmaker: Any, *tables: str) -> dict[str, list[Any]]:
+    """Every row of ``tables`` and the number of events: equal before and after a refused command."""
+    async with sessionmaker() as session:
+        found: dict[str, list[Any]] = {
+            table: [tuple(row) for row in (await session.execute(text(f"SELECT * FROM {table} ORDER BY 1")))]
+            for table in tables
+        }
+        found["events"] = [await session.scalar(text("SELECT count(*) FROM domain_events"))]
+    return found

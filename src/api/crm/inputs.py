@@ -49,11 +49,16 @@ class CustomerUpdateInput:
     segment: str | None = strawberry.UNSET
     tags: list[str] | None = strawberry.UNSET
     payment_terms_days: int | None = strawberry.UNSET
-    credit_limit: Decimal | None = strawberry.UNSET
+    credit_limit: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="Needs finance:write (credit control is finance's)."
+    )
+    expected_version: int | None = strawberry.field(
+        default=None, description="The version you read: a stale one is refused with CONFLICT."
+    )
 
     def changes(self) -> dict[str, object]:
         return {
             key: value
             for key, value in vars(self).items()
-            if value is not strawberry.UNSET
+            if value is not strawberry.UNSET and key != "expected_version"
         }

@@ -8,6 +8,7 @@ from api.permissions import Command, command
 from api.relay import decode_id
 from domain.crm import services
 from domain.identity.scopes import Scope
+from domain.shared.names import camel
 
 
 @strawberry.type
@@ -15,14 +16,24 @@ class CrmMutation:
     @strawberry.mutation
     @command(Scope.CRM_WRITE)
     async def create_customer(self, cmd: Command, input: CustomerInput) -> CustomerPayload:
+        if input.credit_limit is not None:
+            cmd.require(Scope.FINANCE_WRITE, "creditLimit")
         row = await services.create_customer(cmd.session, input.to_domain(), actor=cmd.actor)
         return CustomerPayload(customer=Customer.from_row(row))
 
-    @strawberry.mutation
-    @command(Scope.CRM_WRITE)
+    @strawberry.mutation(description=(
+        "Changes the fields given. Needs crm:write, and finance:write for creditLimit "
+        "(finance may change the credit limit alone)."
+    ))
+    @command(Scope.CRM_WRITE, Scope.FINANCE_WRITE)
     async def update_customer(
         self, cmd: Command, id: strawberry.ID, input: CustomerUpdateInput
     ) -> CustomerPayload:
         pk = decode_id(id, "Customer", "id")
-        row = await services.update_customer(cmd.session, pk, input.changes(), actor=cmd.actor)
+        changes = input.changes()
+        for key in changes:
+            cmd.require(Scope.FINANCE_WRITE if key == "credit_limit" else Scope.CRM_WRITE, camel(key))
+        row = await services.update_customer(
+            cmd.session, pk, changes, actor=cmd.actor, expected_version=input.expected_version
+        )
         return CustomerPayload(customer=Customer.from_row(row))

@@ -49,6 +49,7 @@ class Customer(Node):
     tags: list[str]
     payment_terms_days: int
     credit_limit: Decimal
+    version: int = strawberry.field(description="Raised by every change; send it back as expectedVersion.")
     created_at: datetime
     updated_at: datetime
 
@@ -118,7 +119,8 @@ class Customer(Node):
         return cls(
             pk=row.id, code=row.code, name=row.name, email=row.email, phone=row.phone,
             segment=row.segment, tags=list(row.tags), payment_terms_days=row.payment_terms_days,
-            credit_limit=row.credit_limit, created_at=row.created_at, updated_at=row.updated_at,
+            credit_limit=row.credit_limit, version=row.version, created_at=row.created_at,
+            updated_at=row.updated_at,
         )
 
 

@@ -8,9 +8,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.shared.db import Base, Money, Quantity, Timestamps, UnitAmount, one_of
+from domain.shared.versions import Versioned
 
 
-class Customer(Timestamps, Base):
+class Customer(Versioned, Timestamps, Base):
     __tablename__ = "customers"
     __table_args__ = (
         CheckConstraint("credit_limit >= 0", name="credit_limit_non_negative"),

@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.crm.models import Contact, Customer
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
+from domain.shared.names import camel
 from domain.shared.numbers import check_decimal, check_text
+from domain.shared.versions import lock_versioned
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -117,22 +119,24 @@ NOT_NULL = {"name", "tags", "payment_terms_days", "credit_limit"}
 
 
 async def update_customer(
-    session: AsyncSession, customer_id: int, changes: Mapping[str, Any], actor: str | None = None
+    session: AsyncSession, customer_id: int, changes: Mapping[str, Any], actor: str | None = None,
+    *, expected_version: int | None = None,
 ) -> Customer:
-    """Apply ``changes`` (only the keys given; None clears a nullable field)."""
+    """Apply ``changes`` (only the keys given; None clears a nullable field).
+
+    ``expected_version``: the version the client read; another one is a CONFLICT.
+    """
     problems = Problems()
     unknown = set(changes) - set(UPDATABLE)
     if unknown:
         raise ValueError(f"not updatable: {sorted(unknown)}")
     for key in NOT_NULL & set(changes):
         if changes[key] is None:
-            problems.invalid("must not be null", _camel(key))
+            problems.invalid("must not be null", camel(key))
     _check_common(problems, {k: v for k, v in changes.items() if v is not None})
     problems.raise_if_any()
 
-    customer = await session.get(Customer, customer_id, with_for_update=True)
-    if customer is None:
-        raise DomainError.one(ErrorCode.NOT_FOUND, "customer not found", ["id"])
+    customer = await lock_versioned(session, Customer, customer_id, expected_version, "customer")
     for key, value in changes.items():
         if key == "name":
             value = value.strip()
@@ -142,12 +146,7 @@ async def update_customer(
     await session.flush()
     await record_event(
         session, "customer.updated", "Customer", customer.id,
-        {"fields": sorted(_camel(k) for k in changes)}, actor,
+        {"fields": sorted(camel(k) for k in changes)}, actor,
     )
     await session.refresh(customer)
     return customer
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.title() for p in rest)

@@ -21,6 +21,7 @@ class Scope(StrEnum):
     FINANCE_READ = "finance:read"
     FINANCE_WRITE = "finance:write"
     COSTING_READ = "costing:read"
+    COSTING_WRITE = "costing:write"
     INTEGRATION_WRITE = "integration:write"
     ADMIN = "admin"
 
@@ -31,7 +32,7 @@ ROLE_SCOPES: dict[str, frozenset[Scope]] = {
     "admin": frozenset(Scope),
     "sales": frozenset(_READ_MASTER | {Scope.CRM_WRITE, Scope.SALES_WRITE, Scope.PRODUCTION_READ}),
     "finance": frozenset(
-        _READ_MASTER | {Scope.FINANCE_READ, Scope.FINANCE_WRITE, Scope.COSTING_READ}
+        _READ_MASTER | {Scope.FINANCE_READ, Scope.FINANCE_WRITE, Scope.COSTING_READ, Scope.COSTING_WRITE}
     ),
     "production": frozenset(
         _READ_MASTER

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.shared.db import Base, Quantity, Timestamps, UnitAmount, one_of
+from domain.shared.versions import Versioned
 
 ITEM_KINDS = ("FINISHED", "SEMI_FINISHED", "RAW_MATERIAL")
 PROCUREMENTS = ("MAKE", "BUY", "SUBCONTRACT")
@@ -23,7 +24,7 @@ LOT_SIZINGS = ("LOT_FOR_LOT", "FIXED_ORDER_QUANTITY", "MIN_MULTIPLE")
 
 
 
-class Item(Timestamps, Base):
+class Item(Versioned, Timestamps, Base):
     __tablename__ = "items"
     __table_args__ = (
         CheckConstraint(one_of("kind", ITEM_KINDS), name="kind_known"),
@@ -54,7 +55,7 @@ class Item(Timestamps, Base):
     default_supplier: Mapped[str | None] = mapped_column(String(200))
 
 
-class Bom(Base):
+class Bom(Versioned, Base):
     __tablename__ = "boms"
     __table_args__ = (CheckConstraint("output_quantity > 0", name="output_positive"),)
 
@@ -82,7 +83,7 @@ class BomLine(Base):
     scrap_rate: Mapped[Decimal] = mapped_column(Quantity, server_default=text("0"))
 
 
-class Warehouse(Base):
+class Warehouse(Versioned, Base):
     __tablename__ = "warehouses"
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -1,0 +1,27 @@
+"""optimistic concurrency: a version on customers, items, BOMs and warehouses
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-29 23:55:00
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+TABLES = ('customers', 'items', 'boms', 'warehouses')
+
+
+def upgrade() -> None:
+    for table in TABLES:
+        op.add_column(table, sa.Column('version', sa.Integer(), server_default=sa.text('1'), nullable=False))
+
+
+def downgrade() -> None:
+    for table in TABLES:
+        op.drop_column(table, 'version')
