@@ -53,6 +53,8 @@ class Item(Versioned, Timestamps, Base):
     list_price: Mapped[Decimal] = mapped_column(UnitAmount, server_default=text("0"))
     standard_cost: Mapped[Decimal | None] = mapped_column(UnitAmount)
     default_supplier: Mapped[str | None] = mapped_column(String(200))
+    # inactive: refused on new quotes, orders and purchase orders; still planned (domain.inventory.items)
+    active: Mapped[bool] = mapped_column(server_default=text("true"))
 
 
 class Bom(Versioned, Base):

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.inventory import ledger
 from domain.inventory.availability import stock_freed
-from domain.inventory.models import Item
+from domain.inventory.items import orderable_items
 from domain.inventory.services import default_warehouse_id
 from domain.purchasing.models import OPEN_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from domain.shared.errors import DomainError, ErrorCode, Problems
@@ -65,12 +65,7 @@ async def create_purchase_order(
                       label="unit cost")
     problems.raise_if_any()
 
-    ids = {line.item_id for line in data.lines}
-    known = set((await session.execute(select(Item.id).where(Item.id.in_(ids)))).scalars())
-    for i, line in enumerate(data.lines):
-        if line.item_id not in known:
-            problems.add(ErrorCode.NOT_FOUND, "item not found", "lines", str(i), "itemId")
-    problems.raise_if_any()
+    await orderable_items(session, [line.item_id for line in data.lines])
 
     order = PurchaseOrder(
         number=await next_number(session, "purchase_order"),

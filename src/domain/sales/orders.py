@@ -25,7 +25,7 @@ from domain.inventory import ledger
 from domain.inventory.allocation import take
 from domain.inventory.atp import Promiser
 from domain.inventory.availability import stock_freed
-from domain.inventory.models import Item
+from domain.inventory.items import orderable_items
 from domain.sales.atp_inputs import load_atp_inputs
 from domain.sales.locks import lock_order
 from domain.sales.models import OPEN_ORDER_STATUSES, OrderStatus, SalesOrder, SalesOrderLine
@@ -87,15 +87,9 @@ def check_lines(problems: Problems, lines: Sequence[NewLine]) -> None:
 
 
 async def price_lines(session: AsyncSession, lines: Sequence[NewLine]) -> list[PricedItemLine]:
-    """Priced lines (list price by default); NOT_FOUND for each unknown item."""
-    ids = {line.item_id for line in lines}
-    rows = await session.execute(select(Item.id, Item.list_price).where(Item.id.in_(ids)))
-    prices = {item_id: price for item_id, price in rows}
-    problems = Problems()
-    for i, line in enumerate(lines):
-        if line.item_id not in prices:
-            problems.add(ErrorCode.NOT_FOUND, "item not found", "lines", str(i), "itemId")
-    problems.raise_if_any()
+    """Priced lines (list price by default); NOT_FOUND / INVALID_STATE for each unknown or inactive item."""
+    items = await orderable_items(session, [line.item_id for line in lines])
+    prices = {item_id: item.list_price for item_id, item in items.items()}
     return [
         PricedItemLine(line.item_id, price_line(
             line.quantity,
