@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.crm.models import Customer
-from domain.finance.allocation import OpenInvoice, allocate, invoiced_share
+from domain.finance.allocation import OpenInvoice, allocate, cents, invoiced_share
 from domain.finance.models import (
     SETTLED_INVOICE_STATUSES,
     UNPAID_INVOICE_STATUSES,
@@ -243,7 +243,7 @@ async def issue_credit_note(
     await record_event(
         session, "invoice.credited", "Invoice", invoice.id,
         {"creditNoteId": note.id, "number": note.number, "customerId": invoice.customer_id,
-         "amount": str(data.amount), "creditedAmount": str(invoice.credited_amount),
+         "amount": str(cents(data.amount)), "creditedAmount": str(invoice.credited_amount),
          "balance": str(invoice_balance(invoice)), "status": invoice.status},
         actor,
     )
@@ -272,12 +272,14 @@ async def close_paid_orders(session: AsyncSession, order_ids: Iterable[int], act
         ).all()
         if any(invoiced < quantity for quantity, invoiced in lines):
             continue
-        statuses = (
-            await session.execute(select(Invoice.status).where(Invoice.order_id == order_id))
-        ).scalars().all()
-        if statuses and all(s in SETTLED_INVOICE_STATUSES for s in statuses):
+        invoices = (
+            await session.execute(
+                select(Invoice.status, Invoice.credited_amount).where(Invoice.order_id == order_id)
+            )
+        ).all()
+        if invoices and all(status in SETTLED_INVOICE_STATUSES for status, _ in invoices):
             reason = (
-                "shipped, invoiced and paid" if all(s == InvoiceStatus.PAID for s in statuses)
-                else "shipped, invoiced and settled (paid or credited)"
+                "shipped, invoiced and settled (paid or credited)" if any(c > 0 for _, c in invoices)
+                else "shipped, invoiced and paid"
             )
             await change_status(session, order, OrderStatus.CLOSED, reason=reason, actor=actor)
