@@ -149,7 +149,7 @@ async def test_payments_see_the_credited_balance(gql, sessionmaker) -> None:
 
 
 async def test_credit_lowers_overdue_amount_and_exposure_for_the_credit_check(gql, sessionmaker) -> None:
-    main, a, _ = await stocked(sessionmaker)
+    _, a, _ = await stocked(sessionmaker)
     cust = await customer(sessionmaker, limit="300")
     order = await shipped_order(gql, sessionmaker, cust, "SO-CN4", amount="200")
     inv = (await invoice(gql, order.gid))["invoice"]
