@@ -40,7 +40,14 @@ class ReadsReceivables(BasePermission):
 
 # The domain's enum, served as the schema's (the domain stays strawberry-free).
 InvoiceStatus = models.InvoiceStatus
-expose(InvoiceStatus, name="InvoiceStatus")
+expose(
+    InvoiceStatus,
+    name="InvoiceStatus",
+    descriptions={
+        InvoiceStatus.PAID: "Nothing owed: paid in full, or partly paid and the rest credited.",
+        InvoiceStatus.VOID: "Credited in full with nothing paid.",
+    },
+)
 
 
 @strawberry.type
