@@ -12,7 +12,7 @@ from api.context import Info
 from api.crm.pipeline_types import Activity, Lead, Opportunity
 from api.crm.types import Contact, Customer
 from api.dataloaders import M, RowOf
-from api.finance.types import Invoice, Payment
+from api.finance.types import CreditNote, Invoice, Payment
 from api.identity.types import Viewer
 from api.inventory.types import Item, Warehouse
 from api.loaders import Loaders
@@ -52,6 +52,7 @@ NODE_TYPES: dict[str, tuple[Scope, Resolver]] = {
     # receivables: finance:read or sales:read, and every role with finance:read has sales:read
     "Invoice": (Scope.SALES_READ, _via(lambda ls: ls.finance.invoice, Invoice.from_row)),
     "Payment": (Scope.SALES_READ, _via(lambda ls: ls.finance.payment, Payment.from_row)),
+    "CreditNote": (Scope.SALES_READ, _via(lambda ls: ls.finance.credit_note, CreditNote.from_row)),
     "Shipment": (Scope.SALES_READ, _via(lambda ls: ls.sales.shipment, Shipment.from_row)),
     "PurchaseOrder": (Scope.PURCHASING_READ, _via(lambda ls: ls.purchasing.order, PurchaseOrder.from_row)),
     "WorkOrder": (Scope.PRODUCTION_READ, _via(lambda ls: ls.production.work_order, WorkOrder.from_row)),

@@ -62,6 +62,17 @@ def decode_ids(global_ids: Sequence[str], expected: str, field: str) -> list[int
     return pks
 
 
+async def existing_id(
+    global_id: str, expected: str, field: str, loader: DataLoader[int, Any]
+) -> int:
+    """``decode_id`` of a filter argument, and NOT_FOUND unless ``loader`` finds the row:
+    a list filtered by an unknown parent is an error, not an empty page."""
+    pk = decode_id(global_id, expected, field)
+    if await loader.load(pk) is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, f"{expected} not found", [field])
+    return pk
+
+
 @strawberry.interface
 class Node:
     pk: strawberry.Private[int]

@@ -21,7 +21,7 @@ from api.document_cache import document_cache_extensions
 from api.errors import DomainErrors
 from api.finance.mutations import FinanceMutation
 from api.finance.queries import FinanceQuery
-from api.finance.types import Invoice, Payment
+from api.finance.types import CreditNote, Invoice, Payment
 from api.inventory.mutations import InventoryMutation
 from api.inventory.queries import InventoryQuery
 from api.inventory.types import Item, Warehouse
@@ -37,6 +37,7 @@ from api.production.types import WorkOrder
 from api.purchasing.mutations import PurchasingMutation
 from api.purchasing.types import PurchaseOrder
 from api.sales.fulfilment import FulfilmentMutation, Shipment
+from api.sales.fulfilment_queries import FulfilmentQuery
 from api.sales.mutations import SalesMutation
 from api.sales.queries import SalesQuery
 from api.sales.subscriptions import SalesSubscription
@@ -44,15 +45,15 @@ from api.scalars import SCALAR_MAP
 from domain.shared.errors import DomainError
 from erpgraph.settings import Settings
 
-Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery, SalesQuery, FinanceQuery,
-                             ProductionQuery, PlanningQuery))
+Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery, SalesQuery, FulfilmentQuery,
+                             FinanceQuery, ProductionQuery, PlanningQuery))
 Subscription = merge_types("Subscription", (SalesSubscription, PlanningSubscription))
 Mutation = merge_types("Mutation", (CrmMutation, PipelineMutation, InventoryMutation, SalesMutation,
                                    FulfilmentMutation, FinanceMutation, PurchasingMutation,
                                    ProductionMutation, PlanningMutation))
 
 NODE_IMPLEMENTATIONS = [Customer, Contact, Lead, Opportunity, Activity, Item, Warehouse,
-                        Invoice, Payment, Shipment, PurchaseOrder, WorkOrder, Job, MrpRun, PlannedOrder]
+                        Invoice, Payment, CreditNote, Shipment, PurchaseOrder, WorkOrder, Job, MrpRun, PlannedOrder]
 
 
 def _expected_error(error: Any) -> bool:

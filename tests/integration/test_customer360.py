@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from domain.crm.models import Opportunity
-from domain.finance.models import Invoice
+from domain.finance.models import CreditNote, Invoice
 from tests.integration import order_builders as build
 
 CUSTOMER_360 = """
@@ -17,7 +17,9 @@ query($n: Int!) { customer(code: "C360") {
     number status total promisedDate customer { code }
     lines { quantity reservedQuantity backorderedQuantity shippedQuantity item { sku onHand available } }
   } } }
-  invoices(first: $n) { totalCount edges { node { number balance daysOverdue salesOrder { number } } } }
+  invoices(first: $n) { totalCount edges { node {
+    number balance creditedAmount daysOverdue salesOrder { number } creditNotes { number amount } } } }
+  creditNotes(first: $n) { totalCount edges { node { number amount invoice { number balance } } } }
   opportunities(first: 10) { edges { node { name stage weightedAmount customer { code } } } }
 } }"""
 
@@ -29,9 +31,15 @@ async def add_orders(sm, customer_id: int, items: list[int], start: int, count: 
             build.Line(items[1], "1", "5.50"),
         ], number=f"SO-T{n:04d}")
         async with sm.begin() as s:
-            s.add(Invoice(number=f"INV-T{n:04d}", customer_id=customer_id, order_id=order.id,
-                          issue_date=date.today() - timedelta(days=40), due_date=date.today() - timedelta(days=10),
-                          total=Decimal("10.00")))
+            # credited 4.00 of 10.00: 6.00 is still owed
+            invoice = Invoice(number=f"INV-T{n:04d}", customer_id=customer_id, order_id=order.id,
+                              issue_date=date.today() - timedelta(days=40),
+                              due_date=date.today() - timedelta(days=10),
+                              total=Decimal("10.00"), credited_amount=Decimal("4.00"))
+            s.add(invoice)
+            await s.flush()
+            s.add(CreditNote(number=f"CN-T{n:04d}", invoice_id=invoice.id, customer_id=customer_id,
+                             amount=Decimal("4.00"), reason="damaged"))
 
 
 async def statements(gql, sql_counter, n: int) -> int:
@@ -42,7 +50,14 @@ async def statements(gql, sql_counter, n: int) -> int:
     assert len(customer["invoices"]["edges"]) == n
     assert len(customer["opportunities"]["edges"]) == 3
     assert customer["credit"]["maxDaysOverdue"] == 10
-    assert customer["credit"]["openReceivables"] == f"{10 * n}.00"
+    assert customer["credit"]["openReceivables"] == f"{6 * n}.00"
+    assert customer["credit"]["overdueAmount"] == f"{6 * n}.00"
+    assert all(e["node"]["balance"] == "6.00" and e["node"]["creditedAmount"] == "4.00"
+               and e["node"]["creditNotes"] == [{"number": e["node"]["number"].replace("INV", "CN"),
+                                                  "amount": "4.00"}]
+               for e in customer["invoices"]["edges"])
+    assert customer["creditNotes"]["totalCount"] == n and len(customer["creditNotes"]["edges"]) == n
+    assert all(e["node"]["invoice"]["balance"] == "6.00" for e in customer["creditNotes"]["edges"])
     return counted.count
 
 
@@ -68,6 +83,7 @@ query($n: Int!) { customers(first: $n) { edges { node {
   quotes(first: 3) { totalCount }
   opportunities(first: 3) { totalCount edges { node { name } } }
   invoices(first: 3) { totalCount }
+  creditNotes(first: 3) { totalCount }
 } } } }"""
 
 

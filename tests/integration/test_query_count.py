@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import insert
 
+from domain.crm.models import Customer
+from domain.finance.models import CreditNote, Invoice, Payment
 from domain.inventory.models import Bom, BomLine, Item, StockBalance, Warehouse
+from domain.sales.models import SalesOrder, SalesOrderLine, Shipment, ShipmentLine
 
 ITEMS = """
 query($first: Int!) {
@@ -63,3 +67,68 @@ async def test_items_with_boms_and_stock_constant_statements(gql, sessionmaker, 
     fifty = await statements_for(gql, sql_counter, 50)
     assert five == fifty, (five, fifty)
     assert fifty <= 12  # page, count, bom, lines, components, stock, warehouses, where-used
+
+
+FINANCE_LISTS = """
+query($first: Int!) {
+  shipments(first: $first) { totalCount edges { node {
+    number salesOrder { number customer { code } } lines { quantity item { sku } } } } }
+  payments(first: $first) { totalCount edges { node { amount customer { code } } } }
+  invoices(first: $first) { totalCount edges { node {
+    number balance creditedAmount creditNotes { number amount customer { code } invoice { number } } } } }
+  customers(first: $first) { edges { node {
+    code creditNotes(first: 2) { totalCount edges { node { number invoice { number } } } } } } }
+}"""
+
+
+async def seed_documents(sessionmaker, count: int) -> None:
+    """``count`` customers, each with an order shipped once, an invoice, a payment and two credit notes."""
+    async with sessionmaker.begin() as s:
+        item = (await s.execute(insert(Item).values(sku="S", name="s", kind="FINISHED", procurement="BUY")
+                                .returning(Item.id))).scalar_one()
+        customers = (await s.execute(insert(Customer).returning(Customer.id), [
+            {"code": f"C{i:03d}", "name": f"c {i}"} for i in range(count)])).scalars().all()
+        orders = (await s.execute(insert(SalesOrder).returning(SalesOrder.id), [
+            {"number": f"SO-{i:03d}", "customer_id": c, "status": "SHIPPED"} for i, c in enumerate(customers)
+        ])).scalars().all()
+        lines = (await s.execute(insert(SalesOrderLine).returning(SalesOrderLine.id), [
+            {"order_id": o, "position": 0, "item_id": item, "quantity": Decimal(1), "unit_price": Decimal(10),
+             "line_total": Decimal(10), "tax_amount": Decimal(0), "shipped_quantity": Decimal(1)}
+            for o in orders
+        ])).scalars().all()
+        shipments = (await s.execute(insert(Shipment).returning(Shipment.id), [
+            {"number": f"SH-{i:03d}", "order_id": o} for i, o in enumerate(orders)])).scalars().all()
+        await s.execute(insert(ShipmentLine), [
+            {"shipment_id": sh, "order_line_id": line, "item_id": item, "quantity": Decimal(1)}
+            for sh, line in zip(shipments, lines, strict=True)
+        ])
+        invoices = (await s.execute(insert(Invoice).returning(Invoice.id), [
+            {"number": f"INV-{i:03d}", "customer_id": c, "order_id": o, "issue_date": date.today(),
+             "due_date": date.today(), "total": Decimal(10), "credited_amount": Decimal(3)}
+            for i, (c, o) in enumerate(zip(customers, orders, strict=True))
+        ])).scalars().all()
+        await s.execute(insert(Payment), [
+            {"customer_id": c, "amount": Decimal(1), "received_on": date.today()} for c in customers])
+        await s.execute(insert(CreditNote), [
+            {"number": f"CN-{i:03d}-{k}", "invoice_id": inv, "customer_id": c, "amount": Decimal(k + 1),
+             "reason": "r"}
+            for i, (c, inv) in enumerate(zip(customers, invoices, strict=True)) for k in range(2)
+        ])
+
+
+async def test_shipments_payments_and_credit_notes_constant_statements(gql, sessionmaker, sql_counter) -> None:
+    await seed_documents(sessionmaker, 50)
+    await gql("{ viewer { name } }")
+
+    async def statements(first: int) -> int:
+        with sql_counter.measure() as counted:
+            data = (await gql(FINANCE_LISTS, {"first": first}))["data"]
+        assert len(data["shipments"]["edges"]) == len(data["payments"]["edges"]) == first
+        assert data["shipments"]["totalCount"] == data["payments"]["totalCount"] == 50
+        assert all(len(e["node"]["creditNotes"]) == 2 and e["node"]["balance"] == "7.00"
+                   for e in data["invoices"]["edges"])
+        assert all(e["node"]["creditNotes"]["totalCount"] == 2 for e in data["customers"]["edges"])
+        return counted.count
+
+    five, fifty = await statements(5), await statements(50)
+    assert five == fifty, (five, fifty)

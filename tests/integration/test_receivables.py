@@ -286,6 +286,18 @@ async def test_credit_status_on_a_known_setup(gql, sessionmaker, make_token) -> 
     assert [(e["node"]["balance"], e["node"]["daysOverdue"]) for e in customer_data["invoices"]["edges"]] == [
         ("55.00", 0), ("40.00", 12),
     ]
+    # a credit note of 15 on the overdue invoice lowers receivables, exposure and the overdue amount
+    credited = await gql("""mutation($input: CreditNoteInput!) { issueCreditNote(input: $input) {
+        errors { code } } }""", {"input": {"invoiceId": old_invoice["id"], "amount": "15", "reason": "short"}})
+    assert credited["data"]["issueCreditNote"]["errors"] == []
+    after = (await gql(CREDIT, {"id": gid("Customer", cust)}, token=sales))["data"]["customer"]
+    assert after["credit"] == {
+        "limit": "1000.00", "openReceivables": "80.00", "openOrders": "110.00", "exposure": "190.00",
+        "available": "810.00", "overdueAmount": "25.00", "maxDaysOverdue": 12,
+    }
+    assert [(e["node"]["balance"], e["node"]["daysOverdue"]) for e in after["invoices"]["edges"]] == [
+        ("55.00", 0), ("25.00", 12),
+    ]
     unlimited = await customer(sessionmaker, "FREE")
     free = await gql(CREDIT, {"id": gid("Customer", unlimited)})
     assert free["data"]["customer"]["credit"] == {

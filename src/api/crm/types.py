@@ -10,11 +10,13 @@ from api.context import Info
 from api.dataloaders import RowOf
 from api.errors import UserError
 from api.finance.types import (
+    CreditNote,
     CreditStatus,
     Invoice,
     InvoiceStatus,
     ReadsReceivables,
     customer_credit,
+    customer_credit_notes,
     customer_invoices,
 )
 from api.integration.types import ExternalRef
@@ -108,6 +110,12 @@ class Customer(Node):
         status: list[InvoiceStatus] | None = None,
     ) -> Connection[Invoice]:
         return await customer_invoices(info, self.pk, first, after, status)
+
+    @strawberry.field(permission_classes=[ReadsReceivables])
+    async def credit_notes(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[CreditNote]:
+        return await customer_credit_notes(info, self.pk, first, after)
 
     @strawberry.field
     async def external_refs(self, info: Info) -> list[ExternalRef]:

@@ -6,7 +6,7 @@ from decimal import Decimal
 import strawberry
 
 from api.relay import decode_id
-from domain.finance.services import NewPayment
+from domain.finance.services import NewCreditNote, NewPayment
 
 
 @strawberry.input
@@ -27,4 +27,18 @@ class PaymentInput:
             reference=self.reference,
             invoice_id=decode_id(self.invoice_id, "Invoice", "invoiceId")
             if self.invoice_id is not None else None,
+        )
+
+
+@strawberry.input
+class CreditNoteInput:
+    invoice_id: strawberry.ID
+    amount: Decimal = strawberry.field(description="Positive, 2 decimals, at most the invoice's balance.")
+    reason: str
+
+    def to_domain(self) -> NewCreditNote:
+        return NewCreditNote(
+            invoice_id=decode_id(self.invoice_id, "Invoice", "invoiceId"),
+            amount=self.amount,
+            reason=self.reason,
         )

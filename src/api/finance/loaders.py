@@ -1,4 +1,4 @@
-"""DataLoaders of receivables: invoices, payments, credit positions, invoice pages."""
+"""DataLoaders of receivables: invoices, payments, credit notes, credit positions, pages."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from strawberry.dataloader import DataLoader
 from api.dataloaders import counts_by, many_by, one_by, pages_by
 from domain.finance.credit import CreditPosition
 from domain.finance.exposure import credit_positions
-from domain.finance.models import Invoice, Payment
+from domain.finance.models import CreditNote, Invoice, Payment
 from domain.shared.db import SessionMaker
 
 
@@ -22,6 +22,10 @@ class FinanceLoaders:
         self.credit = self._credit(sm)
         self.customer_invoices = pages_by(sm, Invoice, Invoice.customer_id, Invoice.status)
         self.customer_invoice_count = counts_by(sm, Invoice.customer_id, Invoice.status)
+        self.credit_note = one_by(sm, CreditNote, CreditNote.id)
+        self.credit_notes_by_invoice = many_by(sm, CreditNote, CreditNote.invoice_id, CreditNote.id)
+        self.customer_credit_notes = pages_by(sm, CreditNote, CreditNote.customer_id)
+        self.customer_credit_note_count = counts_by(sm, CreditNote.customer_id)
 
     @staticmethod
     def _credit(sm: SessionMaker) -> DataLoader[int, CreditPosition | None]:

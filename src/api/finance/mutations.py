@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import strawberry
 
-from api.finance.inputs import PaymentInput
-from api.finance.types import Invoice, InvoicePayload, Payment, PaymentPayload
+from api.finance.inputs import CreditNoteInput, PaymentInput
+from api.finance.types import CreditNote, CreditNotePayload, Invoice, InvoicePayload, Payment, PaymentPayload
 from api.permissions import Command, command
 from api.relay import decode_id
 from domain.finance import services
@@ -27,3 +27,14 @@ class FinanceMutation:
         return PaymentPayload(
             payment=Payment.from_row(payment), invoices=[Invoice.from_row(i) for i in invoices]
         )
+
+    @strawberry.mutation(
+        description=(
+            "Credits part or all of an open invoice's balance with a credit note. Credited so that "
+            "nothing is owed, the invoice reads VOID if nothing was paid, else PAID."
+        )
+    )
+    @command(Scope.FINANCE_WRITE)
+    async def issue_credit_note(self, cmd: Command, input: CreditNoteInput) -> CreditNotePayload:
+        note, invoice = await services.issue_credit_note(cmd.session, input.to_domain(), actor=cmd.actor)
+        return CreditNotePayload(credit_note=CreditNote.from_row(note), invoice=Invoice.from_row(invoice))

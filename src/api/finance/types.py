@@ -1,8 +1,8 @@
-"""Receivables in the graph: invoices, payments and a customer's credit position."""
+"""Receivables in the graph: invoices, payments, credit notes and a customer's credit position."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -10,7 +10,7 @@ import strawberry
 from strawberry.permission import BasePermission
 
 from api.context import Info
-from api.dataloaders import RowOf
+from api.dataloaders import RowOf, present
 from api.enums import expose
 from api.errors import UserError
 from api.permissions import can
@@ -40,7 +40,14 @@ class ReadsReceivables(BasePermission):
 
 # The domain's enum, served as the schema's (the domain stays strawberry-free).
 InvoiceStatus = models.InvoiceStatus
-expose(InvoiceStatus, name="InvoiceStatus")
+expose(
+    InvoiceStatus,
+    name="InvoiceStatus",
+    descriptions={
+        InvoiceStatus.PAID: "Nothing owed: paid in full, or partly paid and the rest credited.",
+        InvoiceStatus.VOID: "Credited in full with nothing paid.",
+    },
+)
 
 
 @strawberry.type
@@ -51,9 +58,15 @@ class Invoice(Node):
     due_date: date
     total: Decimal
     paid_amount: Decimal
-    balance: Decimal
+    credited_amount: Decimal = strawberry.field(description="The sum of the invoice's credit notes.")
+    balance: Decimal = strawberry.field(description="total - paidAmount - creditedAmount.")
     status: InvoiceStatus
     days_overdue: int
+
+    @strawberry.field
+    async def credit_notes(self, info: Info) -> list[CreditNote]:
+        rows = await info.context.loaders.finance.credit_notes_by_invoice.load(self.pk)
+        return [CreditNote.from_row(row) for row in rows]
 
     @strawberry.field
     async def customer(self, info: Info) -> CustomerRef:
@@ -70,10 +83,11 @@ class Invoice(Node):
 
     @classmethod
     def from_row(cls, row: RowOf[models.Invoice], today: date | None = None) -> Invoice:
-        balance = row.total - row.paid_amount
+        balance = models.invoice_balance(row)
         return cls(
             pk=row.id, row=row, number=row.number, issue_date=row.issue_date, due_date=row.due_date,
-            total=row.total, paid_amount=row.paid_amount, balance=balance,
+            total=row.total, paid_amount=row.paid_amount, credited_amount=row.credited_amount,
+            balance=balance,
             status=InvoiceStatus(row.status),
             days_overdue=invoice_days_overdue(row.status, row.due_date, balance, today or date.today()),
         )
@@ -94,6 +108,29 @@ class Payment(Node):
     def from_row(cls, row: RowOf[models.Payment]) -> Payment:
         return cls(pk=row.id, row=row, amount=row.amount, received_on=row.received_on,
                    reference=row.reference)
+
+
+@strawberry.type(description="A credit against one invoice: lowers its balance and the customer's receivables.")
+class CreditNote(Node):
+    row: strawberry.Private[RowOf[models.CreditNote]]
+    number: str
+    amount: Decimal
+    reason: str
+    created_at: datetime
+    created_by: str | None
+
+    @strawberry.field
+    async def invoice(self, info: Info) -> Invoice:
+        return Invoice.from_row(present(await info.context.loaders.finance.invoice.load(self.row.invoice_id)))
+
+    @strawberry.field
+    async def customer(self, info: Info) -> CustomerRef:
+        return await customer_of(info, self.row.customer_id)
+
+    @classmethod
+    def from_row(cls, row: RowOf[models.CreditNote]) -> CreditNote:
+        return cls(pk=row.id, row=row, number=row.number, amount=row.amount, reason=row.reason,
+                   created_at=row.created_at, created_by=row.created_by)
 
 
 @strawberry.type(
@@ -145,6 +182,16 @@ async def customer_invoices(
     )
 
 
+async def customer_credit_notes(
+    info: Info, customer_id: int, first: int | None, after: str | None
+) -> Connection[CreditNote]:
+    loaders = info.context.loaders.finance
+    return await child_page(
+        loaders.customer_credit_notes, loaders.customer_credit_note_count, customer_id,
+        CreditNote.from_row, first=first, after=after,
+    )
+
+
 @strawberry.type
 class InvoicePayload:
     invoice: Invoice | None = None
@@ -157,4 +204,11 @@ class PaymentPayload:
     invoices: list[Invoice] = strawberry.field(
         default_factory=list, description="Invoices the payment was applied to."
     )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CreditNotePayload:
+    credit_note: CreditNote | None = None
+    invoice: Invoice | None = strawberry.field(default=None, description="The invoice, as credited.")
     errors: list[UserError] = strawberry.field(default_factory=list)

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.finance.credit import ZERO, CreditPosition, days_overdue
-from domain.finance.models import UNPAID_INVOICE_STATUSES
+from domain.finance.models import BALANCE_SQL, UNPAID_INVOICE_STATUSES
 from domain.sales.models import OrderStatus
 
 CENT = Decimal("0.01")
@@ -24,13 +24,13 @@ COMMITTED_ORDER_STATUSES = (
 # Hand-written and prepared once: this runs inside every order confirmation, where
 # building the equivalent expression tree per call cost more than the query itself.
 POSITIONS = text(
-    """
+    f"""
     SELECT c.id, c.credit_limit, r.open, r.overdue, r.oldest_due, o.open AS open_orders
     FROM customers c
     LEFT JOIN (
         SELECT customer_id,
-               sum(total - paid_amount) AS open,
-               sum(CASE WHEN due_date < :today THEN total - paid_amount ELSE 0 END) AS overdue,
+               sum({BALANCE_SQL}) AS open,
+               sum(CASE WHEN due_date < :today THEN {BALANCE_SQL} ELSE 0 END) AS overdue,
                min(CASE WHEN due_date < :today THEN due_date END) AS oldest_due
         FROM invoices
         WHERE customer_id = ANY(:ids) AND status = ANY(:unpaid)

@@ -1,4 +1,8 @@
-"""Receivables use cases: invoicing what shipped, recording payments, closing paid orders."""
+"""Receivables use cases: invoicing what shipped, recording payments, crediting invoices,
+closing settled orders.
+
+Lock order: invoice rows (ascending id), then the orders they belong to.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +16,18 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.crm.models import Customer
-from domain.finance.allocation import OpenInvoice, allocate, invoiced_share
+from domain.finance.allocation import OpenInvoice, allocate, cents, invoiced_share
 from domain.finance.models import (
+    SETTLED_INVOICE_STATUSES,
     UNPAID_INVOICE_STATUSES,
+    CreditNote,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
     Payment,
     PaymentAllocation,
+    invoice_balance,
+    invoice_status,
 )
 from domain.sales.locks import lock_order
 from domain.sales.models import OrderStatus, SalesOrderLine
@@ -37,6 +45,13 @@ class NewPayment:
     received_on: date | None = None
     reference: str | None = None
     invoice_id: int | None = None  # None: the oldest open invoices first
+
+
+@dataclass(frozen=True)
+class NewCreditNote:
+    invoice_id: int
+    amount: Decimal
+    reason: str
 
 
 async def invoice_order(
@@ -131,7 +146,7 @@ async def record_payment(
             )
 
     allocation = allocate(
-        data.amount, [OpenInvoice(i.id, i.due_date, i.total - i.paid_amount) for i in invoices]
+        data.amount, [OpenInvoice(i.id, i.due_date, invoice_balance(i)) for i in invoices]
     )
     if allocation.surplus > 0:
         owed = data.amount - allocation.surplus
@@ -158,9 +173,7 @@ async def record_payment(
     for invoice_id, amount in allocation.applied:
         invoice = by_id[invoice_id]
         invoice.paid_amount = invoice.paid_amount + amount
-        invoice.status = (
-            InvoiceStatus.PAID if invoice.paid_amount >= invoice.total else InvoiceStatus.PARTIALLY_PAID
-        )
+        invoice.status = invoice_status(invoice)
         applied.append(invoice)
     await session.flush()
 
@@ -182,8 +195,71 @@ async def record_payment(
     return payment, applied
 
 
+async def issue_credit_note(
+    session: AsyncSession, data: NewCreditNote, actor: str | None = None
+) -> tuple[CreditNote, Invoice]:
+    """Credit part or all of an invoice's balance.
+
+    The invoice row is locked (as ``record_payment`` locks it), so a payment and a
+    credit note in parallel queue and never take the balance below zero. The new
+    status follows ``invoice_status``: credited so that nothing is owed, it is VOID if
+    nothing was paid and PAID otherwise; its order then closes if it is settled.
+    """
+    problems = Problems()
+    check_decimal(problems, data.amount, "amount", places=2, positive=True, label="amount")
+    check_text(problems, data.reason, "reason", required=True, max_length=500)
+    problems.raise_if_any()
+
+    invoice = (
+        await session.execute(
+            select(Invoice).where(Invoice.id == data.invoice_id)
+            .with_for_update().execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if invoice is None:
+        raise DomainError.one(ErrorCode.NOT_FOUND, "invoice not found", ["invoiceId"])
+    if invoice.status not in UNPAID_INVOICE_STATUSES:
+        raise DomainError.one(
+            ErrorCode.INVALID_STATE, f"invoice is {invoice.status}: nothing is owed to credit", ["invoiceId"]
+        )
+    balance = invoice_balance(invoice)
+    if data.amount > balance:
+        raise DomainError.one(
+            ErrorCode.INVALID, f"amount exceeds the invoice's balance ({balance})", ["amount"]
+        )
+
+    note = CreditNote(
+        number=await next_number(session, "credit_note"),
+        invoice_id=invoice.id,
+        customer_id=invoice.customer_id,
+        amount=data.amount,
+        reason=data.reason.strip(),
+        created_by=actor,
+    )
+    session.add(note)
+    invoice.credited_amount = invoice.credited_amount + data.amount
+    invoice.status = invoice_status(invoice)
+    await session.flush()
+    await record_event(
+        session, "invoice.credited", "Invoice", invoice.id,
+        {"creditNoteId": note.id, "number": note.number, "customerId": invoice.customer_id,
+         "amount": str(cents(data.amount)), "creditedAmount": str(invoice.credited_amount),
+         "balance": str(invoice_balance(invoice)), "status": invoice.status},
+        actor,
+    )
+    if invoice.status in SETTLED_INVOICE_STATUSES and invoice.order_id is not None:
+        await close_paid_orders(session, [invoice.order_id], actor)
+    await session.refresh(note)
+    return note, invoice
+
+
 async def close_paid_orders(session: AsyncSession, order_ids: Iterable[int], actor: str | None) -> None:
-    """Close each order that is shipped, fully invoiced and has every invoice paid."""
+    """Close each order that is shipped, fully invoiced and has every invoice settled.
+
+    Settled: PAID, or VOID (credited in full): nothing is owed on the order any more,
+    so an order whose invoices were credited closes like a paid one; its status
+    event's reason says which. Only a SHIPPED order closes.
+    """
     for order_id in sorted(set(order_ids)):
         order = await lock_order(session, order_id)  # it exists: invoices reference it
         if order.status != OrderStatus.SHIPPED:
@@ -196,12 +272,14 @@ async def close_paid_orders(session: AsyncSession, order_ids: Iterable[int], act
         ).all()
         if any(invoiced < quantity for quantity, invoiced in lines):
             continue
-        statuses = (
+        invoices = (
             await session.execute(
-                select(Invoice.status).where(Invoice.order_id == order_id, Invoice.status != InvoiceStatus.VOID)
+                select(Invoice.status, Invoice.credited_amount).where(Invoice.order_id == order_id)
             )
-        ).scalars().all()
-        if statuses and all(s == InvoiceStatus.PAID for s in statuses):
-            await change_status(
-                session, order, OrderStatus.CLOSED, reason="shipped, invoiced and paid", actor=actor
+        ).all()
+        if invoices and all(status in SETTLED_INVOICE_STATUSES for status, _ in invoices):
+            reason = (
+                "shipped, invoiced and settled (paid or credited)" if any(c > 0 for _, c in invoices)
+                else "shipped, invoiced and paid"
             )
+            await change_status(session, order, OrderStatus.CLOSED, reason=reason, actor=actor)

@@ -17,6 +17,7 @@ SERIES = {
     "sales_order": ("SO-", Sequence("sales_order_number_seq", metadata=Base.metadata)),
     "shipment": ("SH-", Sequence("shipment_number_seq", metadata=Base.metadata)),
     "invoice": ("INV-", Sequence("invoice_number_seq", metadata=Base.metadata)),
+    "credit_note": ("CN-", Sequence("credit_note_number_seq", metadata=Base.metadata)),
     "purchase_order": ("PO-", Sequence("purchase_order_number_seq", metadata=Base.metadata)),
     "work_order": ("WO-", Sequence("work_order_number_seq", metadata=Base.metadata)),
 }
