@@ -125,12 +125,10 @@ async def _locked(
 
 def _refuse(quote: Quote, action: str, today: date, allowed: str) -> DomainError:
     status = effective_status(quote.status, quote.valid_until, today)
-    reason = (
-        f"it expired: it was valid until {quote.valid_until}" if status == QuoteStatus.EXPIRED
-        else f"it is {status}"
-    )
+    until = f" (valid until {quote.valid_until})" if status == QuoteStatus.EXPIRED else ""
     return DomainError.one(
-        ErrorCode.INVALID_STATE, f"cannot {action} quote {quote.number}: {reason} ({allowed})", ["id"]
+        ErrorCode.INVALID_STATE,
+        f"cannot {action} quote {quote.number}: it is {status}{until}; {allowed}", ["id"],
     )
 
 
