@@ -160,7 +160,6 @@ async def update_order(
     edit finds the order no longer DRAFT.
     """
     new_lines = check_edit(changes, UPDATABLE)
-
     order = await lock_order(session, order_id)
     check_version(order, expected_version, "sales order")
     if order.status == OrderStatus.CREDIT_HOLD:
