@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -276,3 +277,24 @@ async def test_quote_writes_need_sales_write(gql, sessionmaker, make_token) -> N
     assert await snapshot_table(sessionmaker, *TABLES) == before
     # reading is sales:read, which finance has
     assert (await gql(QUOTES, {}, token=token))["data"]["quotes"]["totalCount"] == 1
+
+
+async def test_an_edit_racing_a_conversion_is_carried_over_or_refused(gql) -> None:
+    w = await world(gql)
+    outcomes = set()
+    for _ in range(6):
+        quote = await create(gql, w)
+        valve = [{"itemId": w["valve"], "quantity": "1"}]
+        edited, converted = await asyncio.gather(
+            call(gql, UPDATE, "updateQuote", id=quote["id"], input={"lines": valve}),
+            call(gql, CONVERT, "convertQuoteToOrder", id=quote["id"]),
+        )
+        assert converted["errors"] == []
+        if edited["errors"]:  # converted first: the quote was ACCEPTED when the edit came
+            assert errors(edited) == [("INVALID_STATE", ["id"])]
+            assert converted["order"]["total"] == "39.98"
+            outcomes.add("refused")
+        else:  # edited first: the order has the edited line
+            assert converted["order"]["total"] == "5.00"
+            outcomes.add("carried over")
+    assert outcomes
