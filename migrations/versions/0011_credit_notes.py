@@ -4,7 +4,7 @@ Existing invoices have credited nothing (0), so their balance and status stay as
 they are: balance = total - paid_amount - credited_amount.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-11-30 00:00:00
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0011'
-down_revision = '0007'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 
 from domain.crm.models import Customer
 from domain.finance.models import CreditNote, Invoice, Payment
@@ -132,3 +132,62 @@ async def test_shipments_payments_and_credit_notes_constant_statements(gql, sess
 
     five, fifty = await statements(5), await statements(50)
     assert five == fifty, (five, fifty)
+
+
+# ---------------------------------------------------------------- quotes and follow-ups
+
+QUOTES = """
+{ quotes(first: 100) { totalCount edges { node {
+    number status customer { code } opportunity { name } salesOrder { number }
+    lines { quantity item { sku } }
+} } } }"""
+
+ACTIVITIES = """
+{ activities(first: 100) { totalCount edges { node {
+    subject done opportunity { name customer { code } }
+} } } }"""
+
+
+async def _quotes_and_follow_ups(sessionmaker, n: int) -> None:
+    """``n`` customers, each with an opportunity, a quote of two lines and two activities."""
+    from domain.crm.models import Activity, Customer, Opportunity
+    from domain.sales.models import Quote, QuoteLine
+
+    async with sessionmaker.begin() as s:
+        for table in (Activity, QuoteLine, Quote, Opportunity, Customer, Item):
+            await s.execute(delete(table))
+        item = (await s.execute(insert(Item).values(
+            sku="QC", name="qc", kind="FINISHED", procurement="BUY").returning(Item.id))).scalar_one()
+        for i in range(n):
+            customer = (await s.execute(insert(Customer).values(
+                code=f"QC{i}", name=f"qc {i}").returning(Customer.id))).scalar_one()
+            opportunity = (await s.execute(insert(Opportunity).values(
+                customer_id=customer, name=f"deal {i}").returning(Opportunity.id))).scalar_one()
+            quote = (await s.execute(insert(Quote).values(
+                number=f"QT-QC{i}", customer_id=customer, opportunity_id=opportunity
+            ).returning(Quote.id))).scalar_one()
+            await s.execute(insert(QuoteLine), [
+                {"quote_id": quote, "position": k, "item_id": item, "quantity": Decimal(1),
+                 "unit_price": Decimal(1), "line_total": Decimal(1), "tax_amount": Decimal(0)}
+                for k in range(2)
+            ])
+            await s.execute(insert(Activity), [
+                {"opportunity_id": opportunity, "kind": "CALL", "subject": f"call {i}.{k}"} for k in range(2)
+            ])
+
+
+async def test_quotes_and_follow_ups_constant_statements(gql, sessionmaker, sql_counter) -> None:
+    await gql("{ viewer { name } }")  # authenticate once so the token cache is warm
+    counts = []
+    for n in (2, 20):
+        await _quotes_and_follow_ups(sessionmaker, n)
+        with sql_counter.measure() as counted:
+            quotes = await gql(QUOTES)
+            activities = await gql(ACTIVITIES)
+        assert quotes["data"]["quotes"]["totalCount"] == n
+        assert activities["data"]["activities"]["totalCount"] == 2 * n
+        counts.append(counted.count)
+    assert counts[0] == counts[1], counts
+    # quotes: page, count, customers, opportunities, orders, lines, items; follow-ups: page, count,
+    # opportunities, customers
+    assert counts[1] <= 11, counts

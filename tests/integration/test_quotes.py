@@ -108,9 +108,12 @@ async def test_convert_refusals_change_nothing(gql, sessionmaker, world) -> None
     async with sessionmaker.begin() as s:
         (await s.get(Quote, pk(rejected["id"]))).status = "REJECTED"  # type: ignore[union-attr]
     before = await snapshot(sessionmaker)
+    yesterday = date.today() - timedelta(days=1)
+    rule = "only a DRAFT or SENT quote within its validity is converted"
     for bad, (code, message) in (
-        (expired["id"], ("INVALID_STATE", "quote expired")),
-        (rejected["id"], ("INVALID_STATE", "quote is rejected")),
+        (expired["id"], ("INVALID_STATE",
+                         f"cannot convert quote {expired['number']}: it is EXPIRED (valid until {yesterday}); {rule}")),
+        (rejected["id"], ("INVALID_STATE", f"cannot convert quote {rejected['number']}: it is REJECTED; {rule}")),
         (to_global_id("Quote", 999), ("NOT_FOUND", "quote not found")),
         (world["item"], ("NOT_FOUND", "Quote not found")),
     ):

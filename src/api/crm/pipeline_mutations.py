@@ -16,7 +16,7 @@ from api.crm.pipeline_types import (
 from api.crm.types import Customer
 from api.permissions import Command, command
 from api.relay import decode_id
-from domain.crm import pipeline
+from domain.crm import pipeline, pipeline_lifecycle
 from domain.identity.scopes import Scope
 
 
@@ -80,4 +80,31 @@ class PipelineMutation:
     async def log_activity(self, cmd: Command, input: ActivityInput) -> ActivityPayload:
         data = input.to_domain()
         row = await pipeline.log_activity(cmd.session, data, actor=cmd.actor)
+        return ActivityPayload(activity=Activity.from_row(row))
+
+    @strawberry.mutation(description=(
+        "NEW or DISQUALIFIED → QUALIFIED (a disqualified lead may be qualified again); "
+        "CONVERTED is final."
+    ))
+    @command(Scope.CRM_WRITE)
+    async def qualify_lead(self, cmd: Command, id: strawberry.ID) -> LeadPayload:
+        pk = decode_id(id, "Lead", "id")
+        row = await pipeline_lifecycle.qualify_lead(cmd.session, pk, actor=cmd.actor)
+        return LeadPayload(lead=Lead.from_row(row))
+
+    @strawberry.mutation(description=(
+        "NEW or QUALIFIED → DISQUALIFIED with a reason; convertLead refuses a disqualified lead "
+        "until qualifyLead brings it back."
+    ))
+    @command(Scope.CRM_WRITE)
+    async def disqualify_lead(self, cmd: Command, id: strawberry.ID, reason: str) -> LeadPayload:
+        pk = decode_id(id, "Lead", "id")
+        row = await pipeline_lifecycle.disqualify_lead(cmd.session, pk, reason, actor=cmd.actor)
+        return LeadPayload(lead=Lead.from_row(row))
+
+    @strawberry.mutation(description="Marks an open activity done now, with its outcome; once only.")
+    @command(Scope.CRM_WRITE)
+    async def complete_activity(self, cmd: Command, id: strawberry.ID, outcome: str) -> ActivityPayload:
+        pk = decode_id(id, "Activity", "id")
+        row = await pipeline_lifecycle.complete_activity(cmd.session, pk, outcome, actor=cmd.actor)
         return ActivityPayload(activity=Activity.from_row(row))

@@ -50,18 +50,30 @@ class ActivityKind(Enum):
 
 @strawberry.type
 class Activity(Node):
+    opportunity_pk: strawberry.Private[int]
     kind: ActivityKind
     subject: str
     notes: str | None
     due_at: datetime | None
-    done_at: datetime | None
+    done_at: datetime | None = strawberry.field(description="When completeActivity marked it done.")
+    outcome: str | None = strawberry.field(description="What came of it, given by completeActivity.")
     created_at: datetime
+
+    @strawberry.field(description="Completed (doneAt is set).")
+    def done(self) -> bool:
+        return self.done_at is not None
+
+    @strawberry.field
+    async def opportunity(self, info: Info) -> Opportunity:
+        row = present(await info.context.loaders.crm.opportunity.load(self.opportunity_pk))
+        return Opportunity.from_row(row)
 
     @classmethod
     def from_row(cls, row: RowOf[m.Activity]) -> Activity:
         return cls(
-            pk=row.id, kind=ActivityKind(row.kind), subject=row.subject, notes=row.notes,
-            due_at=row.due_at, done_at=row.done_at, created_at=row.created_at,
+            pk=row.id, opportunity_pk=row.opportunity_id, kind=ActivityKind(row.kind),
+            subject=row.subject, notes=row.notes, due_at=row.due_at, done_at=row.done_at,
+            outcome=row.outcome, created_at=row.created_at,
         )
 
 
@@ -136,6 +148,9 @@ class Lead(Node):
     phone: str | None
     source: str | None
     status: LeadStatus
+    disqualification_reason: str | None = strawberry.field(
+        description="Why it was last disqualified (kept when it is qualified again)."
+    )
     owner: str | None
     created_at: datetime
 
@@ -158,7 +173,8 @@ class Lead(Node):
         return cls(
             pk=row.id, customer_pk=row.customer_id, opportunity_pk=row.opportunity_id,
             name=row.name, company=row.company, email=row.email, phone=row.phone,
-            source=row.source, status=LeadStatus(row.status), owner=row.owner,
+            source=row.source, status=LeadStatus(row.status),
+            disqualification_reason=row.disqualification_reason, owner=row.owner,
             created_at=row.created_at,
         )
 

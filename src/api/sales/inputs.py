@@ -38,7 +38,10 @@ def _lines(lines: list[OrderLineInput]) -> list[NewLine]:
 class QuoteInput:
     customer_id: strawberry.ID
     opportunity_id: strawberry.ID | None = None
-    valid_until: date | None = None
+    valid_until: date | None = strawberry.field(
+        default=None, description="Any date, a past one too (a quote entered after the fact reads EXPIRED)."
+    )
+    notes: str | None = None
     lines: list[OrderLineInput]
 
     def to_domain(self) -> NewQuote:
@@ -49,6 +52,7 @@ class QuoteInput:
                 if self.opportunity_id is not None else None
             ),
             valid_until=self.valid_until,
+            notes=self.notes,
             lines=_lines(self.lines),
         )
 
@@ -58,6 +62,7 @@ class SalesOrderInput:
     customer_id: strawberry.ID
     requested_date: date | None = None
     currency: str | None = None
+    notes: str | None = None
     lines: list[OrderLineInput]
 
     def to_domain(self) -> NewOrder:
@@ -65,5 +70,50 @@ class SalesOrderInput:
             customer_id=decode_id(self.customer_id, "Customer", "customerId"),
             requested_date=self.requested_date,
             currency=self.currency,
+            notes=self.notes,
             lines=_lines(self.lines),
         )
+
+
+def _changes(edit: object) -> dict[str, object]:
+    """The fields given (UNSET ones left out), lines decoded; not the expected version."""
+    changes = {
+        key: value for key, value in vars(edit).items()
+        if value is not strawberry.UNSET and key != "expected_version"
+    }
+    if changes.get("lines") is not None:
+        changes["lines"] = _lines(changes["lines"])
+    return changes
+
+
+def _expected_version() -> int | None:
+    return strawberry.field(  # type: ignore[no-any-return]
+        default=None, description="The version you read: a stale one is refused with CONFLICT."
+    )
+
+
+@strawberry.input(description="Only the fields given change; an explicit null clears validUntil or notes.")
+class QuoteUpdateInput:
+    lines: list[OrderLineInput] | None = strawberry.field(
+        default=strawberry.UNSET, description="Replaces every line, priced as in createQuote."
+    )
+    valid_until: date | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+    expected_version: int | None = _expected_version()
+
+    def changes(self) -> dict[str, object]:
+        return _changes(self)
+
+
+@strawberry.input(description="Only the fields given change; an explicit null clears requestedDate or notes.")
+class SalesOrderUpdateInput:
+    lines: list[OrderLineInput] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Replaces every line, priced as in createSalesOrder (list price unless unitPrice is given).",
+    )
+    requested_date: date | None = strawberry.UNSET
+    notes: str | None = strawberry.UNSET
+    expected_version: int | None = _expected_version()
+
+    def changes(self) -> dict[str, object]:
+        return _changes(self)

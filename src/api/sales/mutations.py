@@ -4,7 +4,7 @@ import strawberry
 
 from api.permissions import Command, command
 from api.relay import decode_id, decode_ids
-from api.sales.inputs import QuoteInput, SalesOrderInput
+from api.sales.inputs import QuoteInput, QuoteUpdateInput, SalesOrderInput, SalesOrderUpdateInput
 from api.sales.types import (
     AllocateStockPayload,
     Quote,
@@ -27,7 +27,36 @@ class SalesMutation:
         row = await quotes.create_quote(cmd.session, data, actor=cmd.actor)
         return QuotePayload(quote=Quote.from_row(row))
 
-    @strawberry.mutation(description="Accepts the quote and creates a DRAFT order from it.")
+    @strawberry.mutation(description=(
+        "Edits a DRAFT quote (an expired one too: a new validUntil revives it); lines given replace "
+        "all lines. Anything else is INVALID_STATE."
+    ))
+    @command(Scope.SALES_WRITE)
+    async def update_quote(self, cmd: Command, id: strawberry.ID, input: QuoteUpdateInput) -> QuotePayload:
+        pk = decode_id(id, "Quote", "id")
+        row = await quotes.update_quote(
+            cmd.session, pk, input.changes(), today=cmd.today,
+            expected_version=input.expected_version, actor=cmd.actor,
+        )
+        return QuotePayload(quote=Quote.from_row(row))
+
+    @strawberry.mutation(description="DRAFT → SENT; an expired quote is not sent (update its validUntil first).")
+    @command(Scope.SALES_WRITE)
+    async def send_quote(self, cmd: Command, id: strawberry.ID) -> QuotePayload:
+        pk = decode_id(id, "Quote", "id")
+        row = await quotes.send_quote(cmd.session, pk, today=cmd.today, actor=cmd.actor)
+        return QuotePayload(quote=Quote.from_row(row))
+
+    @strawberry.mutation(description="DRAFT or SENT (expired too) → REJECTED, with the customer's reason.")
+    @command(Scope.SALES_WRITE)
+    async def reject_quote(self, cmd: Command, id: strawberry.ID, reason: str) -> QuotePayload:
+        pk = decode_id(id, "Quote", "id")
+        row = await quotes.reject_quote(cmd.session, pk, reason, today=cmd.today, actor=cmd.actor)
+        return QuotePayload(quote=Quote.from_row(row))
+
+    @strawberry.mutation(description=(
+        "Accepts a DRAFT or SENT quote that has not expired and creates a DRAFT order from it."
+    ))
     @command(Scope.SALES_WRITE)
     async def convert_quote_to_order(self, cmd: Command, id: strawberry.ID) -> SalesOrderPayload:
         pk = decode_id(id, "Quote", "id")
@@ -39,6 +68,20 @@ class SalesMutation:
     async def create_sales_order(self, cmd: Command, input: SalesOrderInput) -> SalesOrderPayload:
         data = input.to_domain()
         row = await orders.create_order(cmd.session, data, actor=cmd.actor)
+        return SalesOrderPayload(order=SalesOrder.from_row(row))
+
+    @strawberry.mutation(description=(
+        "Edits a DRAFT order: lines given replace all lines and are re-priced as in createSalesOrder. "
+        "Any other status (CREDIT_HOLD too) is INVALID_STATE."
+    ))
+    @command(Scope.SALES_WRITE)
+    async def update_sales_order(
+        self, cmd: Command, id: strawberry.ID, input: SalesOrderUpdateInput
+    ) -> SalesOrderPayload:
+        pk = decode_id(id, "SalesOrder", "id")
+        row = await orders.update_order(
+            cmd.session, pk, input.changes(), expected_version=input.expected_version, actor=cmd.actor
+        )
         return SalesOrderPayload(order=SalesOrder.from_row(row))
 
     @strawberry.mutation(

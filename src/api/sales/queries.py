@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 
 from api.context import Info
 from api.permissions import requires
 from api.relay import Connection, decode_id, lookup, paginate
-from api.sales.types import OrderStatus, SalesOrder
+from api.sales.types import OrderStatus, Quote, QuoteStatus, SalesOrder
+from api.search import contains
+from domain.crm.models import Customer as CustomerRow
 from domain.identity.scopes import Scope
+from domain.sales.models import Quote as QuoteRow
 from domain.sales.models import SalesOrder as OrderRow
+from domain.sales.quotes import status_column
 from domain.shared.errors import DomainError
 
 
@@ -23,8 +28,50 @@ def orders_statement(customer_id: int | None, status: list[OrderStatus] | None) 
     return stmt
 
 
+def quotes_statement(
+    customer_id: int | None, status: list[QuoteStatus] | None, search: str | None, today: date
+) -> Select[Any]:
+    stmt = select(QuoteRow.__table__)
+    if customer_id is not None:
+        stmt = stmt.where(QuoteRow.customer_id == customer_id)
+    if status:
+        # the status as it reads today: EXPIRED is not stored
+        stmt = stmt.where(status_column(today).in_([s.value for s in status]))
+    if search and search.strip():
+        pattern = contains(search)
+        customers = select(CustomerRow.id).where(
+            or_(CustomerRow.name.ilike(pattern), CustomerRow.code.ilike(pattern))
+        )
+        stmt = stmt.where(or_(QuoteRow.number.ilike(pattern), QuoteRow.customer_id.in_(customers)))
+    return stmt
+
+
+def _customer(customer_id: strawberry.ID | None) -> int | None:
+    if not customer_id:
+        return None
+    try:
+        return decode_id(customer_id, "Customer", "customerId")
+    except DomainError:
+        return 0  # no customer has id 0: an unknown customer has none
+
+
 @strawberry.type
 class SalesQuery:
+    @strawberry.field(
+        permission_classes=[requires(Scope.SALES_READ)],
+        description=(
+            "Quotes in id order. status filters by the status as it reads today (EXPIRED included); "
+            "search matches the quote number or the customer's name or code (case-insensitive)."
+        ),
+    )
+    async def quotes(
+        self, info: Info, first: int | None = None, after: str | None = None,
+        status: list[QuoteStatus] | None = None, customer_id: strawberry.ID | None = None,
+        search: str | None = None,
+    ) -> Connection[Quote]:
+        stmt = quotes_statement(_customer(customer_id), status, search, date.today())
+        return await paginate(info, stmt, QuoteRow.id, Quote.from_row, first=first, after=after)
+
     @strawberry.field(permission_classes=[requires(Scope.SALES_READ)])
     async def sales_order(
         self, info: Info, id: strawberry.ID | None = None, number: str | None = None
@@ -40,9 +87,5 @@ class SalesQuery:
         self, info: Info, first: int | None = None, after: str | None = None,
         status: list[OrderStatus] | None = None, customer_id: strawberry.ID | None = None,
     ) -> Connection[SalesOrder]:
-        try:
-            customer = decode_id(customer_id, "Customer", "customerId") if customer_id else None
-        except DomainError:
-            customer = 0  # no customer has id 0: an unknown customer has no orders
-        stmt = orders_statement(customer, status)
+        stmt = orders_statement(_customer(customer_id), status)
         return await paginate(info, stmt, OrderRow.id, SalesOrder.from_row, first=first, after=after)

@@ -14,6 +14,7 @@ from api.integration.types import ExternalRef
 from api.inventory.types import Item
 from api.relay import Node
 from domain.sales import models
+from domain.sales.quotes import effective_status
 from domain.sales.reservations import backordered, has_backorders
 
 if TYPE_CHECKING:
@@ -29,7 +30,16 @@ CustomerRef = Annotated["Customer", strawberry.lazy("api.crm.types")]
 # The domain's enums, served as the schema's (the domain stays strawberry-free).
 QuoteStatus = models.QuoteStatus
 OrderStatus = models.OrderStatus
-expose(QuoteStatus, name="QuoteStatus")
+expose(
+    QuoteStatus,
+    name="QuoteStatus",
+    descriptions={
+        QuoteStatus.EXPIRED: (
+            "A DRAFT or SENT quote whose validUntil has passed (from the next day on); it cannot be "
+            "sent or converted. Never stored: updateQuote with a new validUntil revives a DRAFT."
+        ),
+    },
+)
 expose(
     OrderStatus,
     name="OrderStatus",
@@ -74,8 +84,15 @@ class QuoteLine:
 class Quote(Node):
     row: strawberry.Private[RowOf[models.Quote]]
     number: str
-    status: QuoteStatus
+    status: QuoteStatus = strawberry.field(
+        description="EXPIRED once validUntil has passed, for a DRAFT or SENT quote (read today)."
+    )
     valid_until: date | None
+    notes: str | None
+    rejection_reason: str | None = strawberry.field(description="Why the customer rejected it.")
+    version: int = strawberry.field(
+        description="Raised by every change; give it as updateQuote's expectedVersion."
+    )
     subtotal: Decimal
     tax_total: Decimal
     total: Decimal
@@ -108,8 +125,10 @@ class Quote(Node):
     @classmethod
     def from_row(cls, row: RowOf[models.Quote]) -> Quote:
         return cls(
-            pk=row.id, row=row, number=row.number, status=QuoteStatus(row.status),
-            valid_until=row.valid_until, subtotal=row.subtotal, tax_total=row.tax_total,
+            pk=row.id, row=row, number=row.number,
+            status=effective_status(row.status, row.valid_until, date.today()),
+            valid_until=row.valid_until, notes=row.notes, rejection_reason=row.rejection_reason,
+            version=row.version, subtotal=row.subtotal, tax_total=row.tax_total,
             total=row.total, created_at=row.created_at,
         )
 
@@ -175,6 +194,10 @@ class SalesOrder(Node):
     tax_total: Decimal
     total: Decimal
     credit_hold_reason: str | None
+    notes: str | None
+    version: int = strawberry.field(
+        description="Raised by every change; give it as updateSalesOrder's expectedVersion."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -242,8 +265,8 @@ class SalesOrder(Node):
             pk=row.id, row=row, number=row.number, status=OrderStatus(row.status),
             currency=row.currency, requested_date=row.requested_date, promised_date=row.promised_date,
             subtotal=row.subtotal, tax_total=row.tax_total, total=row.total,
-            credit_hold_reason=row.credit_hold_reason, created_at=row.created_at,
-            updated_at=row.updated_at,
+            credit_hold_reason=row.credit_hold_reason, notes=row.notes, version=row.version,
+            created_at=row.created_at, updated_at=row.updated_at,
         )
 
 

@@ -62,6 +62,8 @@ class Lead(Base):
     status: Mapped[str] = mapped_column(String(20), server_default=text("'NEW'"))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"))
+    # why it was last disqualified; kept when it is qualified again
+    disqualification_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -117,7 +119,11 @@ class OpportunityStageChange(Base):
 
 class Activity(Base):
     __tablename__ = "activities"
-    __table_args__ = (CheckConstraint(one_of("kind", ACTIVITY_KINDS), name="kind_known"),)
+    __table_args__ = (
+        CheckConstraint(one_of("kind", ACTIVITY_KINDS), name="kind_known"),
+        # the follow-up list: due date ascending (nulls last, ASC's default), then id
+        Index("ix_activities_due", "due_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     opportunity_id: Mapped[int] = mapped_column(
@@ -128,4 +134,5 @@ class Activity(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     due_at: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.crm.models import ACTIVITY_KINDS, STAGES, Activity, Customer, Lead, Opportunity
 from domain.crm.models import OpportunityLine as LineRow
 from domain.crm.models import OpportunityStageChange as StageChange
+from domain.crm.pipeline_lifecycle import CONVERTIBLE
 from domain.crm.pipeline_rules import CLOSED, DEFAULT_PROBABILITY, lines_amount
 from domain.crm.services import CODE, EMAIL, NewContact, NewCustomer, create_customer
 from domain.inventory.models import Item
@@ -318,9 +319,12 @@ async def convert_lead(
     lead = await session.get(Lead, lead_id, with_for_update=True)
     if lead is None:
         raise DomainError.one(ErrorCode.NOT_FOUND, "lead not found", ["id"])
-    if lead.status in ("CONVERTED", "DISQUALIFIED"):
+    if lead.status not in CONVERTIBLE:
         raise DomainError.one(
-            ErrorCode.INVALID_STATE, f"a {lead.status} lead cannot be converted", ["id"]
+            ErrorCode.INVALID_STATE,
+            f"a {lead.status} lead cannot be converted"
+            + ("; qualifyLead brings it back first" if lead.status == "DISQUALIFIED" else ""),
+            ["id"],
         )
 
     try:

@@ -15,6 +15,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index,
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.shared.db import Base, Money, Percent, Quantity, Timestamps, UnitAmount, one_of
+from domain.shared.versions import Versioned
 
 
 class QuoteStatus(StrEnum):
@@ -66,7 +67,7 @@ class _Totals:
     total: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
 
 
-class Quote(_Totals, Base):
+class Quote(Versioned, _Totals, Base):
     __tablename__ = "quotes"
     __table_args__ = (
         CheckConstraint(one_of("status", QuoteStatus), name="status_known"),
@@ -79,6 +80,8 @@ class Quote(_Totals, Base):
     opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), server_default=text("'DRAFT'"))
     valid_until: Mapped[date | None]
+    notes: Mapped[str | None] = mapped_column(Text)
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -93,7 +96,7 @@ class QuoteLine(_PricedLine, Base):
     quote_id: Mapped[int] = mapped_column(ForeignKey("quotes.id", ondelete="CASCADE"), index=True)
 
 
-class SalesOrder(_Totals, Timestamps, Base):
+class SalesOrder(Versioned, _Totals, Timestamps, Base):
     __tablename__ = "sales_orders"
     __table_args__ = (
         CheckConstraint(one_of("status", OrderStatus), name="status_known"),
@@ -110,6 +113,7 @@ class SalesOrder(_Totals, Timestamps, Base):
     requested_date: Mapped[date | None]
     promised_date: Mapped[date | None]
     credit_hold_reason: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
 
 
 class SalesOrderLine(_PricedLine, Base):

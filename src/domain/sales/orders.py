@@ -1,4 +1,4 @@
-"""Sales order use cases: create, confirm (credit, reservation, promise), release, cancel.
+"""Sales order use cases: create, edit a DRAFT, confirm (credit, reservation, promise), release, cancel.
 
 Every command that changes an existing order locks its row first (``locks.lock_order``),
 then, when it touches stock, the item balances in ascending item id so that two
@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.crm.models import Customer
@@ -33,8 +33,11 @@ from domain.sales.pricing import PricedLine, check_line, price_line, totals
 from domain.sales.reservations import held_by_warehouse, line_reference, unreserved
 from domain.sales.status import change_status, record_initial
 from domain.shared.errors import DomainError, ErrorCode, Problems
+from domain.shared.events import record_event
+from domain.shared.names import camel
 from domain.shared.numbering import next_number
 from domain.shared.numbers import check_text
+from domain.shared.versions import check_version, touch
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 ZERO = Decimal(0)
@@ -57,6 +60,11 @@ class NewOrder:
     lines: list[NewLine]
     requested_date: date | None = None
     currency: str | None = None
+    notes: str | None = None
+
+
+UPDATABLE = ("lines", "requested_date", "notes")
+NOTES_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -86,6 +94,23 @@ def check_lines(problems: Problems, lines: Sequence[NewLine]) -> None:
                    "lines", str(i))
 
 
+def check_edit(changes: Mapping[str, Any], updatable: Sequence[str]) -> list[NewLine] | None:
+    """The checks of a draft's edit (quote or order): its new lines (None: kept) and notes."""
+    unknown = set(changes) - set(updatable)
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    problems = Problems()
+    new_lines: list[NewLine] | None = changes.get("lines")
+    if "lines" in changes:
+        if new_lines is None:
+            problems.invalid("must not be null (give the lines, or leave lines out)", "lines")
+        else:
+            check_lines(problems, new_lines)
+    check_text(problems, changes.get("notes"), "notes", max_length=NOTES_MAX)
+    problems.raise_if_any()
+    return new_lines
+
+
 async def price_lines(session: AsyncSession, lines: Sequence[NewLine]) -> list[PricedItemLine]:
     """Priced lines (list price by default); NOT_FOUND / INVALID_STATE for each unknown or inactive item."""
     items = await orderable_items(session, [line.item_id for line in lines])
@@ -112,13 +137,65 @@ async def create_order(session: AsyncSession, data: NewOrder, actor: str | None 
     if not CURRENCY.match(currency):
         problems.invalid("currency must be 3 upper-case letters (ISO 4217)", "currency")
     check_lines(problems, data.lines)
+    check_text(problems, data.notes, "notes", max_length=NOTES_MAX)
     problems.raise_if_any()
     await require_customer(session, data.customer_id)
     lines = await price_lines(session, data.lines)
     return await insert_order(
         session, data.customer_id, lines, currency=currency, requested_date=data.requested_date,
-        actor=actor,
+        notes=data.notes, actor=actor,
     )
+
+
+async def update_order(
+    session: AsyncSession, order_id: int, changes: Mapping[str, Any], *,
+    expected_version: int | None = None, actor: str | None = None,
+) -> SalesOrder:
+    """Apply ``changes`` to a DRAFT order (only the keys given; None clears ``requested_date``
+    or ``notes``). ``lines`` replaces every line, re-priced by :func:`price_lines` as at
+    creation (list price unless a unit price is given).
+
+    Under the order's row lock, like confirmation: an edit and a confirmation of one
+    order run one after the other, so a confirmation decides on the edited lines, or the
+    edit finds the order no longer DRAFT.
+    """
+    new_lines = check_edit(changes, UPDATABLE)
+    order = await lock_order(session, order_id)
+    check_version(order, expected_version, "sales order")
+    if order.status == OrderStatus.CREDIT_HOLD:
+        raise DomainError.one(
+            ErrorCode.INVALID_STATE,
+            f"order {order.number} is on credit hold: only a DRAFT order is edited; finance "
+            "releases the hold (releaseCreditHold) or the order is cancelled (cancelSalesOrder)",
+            ["id"],
+        )
+    if order.status != OrderStatus.DRAFT:
+        raise DomainError.one(
+            ErrorCode.INVALID_STATE,
+            f"cannot update order {order.number} in status {order.status}: only a DRAFT order is edited",
+            ["id"],
+        )
+    if new_lines is not None:
+        priced = await price_lines(session, new_lines)
+        await session.execute(delete(SalesOrderLine).where(SalesOrderLine.order_id == order.id))
+        session.add_all(
+            SalesOrderLine(order_id=order.id, **line.columns(i)) for i, line in enumerate(priced)
+        )
+        sums = totals(line.price for line in priced)
+        order.subtotal, order.tax_total, order.total = sums.subtotal, sums.tax_total, sums.total
+        touch(order)  # the lines changed even when the totals did not
+    if "requested_date" in changes:
+        order.requested_date = changes["requested_date"]
+    if "notes" in changes:
+        order.notes = changes["notes"]
+    await session.flush()
+    await record_event(
+        session, "order.updated", "SalesOrder", order.id,
+        {"number": order.number, "fields": sorted(camel(k) for k in changes),
+         "total": str(order.total), "customerId": order.customer_id}, actor,
+    )
+    await session.refresh(order)
+    return order
 
 
 async def insert_order(
@@ -129,6 +206,7 @@ async def insert_order(
     currency: str = "EUR",
     requested_date: date | None = None,
     quote_id: int | None = None,
+    notes: str | None = None,
     actor: str | None = None,
 ) -> SalesOrder:
     """A DRAFT order with these priced lines and its initial status event."""
@@ -140,6 +218,7 @@ async def insert_order(
         status=OrderStatus.DRAFT,
         currency=currency,
         requested_date=requested_date,
+        notes=notes,
         subtotal=sums.subtotal,
         tax_total=sums.tax_total,
         total=sums.total,
