@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, get_type_hints
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from strawberry.permission import BasePermission
 
 from api.context import Info
@@ -144,6 +145,13 @@ def command(scope: Scope, *others: Scope) -> Callable[[Callable[..., Awaitable[R
                     return await resolver(*args, **kwargs, **{COMMAND_PARAMETER: cmd})
             except DomainError as error:
                 return payload(errors=user_errors(error))
+            except StaleDataError as error:
+                # A versioned row changed under a writer that did not lock it first (a bug to
+                # fix where it happens, but never a 500): the client retries on fresh data.
+                log.warning("stale versioned row in %s: %s", resolver.__name__, error)
+                return payload(errors=user_errors(DomainError([Problem(
+                    ErrorCode.CONFLICT, "the record changed meanwhile; reload it and retry",
+                )])))
             except IntegrityError as error:
                 # A constraint the service's own checks did not catch (a race): refuse cleanly.
                 log.warning("integrity error in %s: %s", resolver.__name__, error.orig)
