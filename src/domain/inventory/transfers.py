@@ -53,7 +53,8 @@ async def transfer_stock(
     if (await session.get(Item, transfer.item_id)) is None:
         raise DomainError.one(ErrorCode.NOT_FOUND, "item not found", ["itemId"])
     ids = [transfer.from_warehouse_id, transfer.to_warehouse_id]
-    codes = dict((await session.execute(select(Warehouse.id, Warehouse.code).where(Warehouse.id.in_(ids)))).tuples())
+    rows = await session.execute(select(Warehouse.id, Warehouse.code).where(Warehouse.id.in_(ids)))
+    codes = {row.id: row.code for row in rows}
     for warehouse_id, field in zip(ids, ("fromWarehouseId", "toWarehouseId"), strict=True):
         if warehouse_id not in codes:
             problems.add(ErrorCode.NOT_FOUND, "warehouse not found", field)
