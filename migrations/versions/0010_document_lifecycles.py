@@ -2,7 +2,7 @@
 disqualification reason, activity outcome
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-29 23:55:00
 
 Only new columns: today's rows keep their meaning (no notes, no reason, no outcome;
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0010'
-down_revision = '0007'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -23,6 +23,7 @@ from strawberry.permission import BasePermission
 from api.context import Info
 from api.errors import UserError, user_errors
 from domain.identity.scopes import Scope
+from domain.shared.db import SINGLE_ROW
 from domain.shared.errors import DomainError, ErrorCode, Problem
 from domain.shared.names import camel
 from domain.shared.unit_of_work import UnitOfWork, unit_of_work
@@ -60,10 +61,12 @@ def integrity_problem(error: IntegrityError) -> Problem:
 
     A unique key taken meanwhile (two parallel creates of one code) is ``DUPLICATE`` on
     its field, the answer the losing command would have had a moment later; anything
-    else is a ``CONFLICT`` to retry.
+    else (a ``SINGLE_ROW`` index such as the one default warehouse included) is a
+    ``CONFLICT`` to retry.
     """
     cause = getattr(error.orig, "__cause__", None)  # the asyncpg error under the DBAPI one
-    if getattr(cause, "sqlstate", None) == UNIQUE_VIOLATION:
+    single_row = (getattr(cause, "constraint_name", None) or "").startswith(SINGLE_ROW)
+    if getattr(cause, "sqlstate", None) == UNIQUE_VIOLATION and not single_row:
         found = _UNIQUE_KEY.search(getattr(cause, "detail", None) or "")
         if found is not None:
             column = found["columns"].split(",")[-1].strip()

@@ -51,6 +51,20 @@ async def create_warehouse(sessionmaker: Any, code: str, default: bool = False) 
     return to_global_id("Warehouse", warehouse.id)
 
 
+CREATE_WAREHOUSE = """
+mutation($input: WarehouseInput!) {
+  createWarehouse(input: $input) { warehouse { id code name isDefault version } errors { code field message } }
+}"""
+
+
+async def add_warehouse(gql: Any, code: str, default: bool = False, token: str | None = None) -> str:
+    """A warehouse created through the API (``create_warehouse`` writes it directly)."""
+    body = await gql(CREATE_WAREHOUSE, {"input": {"code": code, "name": f"Warehouse {code}", "isDefault": default}},
+                     token=token)
+    assert body["data"]["createWarehouse"]["errors"] == [], body
+    return str(body["data"]["createWarehouse"]["warehouse"]["id"])
+
+
 async def adjust(gql: Any, item_id: str, quantity: str, warehouse_id: str | None = None,
                  reason: str = "count") -> dict[str, Any]:
     variables = {"input": {"itemId": item_id, "quantity": quantity, "reason": reason,

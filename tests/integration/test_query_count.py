@@ -14,12 +14,12 @@ from domain.sales.models import SalesOrder, SalesOrderLine, Shipment, ShipmentLi
 
 ITEMS = """
 query($first: Int!) {
-  items(first: $first, kind: FINISHED) {
+  items(first: $first, kind: FINISHED, active: true) {
     totalCount
     edges { node {
-      sku onHand available standardCost
-      bom { outputQuantity lines { quantity component { sku onHand whereUsed { sku } } } }
-      stock { onHand reserved available warehouse { code } }
+      sku onHand available standardCost active version
+      bom { outputQuantity version lines { quantity component { sku onHand whereUsed { sku } } } }
+      stock { onHand reserved available warehouse { code isDefault version } }
     } }
   }
 }"""

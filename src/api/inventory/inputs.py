@@ -7,6 +7,9 @@ import strawberry
 from api.inventory.types import ItemKind, LotSizing, Procurement
 from api.relay import decode_id
 from domain.inventory.services import NewBomLine, NewItem, StockAdjustment
+from domain.inventory.transfers import StockTransfer
+
+EXPECTED_VERSION_DESCRIPTION = "The version you read: a stale one is refused with CONFLICT."
 
 
 @strawberry.input
@@ -39,6 +42,39 @@ class ItemInput:
 
 
 @strawberry.input
+class ItemUpdateInput:
+    """Only the fields given change (by createItem's rules); an explicit null clears an optional field."""
+
+    name: str | None = strawberry.UNSET
+    uom: str | None = strawberry.UNSET
+    kind: ItemKind | None = strawberry.UNSET
+    procurement: Procurement | None = strawberry.UNSET
+    lead_time_days: int | None = strawberry.UNSET
+    safety_stock: Decimal | None = strawberry.UNSET
+    scrap_rate: Decimal | None = strawberry.UNSET
+    lot_sizing: LotSizing | None = strawberry.UNSET
+    fixed_lot_size: Decimal | None = strawberry.UNSET
+    min_order_quantity: Decimal | None = strawberry.UNSET
+    lot_multiple: Decimal | None = strawberry.UNSET
+    list_price: Decimal | None = strawberry.UNSET
+    standard_cost: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="Needs costing:write."
+    )
+    active: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="False: refused on new quotes, orders and purchase orders; still planned for existing demand.",
+    )
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION_DESCRIPTION)
+
+    def changes(self) -> dict[str, object]:
+        return {
+            key: value.value if isinstance(value, (ItemKind, Procurement, LotSizing)) else value
+            for key, value in vars(self).items()
+            if value is not strawberry.UNSET and key != "expected_version"
+        }
+
+
+@strawberry.input
 class BomLineInput:
     component_id: strawberry.ID
     quantity: Decimal
@@ -49,6 +85,9 @@ class BomLineInput:
 class BomInput:
     lines: list[BomLineInput]
     output_quantity: Decimal | None = None
+    expected_version: int | None = strawberry.field(
+        default=None, description="The BOM's version you read (Bom.version): a stale one is refused with CONFLICT."
+    )
 
     def domain_lines(self) -> list[NewBomLine]:
         return [
@@ -82,3 +121,51 @@ class StockAdjustmentInput:
             unit_cost=self.unit_cost,
             reason=self.reason,
         )
+
+
+@strawberry.input
+class StockTransferInput:
+    item_id: strawberry.ID
+    from_warehouse_id: strawberry.ID
+    to_warehouse_id: strawberry.ID
+    quantity: Decimal = strawberry.field(description="Free stock (on hand less reserved) to move; above 0.")
+    reason: str
+
+    def to_domain(self) -> StockTransfer:
+        return StockTransfer(
+            item_id=decode_id(self.item_id, "Item", "itemId"),
+            from_warehouse_id=decode_id(self.from_warehouse_id, "Warehouse", "fromWarehouseId"),
+            to_warehouse_id=decode_id(self.to_warehouse_id, "Warehouse", "toWarehouseId"),
+            quantity=self.quantity,
+            reason=self.reason,
+        )
+
+
+@strawberry.input
+class WarehouseInput:
+    code: str
+    name: str
+    is_default: bool = strawberry.field(
+        default=False,
+        description="Make it the default (the previous one stops being it); the first warehouse always is.",
+    )
+
+
+@strawberry.input
+class WarehouseUpdateInput:
+    """Only the fields given change; the code is the key and never changes."""
+
+    name: str | None = strawberry.UNSET
+    is_default: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="true makes it the default (the previous one stops being it); the default cannot be "
+        "set false: make another warehouse the default.",
+    )
+    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION_DESCRIPTION)
+
+    def changes(self) -> dict[str, object]:
+        return {
+            key: value
+            for key, value in vars(self).items()
+            if value is not strawberry.UNSET and key != "expected_version"
+        }

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from sqlalchemy import or_, select
 
@@ -28,6 +30,9 @@ class InventoryQuery:
     async def items(
         self, info: Info, first: int | None = None, after: str | None = None,
         search: str | None = None, kind: ItemKind | None = None,
+        active: Annotated[bool | None, strawberry.argument(
+            description="Only active (true) or inactive (false) items; null: all."
+        )] = None,
     ) -> Connection[Item]:
         stmt = select(ItemRow.__table__)
         if search:
@@ -35,6 +40,8 @@ class InventoryQuery:
             stmt = stmt.where(or_(ItemRow.sku.ilike(pattern), ItemRow.name.ilike(pattern)))
         if kind is not None:
             stmt = stmt.where(ItemRow.kind == kind.value)
+        if active is not None:
+            stmt = stmt.where(ItemRow.active.is_(active))
         return await paginate(info, stmt, ItemRow.id, Item.from_row, first=first, after=after)
 
     @strawberry.field(permission_classes=[requires(Scope.INVENTORY_READ)])

@@ -52,10 +52,20 @@ class LotSizing(Enum):
 class Warehouse(Node):
     code: str
     name: str
+    is_default: bool = strawberry.field(
+        description="Stock without a named warehouse goes here and is drawn from here first; exactly one is."
+    )
+    version: int = strawberry.field(description="Raised by every change; send it back as expectedVersion.")
 
     @classmethod
     def from_row(cls, row: RowOf[m.Warehouse]) -> Warehouse:
-        return cls(pk=row.id, code=row.code, name=row.name)
+        return cls(pk=row.id, code=row.code, name=row.name, is_default=row.is_default, version=row.version)
+
+
+@strawberry.type
+class WarehousePayload:
+    warehouse: Warehouse | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -111,6 +121,9 @@ class Bom:
     output_quantity: Decimal = strawberry.field(
         description="Quantity of the parent that the lines below produce (usually 1)."
     )
+    version: int = strawberry.field(
+        description="Raised by every setBom (separate from the item's); send it back as expectedVersion."
+    )
 
     @strawberry.field
     async def item(self, info: Info) -> Item:
@@ -147,6 +160,11 @@ class Item(Node):
     default_supplier: str | None = strawberry.field(
         description="Supplier that firmed planned purchases of this item are ordered from."
     )
+    active: bool = strawberry.field(
+        description="An inactive item is refused on new quotes, orders and purchase orders; "
+        "it is still planned for the demand that exists."
+    )
+    version: int = strawberry.field(description="Raised by every change; send it back as expectedVersion.")
     row: strawberry.Private[RowOf[m.Item]]
 
     @strawberry.field(description="Null unless the viewer may see costs.")
@@ -156,7 +174,9 @@ class Item(Node):
     @strawberry.field
     async def bom(self, info: Info) -> Bom | None:
         row = await info.context.loaders.inventory.bom.load(self.pk)
-        return None if row is None else Bom(item_pk=self.pk, output_quantity=row.output_quantity)
+        return None if row is None else Bom(
+            item_pk=self.pk, output_quantity=row.output_quantity, version=row.version
+        )
 
     @strawberry.field(description="Items whose BOM uses this item.")
     async def where_used(self, info: Info) -> list[Item]:
@@ -210,7 +230,8 @@ class Item(Node):
             safety_stock=row.safety_stock, scrap_rate=row.scrap_rate,
             lot_sizing=LotSizing(row.lot_sizing), fixed_lot_size=row.fixed_lot_size,
             min_order_quantity=row.min_order_quantity, lot_multiple=row.lot_multiple,
-            list_price=row.list_price, default_supplier=row.default_supplier, row=row,
+            list_price=row.list_price, default_supplier=row.default_supplier, active=row.active,
+            version=row.version, row=row,
         )
 
 
@@ -231,6 +252,32 @@ async def _adjusted_stock(root: StockAdjustmentPayload, info: Info) -> StockLeve
 class StockAdjustmentPayload:
     balance: strawberry.Private[RowOf[m.StockBalance] | None] = None  # the new balance row
     stock: StockLevel | None = strawberry.field(resolver=_adjusted_stock)
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+async def _stock_level(info: Info, balance: RowOf[m.StockBalance] | None) -> StockLevel | None:
+    # after the command committed: the loaders read on connections of their own
+    return None if balance is None else (await StockLevel.load(info, [balance]))[0]
+
+
+async def _transferred_from(root: TransferStockPayload, info: Info) -> StockLevel | None:
+    return await _stock_level(info, root.source)
+
+
+async def _transferred_to(root: TransferStockPayload, info: Info) -> StockLevel | None:
+    return await _stock_level(info, root.destination)
+
+
+@strawberry.type
+class TransferStockPayload:
+    source: strawberry.Private[RowOf[m.StockBalance] | None] = None  # the new balances
+    destination: strawberry.Private[RowOf[m.StockBalance] | None] = None
+    from_: StockLevel | None = strawberry.field(
+        name="from", resolver=_transferred_from, description="The source warehouse's stock after the transfer."
+    )
+    to: StockLevel | None = strawberry.field(
+        resolver=_transferred_to, description="The destination warehouse's stock after the transfer."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 

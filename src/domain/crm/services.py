@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.crm.models import Contact, Customer
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
+from domain.shared.names import CODE as CODE  # the leads' conversion imports it from here
 from domain.shared.names import camel
 from domain.shared.numbers import check_decimal, check_text
 from domain.shared.versions import lock_versioned
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 MAX_TERMS_DAYS = 365
 
 

@@ -9,13 +9,14 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Sequence,
     String,
     func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.shared.db import Base, Quantity, Timestamps, UnitAmount, one_of
+from domain.shared.db import SINGLE_ROW, Base, Quantity, Timestamps, UnitAmount, one_of
 from domain.shared.versions import Versioned
 
 ITEM_KINDS = ("FINISHED", "SEMI_FINISHED", "RAW_MATERIAL")
@@ -86,7 +87,12 @@ class BomLine(Base):
 
 
 class Warehouse(Versioned, Base):
+    """A stock location; exactly one is the default (stock is drawn from it first)."""
+
     __tablename__ = "warehouses"
+    __table_args__ = (
+        Index(f"{SINGLE_ROW}default_warehouse", "is_default", unique=True, postgresql_where=text("is_default")),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
@@ -108,6 +114,10 @@ class StockBalance(Base):
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), primary_key=True)
     on_hand: Mapped[Decimal] = mapped_column(Quantity, server_default=text("0"))
     reserved: Mapped[Decimal] = mapped_column(Quantity, server_default=text("0"))
+
+
+# The reference both moves of one transfer carry: ("StockTransfer", next value).
+TRANSFER_IDS = Sequence("stock_transfer_ids", metadata=Base.metadata)
 
 
 class StockMove(Base):

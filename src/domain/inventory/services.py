@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,9 +23,13 @@ from domain.inventory.models import (
     Item,
     Warehouse,
 )
+from domain.inventory.warehouses import create_warehouse as create_warehouse
+from domain.inventory.warehouses import default_warehouse_id as default_warehouse_id
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
+from domain.shared.names import camel
 from domain.shared.numbers import check_decimal, check_text
+from domain.shared.versions import EXPECTED_VERSION, check_version, lock_versioned
 
 # BOM edits are rare; serialising them makes the cycle check immune to two
 # concurrent edits that would only form a cycle together.
@@ -67,40 +71,43 @@ class StockAdjustment:
     unit_cost: Decimal | None = None
 
 
-def _check_item(problems: Problems, data: NewItem) -> None:
-    check_text(problems, data.sku, "sku", required=True, max_length=60)
-    check_text(problems, data.name, "name", required=True)
-    check_text(problems, data.uom, "uom", max_length=20)
-    if data.uom is not None and not data.uom.strip():
+def _check_item(problems: Problems, values: Mapping[str, Any]) -> None:
+    """The rules of an item's fields, on a new item's values or an edited item's
+    values after the change (so lot sizing is checked with the lot size it will have)."""
+    if "sku" in values:
+        check_text(problems, values["sku"], "sku", required=True, max_length=60)
+    check_text(problems, values["name"], "name", required=True)
+    uom = values.get("uom")
+    check_text(problems, uom, "uom", max_length=20)
+    if uom is not None and not uom.strip():
         problems.invalid("must not be blank", "uom")
-    if data.kind not in ITEM_KINDS:
+    if values["kind"] not in ITEM_KINDS:
         problems.invalid("unknown item kind", "kind")
-    if data.procurement not in PROCUREMENTS:
+    if values["procurement"] not in PROCUREMENTS:
         problems.invalid("unknown procurement", "procurement")
-    if data.lot_sizing is not None and data.lot_sizing not in LOT_SIZINGS:
+    lot_sizing = values.get("lot_sizing")
+    if lot_sizing is not None and lot_sizing not in LOT_SIZINGS:
         problems.invalid("unknown lot sizing", "lotSizing")
-    if data.lead_time_days is not None and not 0 <= data.lead_time_days <= 3650:
+    lead_time = values.get("lead_time_days")
+    if lead_time is not None and not 0 <= lead_time <= 3650:
         problems.invalid("must be between 0 and 3650 days", "leadTimeDays")
-    check_decimal(problems, data.safety_stock, "safetyStock", places=6, non_negative=True)
-    check_decimal(problems, data.scrap_rate, "scrapRate", places=6, non_negative=True)
-    if data.scrap_rate is not None and data.scrap_rate.is_finite() and data.scrap_rate >= 1:
+    check_decimal(problems, values.get("safety_stock"), "safetyStock", places=6, non_negative=True)
+    scrap_rate = values.get("scrap_rate")
+    check_decimal(problems, scrap_rate, "scrapRate", places=6, non_negative=True)
+    if scrap_rate is not None and scrap_rate.is_finite() and scrap_rate >= 1:
         problems.invalid("must be below 1 (a share, 0.05 = 5%)", "scrapRate")
-    for value, path in (
-        (data.fixed_lot_size, "fixedLotSize"),
-        (data.min_order_quantity, "minOrderQuantity"),
-        (data.lot_multiple, "lotMultiple"),
-    ):
-        check_decimal(problems, value, path, places=6, positive=True)
-    if data.lot_sizing == "FIXED_ORDER_QUANTITY" and data.fixed_lot_size is None:
+    for key in ("fixed_lot_size", "min_order_quantity", "lot_multiple"):
+        check_decimal(problems, values.get(key), camel(key), places=6, positive=True)
+    if lot_sizing == "FIXED_ORDER_QUANTITY" and values.get("fixed_lot_size") is None:
         problems.invalid("is required for FIXED_ORDER_QUANTITY", "fixedLotSize")
-    check_decimal(problems, data.list_price, "listPrice", places=4, non_negative=True)
-    check_decimal(problems, data.standard_cost, "standardCost", places=4, non_negative=True)
-    check_text(problems, data.default_supplier, "defaultSupplier", max_length=200)
+    check_decimal(problems, values.get("list_price"), "listPrice", places=4, non_negative=True)
+    check_decimal(problems, values.get("standard_cost"), "standardCost", places=4, non_negative=True)
+    check_text(problems, values.get("default_supplier"), "defaultSupplier", max_length=200)
 
 
 async def create_item(session: AsyncSession, data: NewItem, actor: str | None = None) -> Item:
     problems = Problems()
-    _check_item(problems, data)
+    _check_item(problems, vars(data))
     problems.raise_if_any()
     sku = data.sku.strip()
     if (await session.execute(select(Item.id).where(Item.sku == sku))).first() is not None:
@@ -130,14 +137,64 @@ async def create_item(session: AsyncSession, data: NewItem, actor: str | None = 
     return item
 
 
+# What updateItem may change (the SKU is the key; the default supplier is purchasing's).
+ITEM_UPDATABLE = (
+    "name", "uom", "kind", "procurement", "lead_time_days", "safety_stock", "scrap_rate",
+    "lot_sizing", "fixed_lot_size", "min_order_quantity", "lot_multiple", "list_price",
+    "standard_cost", "active",
+)
+ITEM_NULLABLE = {"fixed_lot_size", "min_order_quantity", "lot_multiple", "standard_cost"}
+
+
+async def update_item(
+    session: AsyncSession, item_id: int, changes: Mapping[str, Any], actor: str | None = None,
+    *, expected_version: int | None = None,
+) -> Item:
+    """Apply ``changes`` (only the keys given; None clears a nullable field), checked by
+    ``createItem``'s rules on the item as it will be. ``expected_version``: the version
+    the client read; another one is a CONFLICT.
+
+    An inactive item (``active`` false) stays planned for the demand that exists but is
+    refused on new documents (``domain.inventory.items``). Nothing MRP keeps between
+    runs depends on these fields: every run reads items and BOMs afresh and computes
+    low-level codes from the BOMs (``domain.planning.lowlevel``).
+    """
+    unknown = set(changes) - set(ITEM_UPDATABLE)
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    problems = Problems()
+    for key in set(changes) - ITEM_NULLABLE:
+        if changes[key] is None:
+            problems.invalid("must not be null", camel(key))
+    problems.raise_if_any()
+
+    item = await lock_versioned(session, Item, item_id, expected_version, "item")
+    _check_item(problems, {key: getattr(item, key) for key in ITEM_UPDATABLE} | dict(changes))
+    problems.raise_if_any()
+    for key, value in changes.items():
+        setattr(item, key, value.strip() if key in ("name", "uom") else value)
+    await session.flush()
+    await record_event(
+        session, "item.updated", "Item", item.id, {"fields": sorted(camel(k) for k in changes)}, actor,
+    )
+    await session.refresh(item)
+    return item
+
+
 async def set_bom(
     session: AsyncSession,
     item_id: int,
     lines: Sequence[NewBomLine],
     output_quantity: Decimal | None = None,
     actor: str | None = None,
+    *,
+    expected_version: int | None = None,
 ) -> Item:
-    """Replace the item's BOM; refuse a component that would close a cycle at any depth."""
+    """Replace the item's BOM; refuse a component that would close a cycle at any depth.
+
+    Every call raises the BOM's version (separate from the item's); ``expected_version``
+    is the one the client read (a BOM that does not exist yet has none), another is a CONFLICT.
+    """
     problems = Problems()
     check_decimal(problems, output_quantity, "outputQuantity", places=6, positive=True)
     seen: dict[int, int] = {}
@@ -156,6 +213,14 @@ async def set_bom(
     item = await session.get(Item, item_id, with_for_update=True)
     if item is None:
         raise DomainError.one(ErrorCode.NOT_FOUND, "item not found", ["itemId"])
+    bom = await session.get(Bom, item_id, populate_existing=True)  # under the BOM lock
+    if bom is not None:
+        check_version(bom, expected_version, "BOM")
+    elif expected_version is not None:
+        raise DomainError.one(
+            ErrorCode.CONFLICT, f"the item has no BOM (none), not version {expected_version}; "
+            "reload it and apply your change again", [EXPECTED_VERSION],
+        )
     known = set(
         (await session.execute(select(Item.id).where(Item.id.in_(list(seen))))).scalars()
     )
@@ -176,7 +241,7 @@ async def set_bom(
     await session.execute(
         pg_insert(Bom)
         .values(item_id=item_id, **values)
-        .on_conflict_do_update(index_elements=[Bom.item_id], set_=values)
+        .on_conflict_do_update(index_elements=[Bom.item_id], set_=values | {"version": Bom.version + 1})
     )
     if lines:
         await session.execute(
@@ -220,24 +285,6 @@ async def _lines_closing_a_cycle(
     ).bindparams(bindparam("components", type_=ARRAY(BIGINT)))
     bad = set((await session.execute(reach, {"components": components, "item": item_id})).scalars())
     return [i for i, c in enumerate(components) if c in bad]
-
-
-async def create_warehouse(
-    session: AsyncSession, code: str, name: str, is_default: bool = False
-) -> Warehouse:
-    warehouse = Warehouse(code=code, name=name, is_default=is_default)
-    session.add(warehouse)
-    await session.flush()
-    await record_event(session, "warehouse.created", "Warehouse", warehouse.id, {"code": code})
-    return warehouse
-
-
-async def default_warehouse_id(session: AsyncSession) -> int | None:
-    return (
-        await session.execute(
-            select(Warehouse.id).order_by(Warehouse.is_default.desc(), Warehouse.id).limit(1)
-        )
-    ).scalar()
 
 
 async def adjust_stock(

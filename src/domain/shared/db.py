@@ -20,6 +20,11 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+# A unique index named with this prefix keeps at most one row in a state (the default
+# warehouse), it is not a key: a command that breaks it lost a race and must retry
+# (CONFLICT), it did not pick a taken code (DUPLICATE).
+SINGLE_ROW = "one_"
+
 # Quantities and rates carry 6 decimals, unit prices/costs 4, money amounts 2.
 Quantity = Numeric(20, 6)
 UnitAmount = Numeric(18, 4)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
+# A record's code (customer, warehouse): letters, digits, '.', '_' or '-', no leading symbol.
+CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
 
 def camel(name: str) -> str:
     """``payment_terms_days`` -> ``paymentTermsDays``."""
