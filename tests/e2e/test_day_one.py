@@ -10,6 +10,7 @@ shipment, the invoice, a credit note and the payment that closes the order.
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,7 @@ def test_from_an_empty_database_to_a_paid_order(tmp_path: Path, empty_database: 
                           "item { version listPrice leadTimeDays defaultSupplier { code } }",
                           id=item["id"], input={"listPrice": "12", "leadTimeDays": 3,
                                                 "expectedVersion": item["version"]})["item"]
-        assert (edited["version"], edited["listPrice"], edited["leadTimeDays"]) == (item["version"] + 1, "12.0000", 3)
+        assert (edited["version"], Decimal(edited["listPrice"]), edited["leadTimeDays"]) == (item["version"] + 1, 12, 3)
         assert edited["defaultSupplier"] == {"code": "BELLCO"}
 
         customer = mutation(sales, "createCustomer", "input: $input: CustomerInput!", "customer { id }",
@@ -109,11 +110,12 @@ def test_from_an_empty_database_to_a_paid_order(tmp_path: Path, empty_database: 
         corrected = mutation(sales, "updateSalesOrder", "id: $id: ID!, input: $input: SalesOrderUpdateInput!",
                              "order { lines { quantity unitPrice } }", id=order_id,
                              input={"lines": [{"itemId": item["id"], "quantity": "16"}]})["order"]
-        assert [(line["quantity"], line["unitPrice"]) for line in corrected["lines"]] == [("16", "12.0000")]
+        assert [(Decimal(line["quantity"]), Decimal(line["unitPrice"])) for line in corrected["lines"]] == [(16, 12)]
         confirmed = mutation(sales, "confirmSalesOrder", "id: $id: ID!",
                              "order { status lines { reservedQuantity backorderedQuantity } }", id=order_id)["order"]
         assert confirmed["status"] == "CONFIRMED"
-        assert [(line["reservedQuantity"], line["backorderedQuantity"]) for line in confirmed["lines"]] == [("0", "16")]
+        assert [(Decimal(line["reservedQuantity"]), Decimal(line["backorderedQuantity"]))
+                for line in confirmed["lines"]] == [(0, 16)]
 
         # a purchase order, corrected (20 → 18), received: the worker fills the backorder
         po = mutation(production, "createPurchaseOrder", "input: $input: PurchaseOrderInput!",
@@ -128,16 +130,15 @@ def test_from_an_empty_database_to_a_paid_order(tmp_path: Path, empty_database: 
         order_lines = ("query($id: ID!) { node(id: $id) { ... on SalesOrder { status "
                        "lines { id reservedQuantity backorderedQuantity } } } }")
         filled = until(lambda: (node := sales.query(order_lines, {"id": order_id})["node"])
-                       ["lines"][0]["reservedQuantity"] == "16" and node)
-        assert filled["lines"][0]["backorderedQuantity"] == "0"
+                       and Decimal(node["lines"][0]["reservedQuantity"]) == 16 and node)
+        assert Decimal(filled["lines"][0]["backorderedQuantity"]) == 0
 
         # the two bells left over go to the overflow warehouse
-        moved = mutation(production, "transferStock", "input: $input: TransferStockInput!",
+        moved = mutation(production, "transferStock", "input: $input: StockTransferInput!",
                          "from { onHand available } to { onHand available }",
                          input={"itemId": item["id"], "fromWarehouseId": main["id"], "toWarehouseId": spare["id"],
                                 "quantity": "2", "reason": "overflow"})
-        assert (moved["from"]["onHand"], moved["from"]["available"]) == ("16", "0")
-        assert (moved["to"]["onHand"], moved["to"]["available"]) == ("2", "2")
+        assert [Decimal(moved[end][key]) for end in ("from", "to") for key in ("onHand", "available")] == [16, 0, 2, 2]
 
         # ship, invoice, credit one damaged bell, pay the rest: the order closes
         mutation(admin, "shipSalesOrder", "input: $input: ShipmentInput!", "shipment { id }",
