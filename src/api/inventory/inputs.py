@@ -25,7 +25,7 @@ class ItemInput:
     lot_multiple: Decimal | None = None
     list_price: Decimal | None = None
     standard_cost: Decimal | None = None
-    default_supplier: str | None = strawberry.field(
+    default_supplier_id: strawberry.ID | None = strawberry.field(
         default=None, description="Supplier that firmed planned purchases of this item are ordered from."
     )
 
@@ -34,6 +34,8 @@ class ItemInput:
             "kind": self.kind.value,
             "procurement": self.procurement.value,
             "lot_sizing": self.lot_sizing.value if self.lot_sizing else None,
+            "default_supplier_id": None if self.default_supplier_id is None
+            else decode_id(self.default_supplier_id, "Supplier", "defaultSupplierId"),
         }
         return NewItem(**values)
 

@@ -23,6 +23,7 @@ from domain.inventory.models import (
     Item,
     Warehouse,
 )
+from domain.purchasing.suppliers import usable_supplier
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.numbers import check_decimal, check_text
@@ -48,7 +49,7 @@ class NewItem:
     lot_multiple: Decimal | None = None
     list_price: Decimal | None = None
     standard_cost: Decimal | None = None
-    default_supplier: str | None = None
+    default_supplier_id: int | None = None
 
 
 @dataclass
@@ -95,7 +96,6 @@ def _check_item(problems: Problems, data: NewItem) -> None:
         problems.invalid("is required for FIXED_ORDER_QUANTITY", "fixedLotSize")
     check_decimal(problems, data.list_price, "listPrice", places=4, non_negative=True)
     check_decimal(problems, data.standard_cost, "standardCost", places=4, non_negative=True)
-    check_text(problems, data.default_supplier, "defaultSupplier", max_length=200)
 
 
 async def create_item(session: AsyncSession, data: NewItem, actor: str | None = None) -> Item:
@@ -105,6 +105,8 @@ async def create_item(session: AsyncSession, data: NewItem, actor: str | None = 
     sku = data.sku.strip()
     if (await session.execute(select(Item.id).where(Item.sku == sku))).first() is not None:
         raise DomainError.one(ErrorCode.DUPLICATE, f"SKU {sku!r} is taken", ["sku"])
+    if data.default_supplier_id is not None:
+        await usable_supplier(session, data.default_supplier_id, "defaultSupplierId")
     item = Item(
         sku=sku,
         name=data.name.strip(),
@@ -120,8 +122,7 @@ async def create_item(session: AsyncSession, data: NewItem, actor: str | None = 
         lot_multiple=data.lot_multiple,
         list_price=data.list_price or Decimal(0),
         standard_cost=data.standard_cost,
-        # blank means none: purchases of the item then need a supplier named elsewhere
-        default_supplier=(data.default_supplier or "").strip() or None,
+        default_supplier_id=data.default_supplier_id,
     )
     session.add(item)
     await session.flush()
