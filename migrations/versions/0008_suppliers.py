@@ -3,8 +3,8 @@
 Every distinct supplier name stored today (purchase orders, items' default supplier)
 becomes one supplier row, with a code derived from the name (upper-case, runs of
 anything but letters and digits turned into '-', truncated, a numeric suffix where
-two names give the same code); names are taken in sorted order so the codes are the
-same on every database. Contacts may belong to a customer or to a supplier.
+two names give the same code); names are taken in code-point order so the codes are
+the same on every database. Contacts may belong to a customer or to a supplier.
 
 Revision ID: 0008
 Revises: 0007
@@ -97,22 +97,22 @@ def upgrade() -> None:
 def downgrade() -> None:
     # supplier contacts have no place in the old shape
     op.execute('DELETE FROM contacts WHERE supplier_id IS NOT NULL')
-    op.drop_constraint('ck_contacts_one_owner', 'contacts', type_='check')
+    op.drop_constraint(op.f('ck_contacts_one_owner'), 'contacts', type_='check')
     op.drop_index(op.f('ix_contacts_supplier_id'), table_name='contacts')
-    op.drop_constraint('fk_contacts_supplier_id_suppliers', 'contacts', type_='foreignkey')
+    op.drop_constraint(op.f('fk_contacts_supplier_id_suppliers'), 'contacts', type_='foreignkey')
     op.drop_column('contacts', 'supplier_id')
     op.alter_column('contacts', 'customer_id', existing_type=sa.BigInteger(), nullable=False)
 
     op.add_column('items', sa.Column('default_supplier', sa.String(length=200), nullable=True))
     op.execute('UPDATE items i SET default_supplier = s.name FROM suppliers s WHERE s.id = i.default_supplier_id')
     op.drop_index(op.f('ix_items_default_supplier_id'), table_name='items')
-    op.drop_constraint('fk_items_default_supplier_id_suppliers', 'items', type_='foreignkey')
+    op.drop_constraint(op.f('fk_items_default_supplier_id_suppliers'), 'items', type_='foreignkey')
     op.drop_column('items', 'default_supplier_id')
 
     op.add_column('purchase_orders', sa.Column('supplier', sa.String(length=200), nullable=True))
     op.execute('UPDATE purchase_orders po SET supplier = s.name FROM suppliers s WHERE s.id = po.supplier_id')
     op.alter_column('purchase_orders', 'supplier', nullable=False)
     op.drop_index(op.f('ix_purchase_orders_supplier_id'), table_name='purchase_orders')
-    op.drop_constraint('fk_purchase_orders_supplier_id_suppliers', 'purchase_orders', type_='foreignkey')
+    op.drop_constraint(op.f('fk_purchase_orders_supplier_id_suppliers'), 'purchase_orders', type_='foreignkey')
     op.drop_column('purchase_orders', 'supplier_id')
     op.drop_table('suppliers')
