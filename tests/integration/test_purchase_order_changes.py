@@ -138,6 +138,9 @@ async def test_update_lines_and_the_promise_follows(gql, sessionmaker, world) ->
     before = await snapshot_table(sessionmaker, *TABLES)
     same = await update(gql, po["id"], lines=[{"id": ln["id"]} for ln in back["purchaseOrder"]["lines"]])
     assert same["errors"] == [] and await snapshot_table(sessionmaker, *TABLES) == before
+    # the order of the lines given is the order's line order
+    reordered = await update(gql, po["id"], lines=[{"id": ln["id"]} for ln in reversed(back["purchaseOrder"]["lines"])])
+    assert [ln["item"]["sku"] for ln in reordered["purchaseOrder"]["lines"]] == ["WASHER", "BOLT"]
 
 
 async def test_received_lines_keep_what_was_received(gql, sessionmaker, world) -> None:
@@ -180,6 +183,16 @@ async def test_supplier_changes_while_nothing_was_received(gql, sessionmaker, wo
                            (world["bolt"], "NOT_FOUND"), ("garbage", "INVALID")):
         assert errors(await update(gql, po["id"], supplierId=supplier)) == [(code, ["supplierId"])], supplier
     assert await snapshot_table(sessionmaker, *TABLES) == before
+    # an order of an inactive supplier does not change, but it can be cancelled
+    old_po = (await create_po(gql, [{"itemId": world["bolt"], "quantity": "1", "dueDate": due(5)}],
+                              supplierId=other))["purchaseOrder"]
+    assert (await gql("mutation($id: ID!) { updateSupplier(id: $id, input: {active: false}) { errors { code } } }",
+                      {"id": other}))["data"]["updateSupplier"]["errors"] == []
+    before = await snapshot_table(sessionmaker, *TABLES)
+    line = {"id": old_po["lines"][0]["id"], "quantity": "2"}
+    assert errors(await update(gql, old_po["id"], lines=[line])) == [("INVALID_STATE", ["supplierId"])]
+    assert await snapshot_table(sessionmaker, *TABLES) == before
+    assert (await cancel(gql, old_po["id"]))["purchaseOrder"]["status"] == "CANCELLED"
 
 
 async def test_bad_updates_change_nothing(gql, sessionmaker, world) -> None:

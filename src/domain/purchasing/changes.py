@@ -190,11 +190,13 @@ async def update_purchase_order(
 
     order = await _locked_order(session, order_id, "change")
     existing = await _lines(session, order.id)
-    if supplier_id is not None:
-        if supplier_id != order.supplier_id and any(line.received_quantity > 0 for line in existing):
-            raise DomainError.one(ErrorCode.INVALID_STATE, "part of the order was received: the supplier "
-                                  "can no longer change", ["supplierId"])
-        await usable_supplier(session, supplier_id, "supplierId")
+    if supplier_id is not None and supplier_id != order.supplier_id and any(
+        line.received_quantity > 0 for line in existing
+    ):
+        raise DomainError.one(ErrorCode.INVALID_STATE, "part of the order was received: the supplier "
+                              "can no longer change", ["supplierId"])
+    # an inactive supplier takes no changed order either (cancelling stays possible)
+    await usable_supplier(session, order.supplier_id if supplier_id is None else supplier_id, "supplierId")
     if lines is not None:
         problems.items.extend(await _check_lines(session, existing, lines))
     problems.raise_if_any()
@@ -224,7 +226,7 @@ async def update_purchase_order(
                 moved_items.add(change.item_id)
                 continue
             line = by_id[change.id]
-            before = (line.item_id, line.quantity, line.unit_cost, line.due_date)
+            before = (line.item_id, line.quantity, line.unit_cost, line.due_date, line.position)
             if change.item_id is not None:
                 line.item_id = change.item_id
             if change.quantity is not None:
@@ -234,7 +236,7 @@ async def update_purchase_order(
             if change.due_date is not None:
                 line.due_date = change.due_date
             line.position = position
-            if (line.item_id, line.quantity, line.unit_cost, line.due_date) != before:
+            if (line.item_id, line.quantity, line.unit_cost, line.due_date, line.position) != before:
                 changed["changed"].append(line.id)
                 if (line.item_id, line.quantity, line.due_date) != (before[0], before[1], before[3]):
                     moved_items.update({before[0], line.item_id})
