@@ -155,6 +155,11 @@ async def test_suppliers_need_the_purchasing_scopes(gql, sessionmaker, make_toke
     assert listed["data"] is None and "FORBIDDEN" in listed["errors"][0]["message"]
     node = await gql("query($id: ID!) { node(id: $id) { id } }", {"id": supplier}, token=sales)
     assert node["data"]["node"] is None
+    # an item's default supplier is purchasing's too: null for the sales role
+    item = await create_item(gql, "BOLT", defaultSupplierId=supplier)
+    read = "query($id: ID!) { node(id: $id) { ... on Item { sku defaultSupplier { code } } } }"
+    assert (await gql(read, {"id": item}, token=sales))["data"]["node"] == {"sku": "BOLT", "defaultSupplier": None}
+    assert (await gql(read, {"id": item}))["data"]["node"] == {"sku": "BOLT", "defaultSupplier": {"code": "ACME"}}
     planner = await make_token("planner")
     assert (await create(gql, token=planner, code="PLAN"))["errors"] == []
     assert (await gql(LIST, {}, token=planner))["data"]["suppliers"]["totalCount"] == 2

@@ -150,13 +150,16 @@ class Item(Node):
     list_price: Decimal
     row: strawberry.Private[RowOf[m.Item]]
 
-    @strawberry.field(description="Supplier that firmed planned purchases of this item are ordered from.")
+    @strawberry.field(description=(
+        "Supplier that firmed planned purchases of this item are ordered from. Null unless the viewer "
+        "may read purchasing (suppliers are purchasing's, like Query.node of a Supplier)."
+    ))
     async def default_supplier(
         self, info: Info
     ) -> Annotated[Supplier, strawberry.lazy("api.purchasing.supplier_types")] | None:
         from api.purchasing.supplier_types import Supplier
 
-        if self.row.default_supplier_id is None:
+        if self.row.default_supplier_id is None or not can(info, Scope.PURCHASING_READ):
             return None
         row = await info.context.loaders.purchasing.supplier.load(self.row.default_supplier_id)
         return None if row is None else Supplier.from_row(row)

@@ -22,6 +22,7 @@ from domain.shared.versions import lock_versioned
 # the pipeline (lead conversion) reaches the party rules through this module
 __all__ = ["CODE", "EMAIL", "NewContact", "NewCustomer", "create_customer", "update_customer"]
 
+
 @dataclass
 class NewCustomer:
     code: str
