@@ -47,8 +47,15 @@ def _check(problems: Problems, values: Mapping[str, Any]) -> None:
 
 
 async def usable_supplier(session: AsyncSession, supplier_id: int, *field: str) -> Supplier:
-    """The supplier a new or changed document names: NOT_FOUND, or INVALID_STATE when inactive."""
-    supplier = await session.get(Supplier, supplier_id)
+    """The supplier a new or changed document names: NOT_FOUND, or INVALID_STATE when inactive.
+
+    Read FOR SHARE: a deactivation in flight (``update_supplier`` locks FOR UPDATE)
+    commits first and is seen, or waits until this document is written.
+    """
+    supplier = (await session.execute(
+        select(Supplier).where(Supplier.id == supplier_id).with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )).scalar_one_or_none()
     if supplier is None:
         raise DomainError.one(ErrorCode.NOT_FOUND, "supplier not found", field)
     if not supplier.active:
