@@ -36,8 +36,8 @@ class ContactMutation:
     ))
     @command(Scope.CRM_WRITE, Scope.PURCHASING_WRITE)
     async def add_contact(
-        self, cmd: Command, input: ContactInput, customer_id: strawberry.ID | None = None,
-        supplier_id: strawberry.ID | None = None,
+        self, cmd: Command, customer_id: strawberry.ID | None = None, supplier_id: strawberry.ID | None = None,
+        *, input: ContactInput,
     ) -> ContactPayload:
         if (customer_id is None) == (supplier_id is None):
             raise invalid("give exactly one of customerId and supplierId", "customerId")
