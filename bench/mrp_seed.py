@@ -166,7 +166,7 @@ def _purchases(receipts: list[Receipt], bought: list[int], price: dict[int, Deci
             received = Decimal(rng.randint(1, 10)) if partly else ZERO
             lines.append((order_id, position, receipt.item_id, receipt.quantity + received, received,
                           _money(price[receipt.item_id] * Decimal("0.6")), receipt.date))
-        orders.append((order_id, f"PO-{order_id:08d}", f"Supplier {order_id % 97}",
+        orders.append((order_id, f"PO-{order_id:08d}", _supplier(order_id),
                        "PARTIALLY_RECEIVED" if partly else "OPEN"))
     open_lines = len(lines)
     for _ in range(len(orders)):
@@ -175,8 +175,16 @@ def _purchases(receipts: list[Receipt], bought: list[int], price: dict[int, Deci
             quantity = Decimal(rng.randint(10, 300))
             lines.append((order_id, position, rng.choice(bought), quantity, quantity, Decimal(1),
                           START.replace(month=1)))
-        orders.append((order_id, f"PO-{order_id:08d}", f"Supplier {order_id % 97}", "RECEIVED"))
+        orders.append((order_id, f"PO-{order_id:08d}", _supplier(order_id), "RECEIVED"))
     return orders, lines, open_lines
+
+
+SUPPLIERS = 97
+
+
+def _supplier(key: int) -> int:
+    """The id of one of the SUPPLIERS suppliers, spread by ``key``."""
+    return key % SUPPLIERS + 1
 
 
 def _item_rows(items: list[PlanItem], finished: set[int], price: dict[int, Decimal]) -> list[tuple[Any, ...]]:
@@ -191,7 +199,7 @@ def _item_rows(items: list[PlanItem], finished: set[int], price: dict[int, Decim
             item.min_order_quantity if rule == "MIN_MULTIPLE" else None,
             item.lot_multiple if rule == "MIN_MULTIPLE" else None,
             price[item.id], _money(price[item.id] * Decimal("0.6")),
-            f"Supplier {item.id % 97}" if item.procurement != "MAKE" else None,
+            _supplier(item.id) if item.procurement != "MAKE" else None,
         ))
     return rows
 
@@ -211,10 +219,12 @@ async def seed(dsn: str, n: int, seed_value: int) -> Seeded:
         async with conn.transaction():
             await conn.execute("INSERT INTO warehouses (id, code, name, is_default) VALUES "
                                f"({MAIN}, 'MAIN', 'Main', true), ({EAST}, 'EAST', 'East', false)")
+            await _copy(conn, "suppliers", ("id", "code", "name"),
+                        [(s, f"S{s:03d}", f"Supplier {s}") for s in range(1, SUPPLIERS + 1)])
             await _copy(conn, "items", (
                 "id", "sku", "name", "uom", "kind", "procurement", "lead_time_days", "safety_stock", "scrap_rate",
                 "lot_sizing", "fixed_lot_size", "min_order_quantity", "lot_multiple", "list_price",
-                "standard_cost", "default_supplier"), _item_rows(items, finished_set, price))
+                "standard_cost", "default_supplier_id"), _item_rows(items, finished_set, price))
             with_bom = [item for item in items if item.has_bom]
             await _copy(conn, "boms", ("item_id", "output_quantity"),
                         [(item.id, item.bom_output_quantity) for item in with_bom])
@@ -249,15 +259,15 @@ async def seed(dsn: str, n: int, seed_value: int) -> Seeded:
 
             bought = [item.id for item in items if item.procurement == "BUY"]
             purchase_orders, purchase_lines, open_purchase_lines = _purchases(receipts, bought, price, rng)
-            await _copy(conn, "purchase_orders", ("id", "number", "supplier", "status"), purchase_orders)
+            await _copy(conn, "purchase_orders", ("id", "number", "supplier_id", "status"), purchase_orders)
             await _copy(conn, "purchase_order_lines", (
                 "order_id", "position", "item_id", "quantity", "received_quantity", "unit_cost", "due_date"),
                 purchase_lines)
             figures.skipped_rows = (history + len(moves) + len(opportunity_lines) - figures.forecast_lines
                                     + len(purchase_lines) - open_purchase_lines)
 
-            for table in ("warehouses", "items", "customers", "sales_orders", "sales_order_lines", "opportunities",
-                          "purchase_orders"):
+            for table in ("warehouses", "suppliers", "items", "customers", "sales_orders", "sales_order_lines",
+                          "opportunities", "purchase_orders"):
                 await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}")
         await conn.execute("VACUUM ANALYZE")
     finally:

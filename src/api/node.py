@@ -20,6 +20,7 @@ from api.permissions import can
 from api.planning.queries import load_job
 from api.planning.types import MrpRun, PlannedOrder
 from api.production.types import WorkOrder
+from api.purchasing.supplier_types import Supplier
 from api.purchasing.types import PurchaseOrder
 from api.relay import Node, from_global_id
 from api.sales.fulfilment import Shipment
@@ -54,6 +55,7 @@ NODE_TYPES: dict[str, tuple[Scope, Resolver]] = {
     "Payment": (Scope.SALES_READ, _via(lambda ls: ls.finance.payment, Payment.from_row)),
     "CreditNote": (Scope.SALES_READ, _via(lambda ls: ls.finance.credit_note, CreditNote.from_row)),
     "Shipment": (Scope.SALES_READ, _via(lambda ls: ls.sales.shipment, Shipment.from_row)),
+    "Supplier": (Scope.PURCHASING_READ, _via(lambda ls: ls.purchasing.supplier, Supplier.from_row)),
     "PurchaseOrder": (Scope.PURCHASING_READ, _via(lambda ls: ls.purchasing.order, PurchaseOrder.from_row)),
     "WorkOrder": (Scope.PRODUCTION_READ, _via(lambda ls: ls.production.work_order, WorkOrder.from_row)),
     "MrpRun": (Scope.PLANNING_READ, _via(lambda ls: ls.planning.run, MrpRun.from_row)),

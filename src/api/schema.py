@@ -11,6 +11,7 @@ from strawberry.extensions import DisableIntrospection, MaskErrors
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from api.crm.contact_mutations import ContactMutation
 from api.crm.mutations import CrmMutation
 from api.crm.pipeline_mutations import PipelineMutation
 from api.crm.pipeline_queries import PipelineQuery
@@ -35,6 +36,8 @@ from api.production.mutations import ProductionMutation
 from api.production.queries import ProductionQuery
 from api.production.types import WorkOrder
 from api.purchasing.mutations import PurchasingMutation
+from api.purchasing.queries import PurchasingQuery
+from api.purchasing.supplier_types import Supplier
 from api.purchasing.types import PurchaseOrder
 from api.sales.fulfilment import FulfilmentMutation, Shipment
 from api.sales.fulfilment_queries import FulfilmentQuery
@@ -46,14 +49,15 @@ from domain.shared.errors import DomainError
 from erpgraph.settings import Settings
 
 Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery, SalesQuery, FulfilmentQuery,
-                             FinanceQuery, ProductionQuery, PlanningQuery))
+                             FinanceQuery, ProductionQuery, PlanningQuery, PurchasingQuery))
 Subscription = merge_types("Subscription", (SalesSubscription, PlanningSubscription))
-Mutation = merge_types("Mutation", (CrmMutation, PipelineMutation, InventoryMutation, SalesMutation,
+Mutation = merge_types("Mutation", (CrmMutation, ContactMutation, PipelineMutation, InventoryMutation, SalesMutation,
                                    FulfilmentMutation, FinanceMutation, PurchasingMutation,
                                    ProductionMutation, PlanningMutation))
 
 NODE_IMPLEMENTATIONS = [Customer, Contact, Lead, Opportunity, Activity, Item, Warehouse,
-                        Invoice, Payment, CreditNote, Shipment, PurchaseOrder, WorkOrder, Job, MrpRun, PlannedOrder]
+                        Invoice, Payment, CreditNote, Shipment, Supplier, PurchaseOrder, WorkOrder, Job, MrpRun,
+                        PlannedOrder]
 
 
 def _expected_error(error: Any) -> bool:

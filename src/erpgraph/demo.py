@@ -14,7 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.crm.services import NewContact, NewCustomer, create_customer
+from domain.crm.contacts import NewContact
+from domain.crm.services import NewCustomer, create_customer
 from domain.inventory.models import Warehouse
 from domain.inventory.services import (
     NewBomLine,
@@ -25,6 +26,7 @@ from domain.inventory.services import (
     create_warehouse,
     set_bom,
 )
+from domain.purchasing.suppliers import NewSupplier, create_supplier
 from domain.shared.db import SessionMaker
 
 ACTOR = "demo"
@@ -190,18 +192,22 @@ CREDIT_LIMITS = ("0", "5000", "10000", "15000", "25000", "50000", "100000")
 PAYMENT_TERMS = (0, 14, 30, 30, 45, 60)
 TUBES = {"RM-101", "RM-102", "RM-103"}  # cut from bar stock: 3% offcut on every BOM line
 # default supplier of every bought or subcontracted item (firmed planned purchases go to it)
+# (code, name, e-mail domain, payment terms, purchasing contact): skus
 SUPPLIERS = {
-    "Sächsische Rohrwerke GmbH": ("RM-101", "RM-102", "RM-103", "RM-104"),
-    "Pulverlack Nord GmbH": ("RM-105", "RM-106"),
-    "Laufrad Komponenten AG": ("RM-107", "RM-108", "RM-109", "RM-110", "RM-111", "RM-112"),
-    "Reifen Schwalm KG": ("RM-113", "RM-114", "RM-115", "RM-116"),
-    "Drivetrain Europe B.V.": ("RM-117", "RM-118", "RM-119", "RM-120", "RM-124", "RM-125"),
-    "Kabel & Zug GmbH": ("RM-121", "RM-122", "RM-123"),
-    "Cockpit Parts s.r.o.": ("RM-126", "RM-127", "RM-130"),
-    "E-Antrieb Systems GmbH": ("RM-128", "RM-129"),
-    "Rahmenbau Vogtland GmbH": ("SF-203", "SF-204"),
+    ("SROHR", "Sächsische Rohrwerke GmbH", "rohrwerke", 30, "Katrin Seidel"):
+        ("RM-101", "RM-102", "RM-103", "RM-104"),
+    ("PLNORD", "Pulverlack Nord GmbH", "pulverlack-nord", 30, "Jens Hansen"): ("RM-105", "RM-106"),
+    ("LAUFRAD", "Laufrad Komponenten AG", "laufrad", 45, "Monika Brandt"):
+        ("RM-107", "RM-108", "RM-109", "RM-110", "RM-111", "RM-112"),
+    ("SCHWALM", "Reifen Schwalm KG", "schwalm", 30, "Uwe Lange"): ("RM-113", "RM-114", "RM-115", "RM-116"),
+    ("DRIVETRAIN", "Drivetrain Europe B.V.", "drivetrain", 60, "Pieter de Vries"):
+        ("RM-117", "RM-118", "RM-119", "RM-120", "RM-124", "RM-125"),
+    ("KABELZUG", "Kabel & Zug GmbH", "kabelzug", 14, "Sabine Roth"): ("RM-121", "RM-122", "RM-123"),
+    ("COCKPIT", "Cockpit Parts s.r.o.", "cockpit-parts", 30, "Jana Novak"): ("RM-126", "RM-127", "RM-130"),
+    ("EANTRIEB", "E-Antrieb Systems GmbH", "e-antrieb", 30, "Tobias Krause"): ("RM-128", "RM-129"),
+    ("RBVOGT", "Rahmenbau Vogtland GmbH", "rahmenbau-vogtland", 30, "Heike Vogel"): ("SF-203", "SF-204"),
 }
-SUPPLIER_OF = {sku: supplier for supplier, skus in SUPPLIERS.items() for sku in skus}
+SUPPLIER_OF = {sku: supplier[0] for supplier, skus in SUPPLIERS.items() for sku in skus}
 
 
 async def load_demo(sessionmaker: SessionMaker) -> bool:
@@ -216,7 +222,8 @@ async def load_demo(sessionmaker: SessionMaker) -> bool:
             for code, name, default in WAREHOUSES
         ]
         await _customers(session, rng)
-        costs = await _items(session)
+        suppliers = await _suppliers(session)
+        costs = await _items(session, suppliers)
         await _opening_stock(session, rng, costs, warehouses)
     return True
 
@@ -257,6 +264,26 @@ async def _customers(session: AsyncSession, rng: random.Random) -> None:
         )
 
 
+async def _suppliers(session: AsyncSession) -> dict[str, int]:
+    """The suppliers of the bought and subcontracted items; id by code."""
+    ids: dict[str, int] = {}
+    for code, name, domain, terms, contact in SUPPLIERS:
+        first, last = contact.split(" ", 1)
+        supplier = await create_supplier(
+            session,
+            NewSupplier(
+                code=code, name=name, email=f"sales@{domain}.example", payment_terms_days=terms,
+                contacts=[NewContact(
+                    name=contact, title="Sales",
+                    email=f"{_ascii(first)}.{_ascii(last)}@{domain}.example".lower().replace(" ", ""),
+                )],
+            ),
+            ACTOR,
+        )
+        ids[code] = supplier.id
+    return ids
+
+
 def _ascii(name: str) -> str:
     return name.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
 
@@ -273,7 +300,7 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(D("0.01"), rounding=ROUND_HALF_UP)
 
 
-async def _items(session: AsyncSession) -> dict[int, Decimal]:
+async def _items(session: AsyncSession, suppliers: dict[str, int]) -> dict[int, Decimal]:
     """Create all items bottom-up with rolled-up standard costs; returns cost by item id."""
     ids: dict[str, int] = {}
     costs: dict[str, Decimal] = {}
@@ -283,7 +310,7 @@ async def _items(session: AsyncSession) -> dict[int, Decimal]:
             NewItem(
                 sku=raw.sku, name=raw.name, kind="RAW_MATERIAL", procurement="BUY", uom=raw.uom,
                 lead_time_days=raw.lead, safety_stock=D(raw.safety), standard_cost=D(raw.cost),
-                default_supplier=SUPPLIER_OF[raw.sku], **_lot(raw.lot),  # type: ignore[arg-type]
+                default_supplier_id=suppliers[SUPPLIER_OF[raw.sku]], **_lot(raw.lot),  # type: ignore[arg-type]
             ),
             ACTOR,
         )
@@ -299,7 +326,7 @@ async def _items(session: AsyncSession) -> dict[int, Decimal]:
                 uom="pcs", lead_time_days=made.lead, scrap_rate=D(made.scrap),
                 list_price=price, standard_cost=cost,
                 safety_stock=D(5) if made.kind == "FINISHED" else D(0),
-                default_supplier=SUPPLIER_OF.get(made.sku), **_lot(made.lot),  # type: ignore[arg-type]
+                default_supplier_id=suppliers.get(SUPPLIER_OF.get(made.sku, "")), **_lot(made.lot),  # type: ignore[arg-type]
             ),
             ACTOR,
         )

@@ -29,6 +29,27 @@ mutation($input: StockAdjustmentInput!) {
 }"""
 
 
+CREATE_SUPPLIER = """
+mutation($input: SupplierInput!) {
+  createSupplier(input: $input) { supplier { id code name version } errors { code field message } }
+}"""
+
+SUPPLIER_BY_CODE = "query($code: String!) { suppliers(first: 5, search: $code) { edges { node { id code } } } }"
+
+
+async def create_supplier(gql: Any, code: str = "ACME-PARTS", name: str | None = None, *,
+                          reuse: bool = False, **fields: Any) -> str:
+    """A supplier's global id; ``reuse``: the one of that code if it exists already."""
+    if reuse:
+        found = await gql(SUPPLIER_BY_CODE, {"code": code})
+        for edge in found["data"]["suppliers"]["edges"]:
+            if edge["node"]["code"] == code:
+                return str(edge["node"]["id"])
+    body = await gql(CREATE_SUPPLIER, {"input": {"code": code, "name": name or f"Supplier {code}"} | fields})
+    assert body["data"]["createSupplier"]["errors"] == [], body
+    return str(body["data"]["createSupplier"]["supplier"]["id"])
+
+
 async def create_item(gql: Any, sku: str, **fields: Any) -> str:
     payload = {"sku": sku, "name": f"Item {sku}", "kind": "RAW_MATERIAL", "procurement": "BUY"} | fields
     body = await gql(CREATE_ITEM, {"input": payload})

@@ -15,7 +15,15 @@ from domain.production.models import WorkOrder
 from domain.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from domain.shared.events import DomainEvent
 from erpgraph.settings import Settings
-from tests.integration.helpers import CREATE_ITEM, adjust, create_item, create_warehouse, set_bom
+from tests.integration.helpers import (
+    CREATE_ITEM,
+    adjust,
+    create_item,
+    create_supplier,
+    create_warehouse,
+    set_bom,
+    snapshot_table,
+)
 from tests.integration.mrp_helpers import pegging_orphans, planned, run_and_wait
 from tests.integration.sales_helpers import confirm, create_customer, create_order, pk
 
@@ -23,11 +31,13 @@ TODAY = date.today()
 ERRORS = "errors { code field message }"
 FIRM = (
     "mutation($ids: [ID!]!, $merge: Boolean) { firmPlannedOrders(ids: $ids, merge: $merge) {"
-    " purchaseOrders { id number supplier subcontract status"
+    " purchaseOrders { id number supplier { name } subcontract status"
     "   lines { item { sku } quantity unitCost dueDate } }"
     " workOrders { id number status quantity startDate dueDate item { sku } } "
     + ERRORS + " } }"
 )
+UPDATE_SUPPLIER = ("mutation($id: ID!, $input: SupplierUpdateInput!) { updateSupplier(id: $id, input: $input) {"
+                   " supplier { active } errors { code field } } }")
 INCOMING = "query($id: ID!) { node(id: $id) { ... on Item { incoming } } }"
 # suppliers of the bought items unless a test says otherwise
 SUPPLIERS: dict[str, str | None] = {"RIM": "Rim Co", "SADDLE": "Saddle Co", "FRAME": "Frame Works"}
@@ -44,14 +54,17 @@ async def bike_shop(
     """bike (MAKE, 2 days) = 2 wheels (MAKE, 1 day; 5 in stock) + 1 frame (SUBCONTRACT, 5 days;
     1 in stock) + 1 saddle (BUY, 4 days); wheel = 1 rim (BUY, 3 days, standard cost 12.50).
     One confirmed order per (quantity, days from today) in ``orders``; then MRP runs."""
-    suppliers = SUPPLIERS | (suppliers or {})
+    names = SUPPLIERS | (suppliers or {})
+    supplier_ids = {name: await create_supplier(gql, name.upper().replace(" ", "-"), name)
+                    for name in sorted({n for n in names.values() if n is not None})}
+    by_sku = {sku: None if name is None else supplier_ids[name] for sku, name in names.items()}
     await create_warehouse(sessionmaker, "MAIN", default=True)
     ids = {
         "RIM": await create_item(gql, "RIM", leadTimeDays=3, standardCost="12.50",
-                                 defaultSupplier=suppliers["RIM"]),
-        "SADDLE": await create_item(gql, "SADDLE", leadTimeDays=4, defaultSupplier=suppliers["SADDLE"]),
+                                 defaultSupplierId=by_sku["RIM"]),
+        "SADDLE": await create_item(gql, "SADDLE", leadTimeDays=4, defaultSupplierId=by_sku["SADDLE"]),
         "FRAME": await create_item(gql, "FRAME", kind="SEMI_FINISHED", procurement="SUBCONTRACT",
-                                   leadTimeDays=5, defaultSupplier=suppliers["FRAME"]),
+                                   leadTimeDays=5, defaultSupplierId=by_sku["FRAME"]),
         "WHEEL": await create_item(gql, "WHEEL", kind="SEMI_FINISHED", procurement="MAKE", leadTimeDays=1),
         "BIKE": await create_item(gql, "BIKE", kind="FINISHED", procurement="MAKE", leadTimeDays=2,
                                   listPrice="500"),
@@ -124,7 +137,7 @@ async def test_firming_without_merge_makes_one_document_per_planned_order(
     assert payload["errors"] == []
     pos, wos = payload["purchaseOrders"], payload["workOrders"]
     # in the order the request named them
-    assert [(po["supplier"], po["subcontract"], po["status"], lines(po)) for po in pos] == [
+    assert [(po["supplier"]["name"], po["subcontract"], po["status"], lines(po)) for po in pos] == [
         ("Rim Co", False, "OPEN", [("RIM", Decimal(3), day(7))]),
         ("Frame Works", True, "OPEN", [("FRAME", Decimal(3), day(8))]),
         ("Saddle Co", False, "OPEN", [("SADDLE", Decimal(4), day(8))]),
@@ -180,7 +193,7 @@ async def test_merge_puts_one_suppliers_purchases_on_one_order_per_kind(
 
     assert payload["errors"] == [] and payload["workOrders"] == []
     pos = sorted(payload["purchaseOrders"], key=lambda po: po["subcontract"])
-    assert [(po["supplier"], po["subcontract"]) for po in pos] == [("Parts Co", False), ("Parts Co", True)]
+    assert [(po["supplier"]["name"], po["subcontract"]) for po in pos] == [("Parts Co", False), ("Parts Co", True)]
     # every line keeps its own due date
     assert lines(pos[0]) == [
         ("RIM", Decimal(3), day(7)), ("SADDLE", Decimal(4), day(8)), ("RIM", Decimal(4), day(14)),
@@ -209,7 +222,7 @@ async def test_merge_keeps_suppliers_apart(gql: Any, sessionmaker: Any, settings
     payload = await firm(gql, [by_key[key]["id"] for key in bought], merge=True)
 
     assert payload["errors"] == []
-    assert [(po["supplier"], lines(po)) for po in payload["purchaseOrders"]] == [
+    assert [(po["supplier"]["name"], lines(po)) for po in payload["purchaseOrders"]] == [
         ("Rim Co", [("RIM", Decimal(3), day(7)), ("RIM", Decimal(4), day(14))]),
         ("Saddle Co", [("SADDLE", Decimal(4), day(8)), ("SADDLE", Decimal(2), day(15))]),
     ]
@@ -338,15 +351,39 @@ async def test_firming_needs_planning_write(gql: Any, sessionmaker: Any, setting
     assert allowed["errors"] == [] and len(allowed["purchaseOrders"]) == 1
 
 
-async def test_default_supplier_is_trimmed_and_checked(gql: Any) -> None:
-    query = CREATE_ITEM.replace("item { id sku }", "item { sku defaultSupplier }")
+async def test_default_supplier_is_a_known_active_supplier(gql: Any, sessionmaker: Any) -> None:
+    query = CREATE_ITEM.replace("item { id sku }", "item { sku defaultSupplier { code name } }")
     base = {"name": "Bolt", "kind": "RAW_MATERIAL", "procurement": "BUY"}
-    made = await gql(query, {"input": base | {"sku": "B1", "defaultSupplier": "  Acme Parts  "}})
-    assert made["data"]["createItem"]["item"] == {"sku": "B1", "defaultSupplier": "Acme Parts"}
-    blank = await gql(query, {"input": base | {"sku": "B2", "defaultSupplier": "   "}})
-    assert blank["data"]["createItem"]["item"] == {"sku": "B2", "defaultSupplier": None}
-    long = await gql(query, {"input": base | {"sku": "B3", "defaultSupplier": "x" * 201}})
-    assert errors(long["data"]["createItem"]) == [("INVALID", ("defaultSupplier",))]
+    acme = await create_supplier(gql, "ACME", "Acme Parts")
+    made = await gql(query, {"input": base | {"sku": "B1", "defaultSupplierId": acme}})
+    assert made["data"]["createItem"]["item"] == {
+        "sku": "B1", "defaultSupplier": {"code": "ACME", "name": "Acme Parts"}}
+    none = await gql(query, {"input": base | {"sku": "B2"}})
+    assert none["data"]["createItem"]["item"] == {"sku": "B2", "defaultSupplier": None}
+    old = await create_supplier(gql, "OLD", "Old Parts")
+    deactivated = await gql(UPDATE_SUPPLIER, {"id": old, "input": {"active": False}})
+    assert deactivated["data"]["updateSupplier"]["errors"] == []
+    before = await snapshot_table(sessionmaker, "items")
+    for supplier, code in (("garbage", "INVALID"), (to_global_id("Supplier", 999), "NOT_FOUND"),
+                           (to_global_id("Customer", 1), "NOT_FOUND"), (old, "INVALID_STATE")):
+        refused = await gql(query, {"input": base | {"sku": "B3", "defaultSupplierId": supplier}})
+        assert errors(refused["data"]["createItem"]) == [(code, ("defaultSupplierId",))], supplier
+    assert await snapshot_table(sessionmaker, "items") == before
+
+
+async def test_an_inactive_default_supplier_is_refused_at_firming(
+    gql: Any, sessionmaker: Any, settings: Settings
+) -> None:
+    await bike_shop(gql, sessionmaker, settings)
+    rim = (await plan(gql))["RIM", day(7)]["id"]
+    rim_co = await create_supplier(gql, "RIM-CO", reuse=True)
+    assert (await gql(UPDATE_SUPPLIER, {"id": rim_co, "input": {"active": False}}))["data"]["updateSupplier"][
+        "errors"] == []
+    before = await counts(sessionmaker)
+    payload = await firm(gql, [rim])
+    assert errors(payload) == [("INVALID_STATE", ("ids", "0"))]
+    assert "RIM-CO" in payload["errors"][0]["message"] and "inactive" in payload["errors"][0]["message"]
+    assert await counts(sessionmaker) == before
 
 
 async def test_firming_rows_an_mrp_save_holds_is_refused_not_hung(

@@ -12,7 +12,7 @@ from api.relay import from_global_id
 from domain.jobs.models import Job
 from domain.planning.models import MrpRun, Pegging, PlannedOrder
 from erpgraph.settings import Settings
-from tests.integration.helpers import adjust, create_item, create_warehouse, set_bom
+from tests.integration.helpers import adjust, create_item, create_supplier, create_warehouse, set_bom
 from tests.integration.mrp_helpers import (
     LATEST,
     RUN_MRP,
@@ -208,8 +208,8 @@ async def test_forecast_open_documents_and_work_order_components_are_planned(
     assert opportunity["data"]["createOpportunity"]["errors"] == []
     purchase = await gql(
         "mutation($input: PurchaseOrderInput!) { createPurchaseOrder(input: $input) { errors { code } } }",
-        {"input": {"supplier": "Frames Inc", "lines": [{"itemId": ids["frame"], "quantity": "2",
-                                                       "dueDate": day(5)}]}},
+        {"input": {"supplierId": await create_supplier(gql, "FRAMES", "Frames Inc"),
+                   "lines": [{"itemId": ids["frame"], "quantity": "2", "dueDate": day(5)}]}},
     )
     assert purchase["data"]["createPurchaseOrder"]["errors"] == []
     work = await gql(  # not released: its components come from the wheel's BOM

@@ -12,13 +12,13 @@ from api.relay import to_global_id
 from domain.inventory.models import StockBalance, StockMove
 from domain.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from domain.shared.events import DomainEvent
-from tests.integration.helpers import adjust, create_item, create_warehouse
+from tests.integration.helpers import adjust, create_item, create_supplier, create_warehouse
 from tests.integration.sales_helpers import confirm, create_customer, draft, ledger_consistent, pk
 
 TODAY = date.today()
 ERRORS = "errors { code field message }"
 PO_FIELDS = """
-  id number supplier status subcontract
+  id number supplier { code name } status subcontract
   lines { item { sku } quantity receivedQuantity unitCost dueDate }
 """
 CREATE = (
@@ -34,7 +34,10 @@ ITEM = "query($id: ID!) { node(id: $id) { ... on Item { onHand incoming } } }"
 
 async def create_po(gql: Any, lines: list[dict[str, Any]], token: str | None = None,
                     **extra: Any) -> dict[str, Any]:
-    body = await gql(CREATE, {"input": {"supplier": "Acme Parts", "lines": lines} | extra}, token=token)
+    """Placed with the supplier ACME-PARTS (created on first use) unless ``supplierId`` is given."""
+    if "supplierId" not in extra:
+        extra["supplierId"] = await create_supplier(gql, "ACME-PARTS", "Acme Parts", reuse=True)
+    body = await gql(CREATE, {"input": {"lines": lines} | extra}, token=token)
     return dict(body["data"]["createPurchaseOrder"])
 
 
@@ -86,7 +89,7 @@ async def test_create_purchase_order(gql, sessionmaker, world) -> None:
     assert payload["errors"] == []
     po = payload["purchaseOrder"]
     assert po["number"].startswith("PO-") and po["status"] == "OPEN"
-    assert po["supplier"] == "Acme Parts" and po["subcontract"] is True
+    assert po["supplier"] == {"code": "ACME-PARTS", "name": "Acme Parts"} and po["subcontract"] is True
     assert [(ln["item"]["sku"], ln["quantity"], ln["receivedQuantity"], ln["unitCost"], ln["dueDate"])
             for ln in po["lines"]] == [
         ("BOLT", "10.00", "0.00", "1.2345", due(5)), ("NUT", "2.50", "0.00", None, due(9)),
@@ -103,10 +106,13 @@ async def test_create_purchase_order(gql, sessionmaker, world) -> None:
 
 
 async def test_create_bad_input_changes_nothing(gql, sessionmaker, world) -> None:
+    await create_supplier(gql, "ACME-PARTS", "Acme Parts")
     before = await snapshot(sessionmaker)
     line = {"itemId": world["bolt"], "quantity": "1", "dueDate": due(3)}
     cases: list[tuple[dict[str, Any], tuple[str, list[str]]]] = [
-        ({"supplier": "  "}, ("INVALID", ["supplier"])),
+        ({"supplierId": "garbage"}, ("INVALID", ["supplierId"])),
+        ({"supplierId": to_global_id("Supplier", 999)}, ("NOT_FOUND", ["supplierId"])),
+        ({"supplierId": world["bolt"]}, ("NOT_FOUND", ["supplierId"])),
         ({"lines": []}, ("INVALID", ["lines"])),
         ({"lines": [line | {"quantity": "0"}]}, ("INVALID", ["lines", "0", "quantity"])),
         ({"lines": [line, line | {"quantity": "-1"}]}, ("INVALID", ["lines", "1", "quantity"])),

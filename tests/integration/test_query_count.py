@@ -191,3 +191,61 @@ async def test_quotes_and_follow_ups_constant_statements(gql, sessionmaker, sql_
     # quotes: page, count, customers, opportunities, orders, lines, items; follow-ups: page, count,
     # opportunities, customers
     assert counts[1] <= 11, counts
+
+
+PURCHASE_ORDERS = """
+query($first: Int!) {
+  purchaseOrders(first: $first, status: [OPEN]) {
+    totalCount
+    edges { node {
+      number status supplier { code contacts { name } }
+      lines { quantity item { sku defaultSupplier { code } } }
+    } }
+  }
+  suppliers(first: $first) { totalCount edges { node { code contacts { name } externalRefs { system } } } }
+}"""
+
+
+async def seed_purchases(sessionmaker, orders: int) -> None:
+    from datetime import date
+
+    from domain.crm.models import Contact
+    from domain.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
+
+    async with sessionmaker.begin() as s:
+        suppliers = (await s.execute(insert(Supplier).returning(Supplier.id), [
+            {"code": f"S{i}", "name": f"supplier {i}"} for i in range(orders + 1)
+        ])).scalars().all()
+        await s.execute(insert(Contact), [{"supplier_id": sid, "name": f"contact {sid}"} for sid in suppliers])
+        items = (await s.execute(insert(Item).returning(Item.id), [
+            {"sku": f"RAW-{i}", "name": f"raw {i}", "kind": "RAW_MATERIAL", "procurement": "BUY",
+             "default_supplier_id": suppliers[orders]}  # a supplier of no order: loaded apart
+            for i in range(6)
+        ])).scalars().all()
+        order_ids = (await s.execute(insert(PurchaseOrder).returning(PurchaseOrder.id), [
+            {"number": f"PO-{i:04d}", "supplier_id": suppliers[i], "status": "OPEN"} for i in range(orders)
+        ])).scalars().all()
+        await s.execute(insert(PurchaseOrderLine), [
+            {"order_id": oid, "position": k, "item_id": items[(n + k) % 6], "quantity": Decimal(k + 1),
+             "due_date": date(2030, 1, 1)}
+            for n, oid in enumerate(order_ids) for k in range(3)
+        ])
+
+
+async def test_purchase_orders_and_suppliers_constant_statements(gql, sessionmaker, sql_counter) -> None:
+    await seed_purchases(sessionmaker, 40)
+    await gql("{ viewer { name } }")
+
+    async def statements(first: int) -> int:
+        with sql_counter.measure() as counted:
+            body = await gql(PURCHASE_ORDERS, {"first": first})
+        edges = body["data"]["purchaseOrders"]["edges"]
+        assert len(edges) == first and all(len(e["node"]["lines"]) == 3 for e in edges)
+        assert all(e["node"]["supplier"]["contacts"] for e in edges)
+        assert len(body["data"]["suppliers"]["edges"]) == first
+        return counted.count
+
+    five, forty = await statements(5), await statements(40)
+    assert five == forty, (five, forty)
+    # orders page, count, suppliers, contacts, lines, items, default suppliers; suppliers page, count, refs
+    assert forty <= 12

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import strawberry
 
-from domain.crm.services import NewContact, NewCustomer
+from domain.crm.contacts import NewContact
+from domain.crm.services import NewCustomer
 
 
 @strawberry.input
@@ -62,3 +63,16 @@ class CustomerUpdateInput:
             for key, value in vars(self).items()
             if value is not strawberry.UNSET and key != "expected_version"
         }
+
+
+@strawberry.input
+class ContactUpdateInput:
+    """Only the fields given change; an explicit null clears email, phone or title."""
+
+    name: str | None = strawberry.UNSET
+    email: str | None = strawberry.UNSET
+    phone: str | None = strawberry.UNSET
+    title: str | None = strawberry.UNSET
+
+    def changes(self) -> dict[str, object]:
+        return {key: value for key, value in vars(self).items() if value is not strawberry.UNSET}

@@ -12,6 +12,7 @@ class CrmLoaders:
         self.customer = one_by(sm, Customer, Customer.id)
         self.contact = one_by(sm, Contact, Contact.id)
         self.contacts_by_customer = many_by(sm, Contact, Contact.customer_id, Contact.id)
+        self.contacts_by_supplier = many_by(sm, Contact, Contact.supplier_id, Contact.id)
         self.lead = one_by(sm, Lead, Lead.id)
         self.opportunity = one_by(sm, Opportunity, Opportunity.id)
         self.opportunity_lines = many_by(

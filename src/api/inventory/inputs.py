@@ -28,7 +28,7 @@ class ItemInput:
     lot_multiple: Decimal | None = None
     list_price: Decimal | None = None
     standard_cost: Decimal | None = None
-    default_supplier: str | None = strawberry.field(
+    default_supplier_id: strawberry.ID | None = strawberry.field(
         default=None, description="Supplier that firmed planned purchases of this item are ordered from."
     )
 
@@ -37,6 +37,8 @@ class ItemInput:
             "kind": self.kind.value,
             "procurement": self.procurement.value,
             "lot_sizing": self.lot_sizing.value if self.lot_sizing else None,
+            "default_supplier_id": None if self.default_supplier_id is None
+            else decode_id(self.default_supplier_id, "Supplier", "defaultSupplierId"),
         }
         return NewItem(**values)
 
@@ -64,14 +66,20 @@ class ItemUpdateInput:
         default=strawberry.UNSET,
         description="False: refused on new quotes, orders and purchase orders; still planned for existing demand.",
     )
+    default_supplier_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="Where firmed planned purchases go; null clears it."
+    )
     expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION_DESCRIPTION)
 
     def changes(self) -> dict[str, object]:
-        return {
+        found: dict[str, object] = {
             key: value.value if isinstance(value, (ItemKind, Procurement, LotSizing)) else value
             for key, value in vars(self).items()
             if value is not strawberry.UNSET and key != "expected_version"
         }
+        if isinstance(self.default_supplier_id, str):  # not UNSET, not null
+            found["default_supplier_id"] = decode_id(self.default_supplier_id, "Supplier", "defaultSupplierId")
+        return found
 
 
 @strawberry.input

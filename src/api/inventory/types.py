@@ -4,6 +4,7 @@ import asyncio
 from datetime import date
 from decimal import Decimal
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -16,6 +17,9 @@ from domain.identity.scopes import Scope
 from domain.inventory import models as m
 from domain.inventory.atp import promise
 from domain.shared.errors import DomainError, ErrorCode
+
+if TYPE_CHECKING:
+    from api.purchasing.supplier_types import Supplier
 
 
 @strawberry.enum
@@ -157,15 +161,26 @@ class Item(Node):
     min_order_quantity: Decimal | None
     lot_multiple: Decimal | None
     list_price: Decimal
-    default_supplier: str | None = strawberry.field(
-        description="Supplier that firmed planned purchases of this item are ordered from."
-    )
     active: bool = strawberry.field(
         description="An inactive item is refused on new quotes, orders and purchase orders; "
         "it is still planned for the demand that exists."
     )
     version: int = strawberry.field(description="Raised by every change; send it back as expectedVersion.")
     row: strawberry.Private[RowOf[m.Item]]
+
+    @strawberry.field(description=(
+        "Supplier that firmed planned purchases of this item are ordered from. Null unless the viewer "
+        "may read purchasing (suppliers are purchasing's, like Query.node of a Supplier)."
+    ))
+    async def default_supplier(
+        self, info: Info
+    ) -> Annotated[Supplier, strawberry.lazy("api.purchasing.supplier_types")] | None:
+        from api.purchasing.supplier_types import Supplier
+
+        if self.row.default_supplier_id is None or not can(info, Scope.PURCHASING_READ):
+            return None
+        row = await info.context.loaders.purchasing.supplier.load(self.row.default_supplier_id)
+        return None if row is None else Supplier.from_row(row)
 
     @strawberry.field(description="Null unless the viewer may see costs.")
     def standard_cost(self, info: Info) -> Decimal | None:
@@ -230,8 +245,7 @@ class Item(Node):
             safety_stock=row.safety_stock, scrap_rate=row.scrap_rate,
             lot_sizing=LotSizing(row.lot_sizing), fixed_lot_size=row.fixed_lot_size,
             min_order_quantity=row.min_order_quantity, lot_multiple=row.lot_multiple,
-            list_price=row.list_price, default_supplier=row.default_supplier, active=row.active,
-            version=row.version, row=row,
+            list_price=row.list_price, active=row.active, version=row.version, row=row,
         )
 
 

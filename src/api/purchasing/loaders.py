@@ -1,4 +1,4 @@
-"""DataLoaders of the purchasing context (orders, lines, open quantity per item)."""
+"""DataLoaders of the purchasing context (suppliers, orders, lines, open quantity per item)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 from strawberry.dataloader import DataLoader
 
 from api.dataloaders import many_by, one_by
-from domain.purchasing.models import OPEN_STATUSES, PurchaseOrder, PurchaseOrderLine
+from domain.purchasing.models import OPEN_STATUSES, PurchaseOrder, PurchaseOrderLine, Supplier
 from domain.shared.db import SessionMaker
 
 
 class PurchasingLoaders:
     def __init__(self, sm: SessionMaker) -> None:
+        self.supplier = one_by(sm, Supplier, Supplier.id)
         self.order = one_by(sm, PurchaseOrder, PurchaseOrder.id)
         self.order_line = one_by(sm, PurchaseOrderLine, PurchaseOrderLine.id)
         self.order_lines = many_by(

@@ -10,7 +10,8 @@ from api.dataloaders import RowOf, present
 from api.enums import expose
 from api.errors import UserError
 from api.inventory.types import Item
-from api.relay import Node
+from api.purchasing.supplier_types import Supplier
+from api.relay import Node, to_global_id
 from domain.purchasing import models
 
 # The domain's enum, served as the schema's (the domain stays strawberry-free).
@@ -20,11 +21,16 @@ expose(PurchaseOrderStatus, name="PurchaseOrderStatus")
 
 @strawberry.type
 class PurchaseOrderLine:
+    pk: strawberry.Private[int]
     item_pk: strawberry.Private[int]
     quantity: Decimal
     received_quantity: Decimal
     unit_cost: Decimal | None
     due_date: date
+
+    @strawberry.field(description="Names the line in updatePurchaseOrder's lines.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(to_global_id("PurchaseOrderLine", self.pk))
 
     @strawberry.field
     async def item(self, info: Info) -> Item:
@@ -33,7 +39,7 @@ class PurchaseOrderLine:
     @classmethod
     def from_row(cls, row: RowOf[models.PurchaseOrderLine]) -> PurchaseOrderLine:
         return cls(
-            item_pk=row.item_id, quantity=row.quantity, received_quantity=row.received_quantity,
+            pk=row.id, item_pk=row.item_id, quantity=row.quantity, received_quantity=row.received_quantity,
             unit_cost=row.unit_cost, due_date=row.due_date,
         )
 
@@ -41,11 +47,15 @@ class PurchaseOrderLine:
 @strawberry.type
 class PurchaseOrder(Node):
     number: str
-    supplier: str
+    supplier_pk: strawberry.Private[int]
     status: PurchaseOrderStatus
     subcontract: bool = strawberry.field(
         description="SUBCONTRACT orders buy processing from the supplier; components are issued to it."
     )
+
+    @strawberry.field
+    async def supplier(self, info: Info) -> Supplier:
+        return Supplier.from_row(present(await info.context.loaders.purchasing.supplier.load(self.supplier_pk)))
 
     @strawberry.field
     async def lines(self, info: Info) -> list[PurchaseOrderLine]:
@@ -55,7 +65,7 @@ class PurchaseOrder(Node):
     @classmethod
     def from_row(cls, row: RowOf[models.PurchaseOrder]) -> PurchaseOrder:
         return cls(
-            pk=row.id, number=row.number, supplier=row.supplier,
+            pk=row.id, number=row.number, supplier_pk=row.supplier_id,
             status=PurchaseOrderStatus(row.status), subcontract=row.subcontract,
         )
 

@@ -30,11 +30,19 @@ class Customer(Versioned, Timestamps, Base):
 
 
 class Contact(Base):
+    """A person at a customer or at a supplier (exactly one of the two)."""
+
     __tablename__ = "contacts"
+    __table_args__ = (
+        CheckConstraint("num_nonnulls(customer_id, supplier_id) = 1", name="one_owner"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    customer_id: Mapped[int] = mapped_column(
+    customer_id: Mapped[int | None] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    supplier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("suppliers.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -11,24 +10,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.crm.models import Contact, Customer
+from domain.crm.contacts import NewContact, check_contacts, new_contacts
+from domain.crm.models import Customer
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
-from domain.shared.names import CODE as CODE  # the leads' conversion imports it from here
 from domain.shared.names import camel
 from domain.shared.numbers import check_decimal, check_text
+from domain.shared.parties import CODE, EMAIL, check_code, check_email, check_terms
 from domain.shared.versions import lock_versioned
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_TERMS_DAYS = 365
-
-
-@dataclass
-class NewContact:
-    name: str
-    email: str | None = None
-    phone: str | None = None
-    title: str | None = None
+# the pipeline (lead conversion) reaches the party rules through this module
+__all__ = ["CODE", "EMAIL", "NewContact", "NewCustomer", "create_customer", "update_customer"]
 
 
 @dataclass
@@ -44,33 +36,20 @@ class NewCustomer:
     credit_limit: Decimal | None = None
 
 
-def _check_email(problems: Problems, value: str | None, *path: str) -> None:
-    if value is not None and not EMAIL.match(value):
-        problems.invalid("is not a valid e-mail address", *path)
-
-
 def _check_common(problems: Problems, values: Mapping[str, Any]) -> None:
     if "name" in values:
         check_text(problems, values["name"], "name", required=True)
-    _check_email(problems, values.get("email"), "email")
+    check_email(problems, values.get("email"), "email")
     check_text(problems, values.get("phone"), "phone", max_length=50)
     check_text(problems, values.get("segment"), "segment", max_length=80)
     for i, tag in enumerate(values.get("tags") or ()):
         if not tag.strip() or len(tag) > 60:
             problems.invalid("tags must be 1-60 characters", "tags", str(i))
-    terms = values.get("payment_terms_days")
-    if terms is not None and not 0 <= terms <= MAX_TERMS_DAYS:
-        problems.invalid(f"must be between 0 and {MAX_TERMS_DAYS}", "paymentTermsDays")
+    check_terms(problems, values.get("payment_terms_days"), "paymentTermsDays")
     check_decimal(
         problems, values.get("credit_limit"), "creditLimit", places=2, non_negative=True,
         label="creditLimit",
     )
-
-
-def _check_contacts(problems: Problems, contacts: Sequence[NewContact]) -> None:
-    for i, contact in enumerate(contacts):
-        check_text(problems, contact.name, "contacts", str(i), "name", required=True)
-        _check_email(problems, contact.email, "contacts", str(i), "email")
 
 
 async def _code_taken(session: AsyncSession, code: str) -> bool:
@@ -80,12 +59,11 @@ async def _code_taken(session: AsyncSession, code: str) -> bool:
 async def create_customer(session: AsyncSession, data: NewCustomer, actor: str | None = None) -> Customer:
     problems = Problems()
     code = data.code.strip()
-    if not CODE.match(code) or len(code) > 40:
-        problems.invalid("code must be 1-40 letters, digits, '.', '_' or '-'", "code")
+    check_code(problems, code, "code")
     values = {k: getattr(data, k) for k in ("name", "email", "phone", "segment", "tags",
                                              "payment_terms_days", "credit_limit")}
     _check_common(problems, values)
-    _check_contacts(problems, data.contacts)
+    check_contacts(problems, data.contacts)
     problems.raise_if_any()
     if await _code_taken(session, code):
         raise DomainError.one(ErrorCode.DUPLICATE, f"customer code {code!r} is taken", ["code"])
@@ -102,10 +80,7 @@ async def create_customer(session: AsyncSession, data: NewCustomer, actor: str |
     )
     session.add(customer)
     await session.flush()
-    session.add_all(
-        Contact(customer_id=customer.id, name=c.name.strip(), email=c.email, phone=c.phone, title=c.title)
-        for c in data.contacts
-    )
+    session.add_all(new_contacts(data.contacts, customer_id=customer.id))
     await record_event(
         session, "customer.created", "Customer", customer.id, {"code": code}, actor
     )

@@ -25,6 +25,7 @@ from domain.inventory.models import (
 )
 from domain.inventory.warehouses import create_warehouse as create_warehouse
 from domain.inventory.warehouses import default_warehouse_id as default_warehouse_id
+from domain.purchasing.suppliers import usable_supplier
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.names import camel
@@ -52,7 +53,7 @@ class NewItem:
     lot_multiple: Decimal | None = None
     list_price: Decimal | None = None
     standard_cost: Decimal | None = None
-    default_supplier: str | None = None
+    default_supplier_id: int | None = None
 
 
 @dataclass
@@ -102,7 +103,6 @@ def _check_item(problems: Problems, values: Mapping[str, Any]) -> None:
         problems.invalid("is required for FIXED_ORDER_QUANTITY", "fixedLotSize")
     check_decimal(problems, values.get("list_price"), "listPrice", places=4, non_negative=True)
     check_decimal(problems, values.get("standard_cost"), "standardCost", places=4, non_negative=True)
-    check_text(problems, values.get("default_supplier"), "defaultSupplier", max_length=200)
 
 
 async def create_item(session: AsyncSession, data: NewItem, actor: str | None = None) -> Item:
@@ -112,6 +112,8 @@ async def create_item(session: AsyncSession, data: NewItem, actor: str | None = 
     sku = data.sku.strip()
     if (await session.execute(select(Item.id).where(Item.sku == sku))).first() is not None:
         raise DomainError.one(ErrorCode.DUPLICATE, f"SKU {sku!r} is taken", ["sku"])
+    if data.default_supplier_id is not None:
+        await usable_supplier(session, data.default_supplier_id, "defaultSupplierId")
     item = Item(
         sku=sku,
         name=data.name.strip(),
@@ -127,8 +129,7 @@ async def create_item(session: AsyncSession, data: NewItem, actor: str | None = 
         lot_multiple=data.lot_multiple,
         list_price=data.list_price or Decimal(0),
         standard_cost=data.standard_cost,
-        # blank means none: purchases of the item then need a supplier named elsewhere
-        default_supplier=(data.default_supplier or "").strip() or None,
+        default_supplier_id=data.default_supplier_id,
     )
     session.add(item)
     await session.flush()
@@ -137,13 +138,13 @@ async def create_item(session: AsyncSession, data: NewItem, actor: str | None = 
     return item
 
 
-# What updateItem may change (the SKU is the key; the default supplier is purchasing's).
+# What updateItem may change (the SKU is the key).
 ITEM_UPDATABLE = (
     "name", "uom", "kind", "procurement", "lead_time_days", "safety_stock", "scrap_rate",
     "lot_sizing", "fixed_lot_size", "min_order_quantity", "lot_multiple", "list_price",
-    "standard_cost", "active",
+    "standard_cost", "active", "default_supplier_id",
 )
-ITEM_NULLABLE = {"fixed_lot_size", "min_order_quantity", "lot_multiple", "standard_cost"}
+ITEM_NULLABLE = {"fixed_lot_size", "min_order_quantity", "lot_multiple", "standard_cost", "default_supplier_id"}
 
 
 async def update_item(
@@ -171,6 +172,8 @@ async def update_item(
     item = await lock_versioned(session, Item, item_id, expected_version, "item")
     _check_item(problems, {key: getattr(item, key) for key in ITEM_UPDATABLE} | dict(changes))
     problems.raise_if_any()
+    if changes.get("default_supplier_id") is not None:
+        await usable_supplier(session, changes["default_supplier_id"], "defaultSupplierId")
     for key, value in changes.items():
         setattr(item, key, value.strip() if key in ("name", "uom") else value)
     await session.flush()

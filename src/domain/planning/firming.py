@@ -10,7 +10,7 @@ a concurrent firm of the same ids waits and then finds them FIRMED. The document
 are created by the purchasing and production use cases, so they are checked,
 numbered and recorded exactly as if entered by hand.
 
-With ``merge``, purchases of one supplier (the item's default supplier; subcontract
+With ``merge``, purchases of one supplier (the item's default supplier, by id; subcontract
 orders apart) become one purchase order whose lines keep their own due dates, and
 productions of one item whose due dates lie within :data:`MERGE_WINDOW` of the
 earliest become one work order for their total, due on that earliest date.
@@ -32,7 +32,7 @@ from domain.planning.data import planned_order_number
 from domain.planning.models import PlannedOrder
 from domain.production.models import WorkOrder
 from domain.production.services import NewWorkOrder, create_work_order
-from domain.purchasing.models import PurchaseOrder, PurchaseOrderLine
+from domain.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
 from domain.purchasing.services import NewPurchaseLine, NewPurchaseOrder, create_purchase_order
 from domain.shared.errors import DomainError, ErrorCode, Problems, invalid
 from domain.shared.events import record_event
@@ -57,9 +57,9 @@ class _Order:
     item: Item
 
     @property
-    def supplier(self) -> str:
-        assert self.item.default_supplier is not None  # checked before anything is created
-        return self.item.default_supplier
+    def supplier_id(self) -> int:
+        assert self.item.default_supplier_id is not None  # checked before anything is created
+        return self.item.default_supplier_id
 
 
 def _clusters(orders: Sequence[_Order]) -> list[list[_Order]]:
@@ -115,6 +115,11 @@ async def _check(session: AsyncSession, ids: Sequence[int]) -> list[_Order]:
     rows = await _lock(session, ids)
     item_ids = sorted({row.item_id for row in rows.values()})
     items = {item.id: item for item in (await session.execute(select(Item).where(Item.id.in_(item_ids)))).scalars()}
+    supplier_ids = sorted({i.default_supplier_id for i in items.values() if i.default_supplier_id is not None})
+    suppliers = {
+        supplier.id: supplier
+        for supplier in (await session.execute(select(Supplier).where(Supplier.id.in_(supplier_ids)))).scalars()
+    }
     orders: list[_Order] = []
     for planned_id, i in first_at.items():
         path = ("ids", str(i))
@@ -129,8 +134,13 @@ async def _check(session: AsyncSession, ids: Sequence[int]) -> list[_Order]:
                 ErrorCode.INVALID_STATE,
                 f"planned order {planned_order_number(row.id)} for {item.sku} is already {row.status}", *path,
             )
-        elif row.kind in BOUGHT and item.default_supplier is None:
-            problems.invalid(f"item {item.sku} has no default supplier to order from", *path)
+        elif row.kind in BOUGHT:
+            supplier = None if item.default_supplier_id is None else suppliers[item.default_supplier_id]
+            if supplier is None:
+                problems.invalid(f"item {item.sku} has no default supplier to order from", *path)
+            elif not supplier.active:
+                problems.add(ErrorCode.INVALID_STATE, f"the default supplier {supplier.code} of item {item.sku} "
+                             "is inactive: it takes no new orders", *path)
         orders.append(_Order(row, item))
     problems.raise_if_any()
     return orders
@@ -141,12 +151,12 @@ def _purchase_line(order: _Order) -> NewPurchaseLine:
 
 
 async def _purchase(
-    session: AsyncSession, supplier: str, subcontract: bool, orders: Sequence[_Order], actor: str | None
+    session: AsyncSession, supplier_id: int, subcontract: bool, orders: Sequence[_Order], actor: str | None
 ) -> PurchaseOrder:
     """One purchase order, one line per planned order (due-date order); links each to its line."""
     orders = sorted(orders, key=lambda o: (o.row.due_date, o.item.id, o.row.id))
     document = await create_purchase_order(
-        session, NewPurchaseOrder(supplier, [_purchase_line(o) for o in orders], subcontract), actor
+        session, NewPurchaseOrder(supplier_id, [_purchase_line(o) for o in orders], subcontract), actor
     )
     line_ids = (
         await session.execute(
@@ -199,7 +209,7 @@ async def firm_planned_orders(
     """Turn the planned orders ``ids`` into purchase and work orders, all or none.
 
     Every problem (empty or repeated ids, unknown or already firmed planned orders, a
-    purchase of an item without a default supplier) is reported at once and nothing
+    purchase of an item without a default supplier or from an inactive one) is reported at once and nothing
     is created. Without ``merge`` each planned order becomes its own document.
     """
     orders = await _check(session, ids)
@@ -208,22 +218,22 @@ async def firm_planned_orders(
         for order in orders:
             if order.row.kind in BOUGHT:
                 firmed.purchase_orders.append(
-                    await _purchase(session, order.supplier, order.row.kind == "SUBCONTRACT", [order], actor)
+                    await _purchase(session, order.supplier_id, order.row.kind == "SUBCONTRACT", [order], actor)
                 )
             else:
                 firmed.work_orders.append(await _produce(session, [order], actor))
         await session.flush()
         return firmed
 
-    purchases: dict[tuple[str, bool], list[_Order]] = {}
+    purchases: dict[tuple[int, bool], list[_Order]] = {}
     productions: dict[int, list[_Order]] = {}
     for order in orders:
         if order.row.kind in BOUGHT:
-            purchases.setdefault((order.supplier, order.row.kind == "SUBCONTRACT"), []).append(order)
+            purchases.setdefault((order.supplier_id, order.row.kind == "SUBCONTRACT"), []).append(order)
         else:
             productions.setdefault(order.item.id, []).append(order)
-    for (supplier, subcontract), group in purchases.items():
-        firmed.purchase_orders.append(await _purchase(session, supplier, subcontract, group, actor))
+    for (supplier_id, subcontract), group in purchases.items():
+        firmed.purchase_orders.append(await _purchase(session, supplier_id, subcontract, group, actor))
     for group in productions.values():
         for cluster in _clusters(group):
             firmed.work_orders.append(await _produce(session, cluster, actor))

@@ -15,7 +15,8 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.shared.db import Base, Quantity, UnitAmount, one_of
+from domain.shared.db import Base, Quantity, Timestamps, UnitAmount, one_of
+from domain.shared.versions import Versioned
 
 
 class PurchaseOrderStatus(StrEnum):
@@ -31,6 +32,23 @@ class PurchaseOrderStatus(StrEnum):
 OPEN_STATUSES = (PurchaseOrderStatus.OPEN, PurchaseOrderStatus.PARTIALLY_RECEIVED)
 
 
+class Supplier(Versioned, Timestamps, Base):
+    """A party purchase orders are placed with; inactive ones take no new orders."""
+
+    __tablename__ = "suppliers"
+    __table_args__ = (
+        CheckConstraint("payment_terms_days >= 0", name="payment_terms_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    payment_terms_days: Mapped[int] = mapped_column(server_default=text("30"))
+    active: Mapped[bool] = mapped_column(server_default=text("true"))
+
+
 class PurchaseOrder(Base):
     __tablename__ = "purchase_orders"
     __table_args__ = (
@@ -39,7 +57,7 @@ class PurchaseOrder(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     number: Mapped[str] = mapped_column(String(20), unique=True)
-    supplier: Mapped[str] = mapped_column(String(200))
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
     subcontract: Mapped[bool] = mapped_column(server_default=text("false"))
     status: Mapped[str] = mapped_column(String(20), server_default=text("'OPEN'"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

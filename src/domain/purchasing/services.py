@@ -20,10 +20,11 @@ from domain.inventory.availability import stock_freed
 from domain.inventory.items import orderable_items
 from domain.inventory.services import default_warehouse_id
 from domain.purchasing.models import OPEN_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
+from domain.purchasing.suppliers import usable_supplier
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.numbering import next_number
-from domain.shared.numbers import check_decimal, check_text, quantity_text
+from domain.shared.numbers import check_decimal, quantity_text
 
 LINE = "PurchaseOrderLine"
 ZERO = Decimal(0)
@@ -39,7 +40,7 @@ class NewPurchaseLine:
 
 @dataclass
 class NewPurchaseOrder:
-    supplier: str
+    supplier_id: int
     lines: list[NewPurchaseLine]
     subcontract: bool = False
 
@@ -54,7 +55,6 @@ async def create_purchase_order(
     session: AsyncSession, data: NewPurchaseOrder, actor: str | None = None
 ) -> PurchaseOrder:
     problems = Problems()
-    check_text(problems, data.supplier, "supplier", required=True, max_length=200)
     if not data.lines:
         problems.invalid("at least one line is required", "lines")
     for i, line in enumerate(data.lines):
@@ -65,11 +65,12 @@ async def create_purchase_order(
                       label="unit cost")
     problems.raise_if_any()
 
+    supplier = await usable_supplier(session, data.supplier_id, "supplierId")
     await orderable_items(session, [line.item_id for line in data.lines])
 
     order = PurchaseOrder(
         number=await next_number(session, "purchase_order"),
-        supplier=data.supplier.strip(),
+        supplier_id=supplier.id,
         subcontract=data.subcontract,
         status=PurchaseOrderStatus.OPEN,
     )
@@ -91,7 +92,7 @@ async def create_purchase_order(
     )
     await record_event(
         session, "purchase_order.created", "PurchaseOrder", order.id,
-        {"number": order.number, "supplier": order.supplier, "subcontract": order.subcontract,
+        {"number": order.number, "supplierId": supplier.id, "supplier": supplier.code, "subcontract": order.subcontract,
          "lines": len(data.lines)},
         actor,
     )
