@@ -202,13 +202,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # the append-only trigger refuses TRUNCATE and friends, not DROP; its index goes with it
     op.execute("DROP TABLE IF EXISTS stock_moves CASCADE")
     op.execute("DROP FUNCTION IF EXISTS stock_moves_append_only()")
     op.drop_index('uq_bom_lines_component', table_name='bom_lines')
     op.drop_index(op.f('ix_bom_lines_component_id'), table_name='bom_lines')
     op.drop_table('bom_lines')
-    op.drop_index('ix_stock_moves_item_wh', table_name='stock_moves')
-    op.drop_table('stock_moves')
     op.drop_table('stock_balances')
     op.drop_index(op.f('ix_contacts_customer_id'), table_name='contacts')
     op.drop_table('contacts')

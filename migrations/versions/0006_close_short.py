@@ -25,5 +25,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_constraint('ck_sales_order_lines_cancelled_within_quantity', 'sales_order_lines', type_='check')
+    op.drop_constraint(op.f('ck_sales_order_lines_cancelled_within_quantity'), 'sales_order_lines', type_='check')
     op.drop_column('sales_order_lines', 'cancelled_quantity')

@@ -49,6 +49,6 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_credit_notes_invoice_id'), table_name='credit_notes')
     op.drop_index(op.f('ix_credit_notes_customer_id'), table_name='credit_notes')
     op.drop_table('credit_notes')
-    op.drop_constraint('ck_invoices_credited_within_total', 'invoices', type_='check')
+    op.drop_constraint(op.f('ck_invoices_credited_within_total'), 'invoices', type_='check')
     op.drop_column('invoices', 'credited_amount')
     op.execute(sa.schema.DropSequence(sa.Sequence('credit_note_number_seq')))

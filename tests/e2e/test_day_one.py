@@ -10,6 +10,7 @@ shipment, the invoice, a credit note and the payment that closes the order.
 from __future__ import annotations
 
 import time
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,8 @@ def test_from_an_empty_database_to_a_paid_order(tmp_path: Path, empty_database: 
         # a purchase order, corrected (20 → 18), received: the worker fills the backorder
         po = mutation(production, "createPurchaseOrder", "input: $input: PurchaseOrderInput!",
                       "purchaseOrder { id lines { id } }", input={"supplierId": supplier["id"], "lines": [
-                          {"itemId": item["id"], "quantity": "20", "unitCost": "4"}]})["purchaseOrder"]
+                          {"itemId": item["id"], "quantity": "20", "unitCost": "4",
+                           "dueDate": str(date.today() + timedelta(days=3))}]})["purchaseOrder"]
         mutation(production, "updatePurchaseOrder", "id: $id: ID!, input: $input: PurchaseOrderUpdateInput!",
                  "purchaseOrder { lines { quantity } }", id=po["id"],
                  input={"lines": [{"id": po["lines"][0]["id"], "itemId": item["id"], "quantity": "18",

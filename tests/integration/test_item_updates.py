@@ -17,10 +17,12 @@ from tests.integration.helpers import (
     SET_BOM,
     add_warehouse,
     create_item,
+    create_supplier,
     snapshot_table,
 )
 from tests.integration.mrp_helpers import planned, run_and_wait
 from tests.integration.sales_helpers import confirm, create_customer, create_order, pk
+from tests.integration.test_firming import firm
 from tests.integration.test_purchasing import create_po
 from tests.integration.test_quotes import CREATE as CREATE_QUOTE
 
@@ -140,11 +142,13 @@ async def test_inactive_items_are_refused_on_new_documents_and_listed_apart(gql:
         page = (await gql(listed, {"active": active}))["data"]["items"]
         assert [e["node"]["sku"] for e in page["edges"]] == skus and page["totalCount"] == len(skus)
 
+    supplier = await create_supplier(gql, "ACME-PARTS")
     before = await snapshot_table(sessionmaker, "quotes", "sales_orders", "purchase_orders")
     lines = [{"itemId": other, "quantity": "1"}, {"itemId": item, "quantity": "1"}]
     quote = (await gql(CREATE_QUOTE, {"input": {"customerId": customer, "lines": lines}}))["data"]["createQuote"]
     order = await create_order(gql, customer, lines)
-    purchase = await create_po(gql, [line | {"dueDate": str(TODAY + timedelta(days=5))} for line in lines])
+    purchase = await create_po(gql, [line | {"dueDate": str(TODAY + timedelta(days=5))} for line in lines],
+                               supplierId=supplier)
     for payload in (quote, order, purchase):
         assert errors(payload) == [("INVALID_STATE", ["lines", "1", "itemId"])], payload
         assert "OLD is inactive" in payload["errors"][0]["message"]
@@ -159,7 +163,8 @@ async def test_mrp_still_plans_an_inactive_item_for_demand_that_exists(
 ) -> None:
     await add_warehouse(gql, "MAIN")
     customer = await create_customer(gql, "ACME", credit_limit="100000")
-    item = await create_item(gql, "OLD", listPrice="5", leadTimeDays=2)
+    supplier = await create_supplier(gql, "OLDCO")
+    item = await create_item(gql, "OLD", listPrice="5", leadTimeDays=2, defaultSupplierId=supplier)
     created = await create_order(gql, customer, [{"itemId": item, "quantity": "4"}],
                                  requestedDate=str(TODAY + timedelta(days=10)))
     assert (await confirm(gql, str(created["order"]["id"])))["errors"] == []
@@ -168,6 +173,11 @@ async def test_mrp_still_plans_an_inactive_item_for_demand_that_exists(
     await run_and_wait(gql, settings, startDate=str(TODAY), horizonDays=30)
     orders = await planned(gql)
     assert [(o["item"]["sku"], o["kind"], o["quantity"]) for o in orders] == [("OLD", "PURCHASE", "4.00")]
+    # the demand exists, so its purchase can be firmed; a new purchase order by hand cannot
+    firmed = await firm(gql, [orders[0]["id"]])
+    assert firmed["errors"] == [] and [po["lines"][0]["item"]["sku"] for po in firmed["purchaseOrders"]] == ["OLD"]
+    by_hand = await create_po(gql, [{"itemId": item, "quantity": "1", "unitCost": "1", "dueDate": str(TODAY)}])
+    assert [(e["code"], e["field"]) for e in by_hand["errors"]] == [("INVALID_STATE", ["lines", "0", "itemId"])]
 
 
 async def test_twenty_parallel_item_updates_of_one_version_exactly_one_wins(gql: Any) -> None:

@@ -27,3 +27,20 @@ async def test_models_and_migrations_agree(database_url: str) -> None:
         await engine.dispose()
     assert diff == []
     assert head_revision() is not None
+
+
+async def test_every_migration_goes_down_and_up_again(database_url: str) -> None:
+    """Each downgrade undoes its upgrade exactly (constraint names included): base, then head."""
+    from alembic import command
+
+    from erpgraph.migrate import alembic_config
+
+    config = alembic_config(database_url)
+    await asyncio.to_thread(command.downgrade, config, "base")
+    engine = make_engine(database_url, pool_size=1)
+    try:
+        assert not await is_migrated(engine)
+        await asyncio.to_thread(upgrade, database_url)
+        assert await is_migrated(engine)
+    finally:
+        await engine.dispose()

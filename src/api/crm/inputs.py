@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import strawberry
 
+from api.edits import expected_version_field, given
 from domain.crm.contacts import NewContact
 from domain.crm.services import NewCustomer
 
@@ -53,16 +54,10 @@ class CustomerUpdateInput:
     credit_limit: Decimal | None = strawberry.field(
         default=strawberry.UNSET, description="Needs finance:write (credit control is finance's)."
     )
-    expected_version: int | None = strawberry.field(
-        default=None, description="The version you read: a stale one is refused with CONFLICT."
-    )
+    expected_version: int | None = expected_version_field()
 
     def changes(self) -> dict[str, object]:
-        return {
-            key: value
-            for key, value in vars(self).items()
-            if value is not strawberry.UNSET and key != "expected_version"
-        }
+        return given(self)
 
 
 @strawberry.input
@@ -75,4 +70,4 @@ class ContactUpdateInput:
     title: str | None = strawberry.UNSET
 
     def changes(self) -> dict[str, object]:
-        return {key: value for key, value in vars(self).items() if value is not strawberry.UNSET}
+        return given(self)

@@ -4,12 +4,11 @@ from decimal import Decimal
 
 import strawberry
 
+from api.edits import expected_version_field, given
 from api.inventory.types import ItemKind, LotSizing, Procurement
 from api.relay import decode_id
 from domain.inventory.services import NewBomLine, NewItem, StockAdjustment
 from domain.inventory.transfers import StockTransfer
-
-EXPECTED_VERSION_DESCRIPTION = "The version you read: a stale one is refused with CONFLICT."
 
 
 @strawberry.input
@@ -69,14 +68,11 @@ class ItemUpdateInput:
     default_supplier_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET, description="Where firmed planned purchases go; null clears it."
     )
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION_DESCRIPTION)
+    expected_version: int | None = expected_version_field()
 
     def changes(self) -> dict[str, object]:
-        found: dict[str, object] = {
-            key: value.value if isinstance(value, (ItemKind, Procurement, LotSizing)) else value
-            for key, value in vars(self).items()
-            if value is not strawberry.UNSET and key != "expected_version"
-        }
+        found = {key: value.value if isinstance(value, (ItemKind, Procurement, LotSizing)) else value
+                 for key, value in given(self).items()}
         if isinstance(self.default_supplier_id, str):  # not UNSET, not null
             found["default_supplier_id"] = decode_id(self.default_supplier_id, "Supplier", "defaultSupplierId")
         return found
@@ -93,8 +89,8 @@ class BomLineInput:
 class BomInput:
     lines: list[BomLineInput]
     output_quantity: Decimal | None = None
-    expected_version: int | None = strawberry.field(
-        default=None, description="The BOM's version you read (Bom.version): a stale one is refused with CONFLICT."
+    expected_version: int | None = expected_version_field(
+        "The BOM's version you read (Bom.version): a stale one is refused with CONFLICT."
     )
 
     def domain_lines(self) -> list[NewBomLine]:
@@ -169,11 +165,7 @@ class WarehouseUpdateInput:
         description="true makes it the default (the previous one stops being it); the default cannot be "
         "set false: make another warehouse the default.",
     )
-    expected_version: int | None = strawberry.field(default=None, description=EXPECTED_VERSION_DESCRIPTION)
+    expected_version: int | None = expected_version_field()
 
     def changes(self) -> dict[str, object]:
-        return {
-            key: value
-            for key, value in vars(self).items()
-            if value is not strawberry.UNSET and key != "expected_version"
-        }
+        return given(self)

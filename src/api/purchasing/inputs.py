@@ -6,6 +6,7 @@ from decimal import Decimal
 import strawberry
 
 from api.crm.inputs import ContactInput
+from api.edits import expected_version_field, given
 from api.relay import decode_id
 from domain.purchasing.changes import LineChange
 from domain.purchasing.services import NewPurchaseLine, NewPurchaseOrder, ReceiptLine
@@ -131,13 +132,7 @@ class SupplierUpdateInput:
     active: bool | None = strawberry.field(
         default=strawberry.UNSET, description="false: no new or changed purchase orders with this supplier."
     )
-    expected_version: int | None = strawberry.field(
-        default=None, description="The version you read: a stale one is refused with CONFLICT."
-    )
+    expected_version: int | None = expected_version_field()
 
     def changes(self) -> dict[str, object]:
-        return {
-            key: value
-            for key, value in vars(self).items()
-            if value is not strawberry.UNSET and key != "expected_version"
-        }
+        return given(self)

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import strawberry
 
+from api.edits import expected_version_field, given
 from api.relay import decode_id
 from domain.sales.orders import NewLine, NewOrder
 from domain.sales.quotes import NewQuote
@@ -77,19 +78,11 @@ class SalesOrderInput:
 
 def _changes(edit: object) -> dict[str, object]:
     """The fields given (UNSET ones left out), lines decoded; not the expected version."""
-    changes = {
-        key: value for key, value in vars(edit).items()
-        if value is not strawberry.UNSET and key != "expected_version"
-    }
-    if changes.get("lines") is not None:
-        changes["lines"] = _lines(changes["lines"])
+    changes = given(edit)
+    lines = changes.get("lines")
+    if isinstance(lines, list):
+        changes["lines"] = _lines(lines)
     return changes
-
-
-def _expected_version() -> int | None:
-    return strawberry.field(  # type: ignore[no-any-return]
-        default=None, description="The version you read: a stale one is refused with CONFLICT."
-    )
 
 
 @strawberry.input(description="Only the fields given change; an explicit null clears validUntil or notes.")
@@ -99,7 +92,7 @@ class QuoteUpdateInput:
     )
     valid_until: date | None = strawberry.UNSET
     notes: str | None = strawberry.UNSET
-    expected_version: int | None = _expected_version()
+    expected_version: int | None = expected_version_field()
 
     def changes(self) -> dict[str, object]:
         return _changes(self)
@@ -113,7 +106,7 @@ class SalesOrderUpdateInput:
     )
     requested_date: date | None = strawberry.UNSET
     notes: str | None = strawberry.UNSET
-    expected_version: int | None = _expected_version()
+    expected_version: int | None = expected_version_field()
 
     def changes(self) -> dict[str, object]:
         return _changes(self)

@@ -16,20 +16,24 @@ from domain.shared.errors import ErrorCode, Problems
 
 
 async def orderable_items(
-    session: AsyncSession, item_ids: Sequence[int], field: str = "lines"
+    session: AsyncSession, item_ids: Sequence[int], field: str = "lines", *,
+    positions: Sequence[int] | None = None, inactive_ok: bool = False,
 ) -> dict[int, Item]:
     """The items of document lines by id; NOT_FOUND or INVALID_STATE at ``lines.i.itemId``.
 
-    ``item_ids`` are the lines' items in line order (one per line, repeats allowed).
+    ``item_ids`` are the lines' items in line order (one per line, repeats allowed);
+    ``positions`` the input positions of those lines when only some lines are checked.
+    ``inactive_ok``: the document serves demand that exists (a firmed planned order),
+    which an inactive item still has.
     """
     rows = await session.execute(select(Item).where(Item.id.in_(set(item_ids))))
     items = {item.id: item for item in rows.scalars()}
     problems = Problems()
-    for i, item_id in enumerate(item_ids):
+    for i, item_id in zip(positions or range(len(item_ids)), item_ids, strict=True):
         item = items.get(item_id)
         if item is None:
             problems.add(ErrorCode.NOT_FOUND, "item not found", field, str(i), "itemId")
-        elif not item.active:
+        elif not item.active and not inactive_ok:
             problems.add(ErrorCode.INVALID_STATE, f"item {item.sku} is inactive: it cannot be "
                          "quoted, ordered or purchased", field, str(i), "itemId")
     problems.raise_if_any()

@@ -156,7 +156,8 @@ async def _purchase(
     """One purchase order, one line per planned order (due-date order); links each to its line."""
     orders = sorted(orders, key=lambda o: (o.row.due_date, o.item.id, o.row.id))
     document = await create_purchase_order(
-        session, NewPurchaseOrder(supplier_id, [_purchase_line(o) for o in orders], subcontract), actor
+        session, NewPurchaseOrder(supplier_id, [_purchase_line(o) for o in orders], subcontract), actor,
+        firmed=True,
     )
     line_ids = (
         await session.execute(

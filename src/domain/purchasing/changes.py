@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.inventory.items import orderable_items
 from domain.planning.models import PlannedOrder
-from domain.purchasing.models import OPEN_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
+from domain.purchasing.models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
+from domain.purchasing.services import lock_open_order
 from domain.purchasing.suppliers import usable_supplier
 from domain.sales.promise import repromise
 from domain.shared.errors import DomainError, ErrorCode, Problem, Problems
@@ -53,24 +54,6 @@ class LineChange:
     unit_cost: Decimal | None = None
     due_date: date | None = None
     given: frozenset[str] = field(default_factory=frozenset)
-
-
-async def _locked_order(session: AsyncSession, order_id: int, doing: str) -> PurchaseOrder:
-    order = (
-        await session.execute(
-            select(PurchaseOrder)
-            .where(PurchaseOrder.id == order_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
-    if order is None:
-        raise DomainError.one(ErrorCode.NOT_FOUND, "purchase order not found", ["id"])
-    if order.status not in OPEN_STATUSES:
-        raise DomainError.one(
-            ErrorCode.INVALID_STATE, f"cannot {doing} a purchase order in status {order.status}", ["id"]
-        )
-    return order
 
 
 async def _lines(session: AsyncSession, order_id: int) -> list[PurchaseOrderLine]:
@@ -160,11 +143,10 @@ async def _check_lines(
 
     if items_to_check:
         try:
-            await orderable_items(session, [item_id for _, item_id in items_to_check])
-        except DomainError as error:  # its paths count the checked lines: name the input's
-            for problem in error.problems:
-                k = int(problem.field[1]) if problem.field else 0
-                problems.add(problem.code, problem.message, "lines", str(items_to_check[k][0]), "itemId")
+            await orderable_items(session, [item_id for _, item_id in items_to_check],
+                                  positions=[position for position, _ in items_to_check])
+        except DomainError as error:
+            problems.extend(error.problems)
     return problems.items
 
 
@@ -188,7 +170,7 @@ async def update_purchase_order(
         _check_values(problems, lines)
     problems.raise_if_any()
 
-    order = await _locked_order(session, order_id, "change")
+    order = await lock_open_order(session, order_id, "change")
     existing = await _lines(session, order.id)
     if supplier_id is not None and supplier_id != order.supplier_id and any(
         line.received_quantity > 0 for line in existing
@@ -270,7 +252,7 @@ async def cancel_purchase_order(
     problems = Problems()
     check_text(problems, reason, "reason", required=True, max_length=500)
     problems.raise_if_any()
-    order = await _locked_order(session, order_id, "cancel")
+    order = await lock_open_order(session, order_id, "cancel")
     lines = await _lines(session, order.id)
     open_lines = [line for line in lines if line.quantity > line.received_quantity]
     previous = order.status

@@ -52,8 +52,10 @@ class ReceiptLine:
 
 
 async def create_purchase_order(
-    session: AsyncSession, data: NewPurchaseOrder, actor: str | None = None
+    session: AsyncSession, data: NewPurchaseOrder, actor: str | None = None, *, firmed: bool = False
 ) -> PurchaseOrder:
+    """A new purchase order. ``firmed``: made from planned orders, which serve demand that
+    exists, so an inactive item (still planned) may be on it."""
     problems = Problems()
     if not data.lines:
         problems.invalid("at least one line is required", "lines")
@@ -66,7 +68,7 @@ async def create_purchase_order(
     problems.raise_if_any()
 
     supplier = await usable_supplier(session, data.supplier_id, "supplierId")
-    await orderable_items(session, [line.item_id for line in data.lines])
+    await orderable_items(session, [line.item_id for line in data.lines], inactive_ok=firmed)
 
     order = PurchaseOrder(
         number=await next_number(session, "purchase_order"),
@@ -142,13 +144,11 @@ def _allocate(
     return taken
 
 
-async def receive_purchase_order(
-    session: AsyncSession,
-    order_id: int,
-    receipts: Sequence[ReceiptLine] | None = None,
-    actor: str | None = None,
-) -> PurchaseOrder:
-    """Receive ``receipts`` (None: everything still open) into the default warehouse."""
+async def lock_open_order(session: AsyncSession, order_id: int, doing: str) -> PurchaseOrder:
+    """The purchase order locked for update; NOT_FOUND, or INVALID_STATE unless still open.
+
+    Every command that changes an order or its lines takes this lock first.
+    """
     order = (
         await session.execute(
             select(PurchaseOrder)
@@ -161,8 +161,19 @@ async def receive_purchase_order(
         raise DomainError.one(ErrorCode.NOT_FOUND, "purchase order not found", ["id"])
     if order.status not in OPEN_STATUSES:
         raise DomainError.one(
-            ErrorCode.INVALID_STATE, f"cannot receive an order in status {order.status}", ["id"]
+            ErrorCode.INVALID_STATE, f"cannot {doing} a purchase order in status {order.status}", ["id"]
         )
+    return order
+
+
+async def receive_purchase_order(
+    session: AsyncSession,
+    order_id: int,
+    receipts: Sequence[ReceiptLine] | None = None,
+    actor: str | None = None,
+) -> PurchaseOrder:
+    """Receive ``receipts`` (None: everything still open) into the default warehouse."""
+    order = await lock_open_order(session, order_id, "receive")
     lines = list(
         (
             await session.execute(

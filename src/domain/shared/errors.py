@@ -59,6 +59,9 @@ class Problems:
     def add(self, code: ErrorCode, message: str, *field: str) -> None:
         self.items.append(Problem(code, message, field or None))
 
+    def extend(self, problems: Sequence[Problem]) -> None:
+        self.items.extend(problems)
+
     def invalid(self, message: str, *field: str) -> None:
         self.add(ErrorCode.INVALID, message, *field)
 
