@@ -21,7 +21,7 @@ from tests.integration.test_purchasing import receive
 TODAY = date.today()
 ERRORS = "errors { code field message }"
 PO = "purchaseOrder { id number status supplier { code } lines { id item { sku } quantity receivedQuantity" \
-     " unitCost dueDate } }"
+     " cancelledQuantity unitCost dueDate } }"
 UPDATE = ("mutation($id: ID!, $input: PurchaseOrderUpdateInput!) { updatePurchaseOrder(id: $id, input: $input) {"
           + PO + " " + ERRORS + " } }")
 CANCEL = ("mutation($id: ID!, $reason: String!) { cancelPurchaseOrder(id: $id, reason: $reason) {"
@@ -274,6 +274,8 @@ async def test_cancelling_a_partly_received_order_leaves_it_received(gql, sessio
     assert payload["errors"] == [] and payload["purchaseOrder"]["status"] == "RECEIVED"
     assert shape(payload["purchaseOrder"]) == [
         ("BOLT", "10.00", "6.00", None, due(5)), ("NUT", "4.00", "0.00", None, due(5))]
+    # each line says what was taken off it
+    assert [line["cancelledQuantity"] for line in payload["purchaseOrder"]["lines"]] == ["4.00", "4.00"]
     for item in ("bolt", "nut"):
         node = await gql("query($id: ID!) { node(id: $id) { ... on Item { incoming } } }", {"id": world[item]})
         assert node["data"]["node"]["incoming"] == "0.00"

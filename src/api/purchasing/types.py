@@ -25,6 +25,9 @@ class PurchaseOrderLine:
     item_pk: strawberry.Private[int]
     quantity: Decimal
     received_quantity: Decimal
+    cancelled_quantity: Decimal = strawberry.field(
+        description="What cancelPurchaseOrder took off the line: no longer expected."
+    )
     unit_cost: Decimal | None
     due_date: date
 
@@ -40,7 +43,7 @@ class PurchaseOrderLine:
     def from_row(cls, row: RowOf[models.PurchaseOrderLine]) -> PurchaseOrderLine:
         return cls(
             pk=row.id, item_pk=row.item_id, quantity=row.quantity, received_quantity=row.received_quantity,
-            unit_cost=row.unit_cost, due_date=row.due_date,
+            cancelled_quantity=row.cancelled_quantity, unit_cost=row.unit_cost, due_date=row.due_date,
         )
 
 

@@ -248,7 +248,8 @@ async def update_purchase_order(
 async def cancel_purchase_order(
     session: AsyncSession, order_id: int, reason: str, *, today: date, actor: str | None = None
 ) -> PurchaseOrder:
-    """Cancel what was not received: CANCELLED, or RECEIVED when part of it came."""
+    """Cancel what was not received (each line's ``cancelled_quantity``): CANCELLED, or
+    RECEIVED when part of it came."""
     problems = Problems()
     check_text(problems, reason, "reason", required=True, max_length=500)
     problems.raise_if_any()
@@ -258,6 +259,8 @@ async def cancel_purchase_order(
     previous = order.status
     received = any(line.received_quantity > 0 for line in lines)
     order.status = PurchaseOrderStatus.RECEIVED if received else PurchaseOrderStatus.CANCELLED
+    for line in open_lines:
+        line.cancelled_quantity = line.quantity - line.received_quantity
     await session.flush()
     await record_event(
         session, "purchase_order.cancelled", "PurchaseOrder", order.id,

@@ -70,6 +70,10 @@ class PurchaseOrderLine(Base):
         CheckConstraint(
             "received_quantity BETWEEN 0 AND quantity", name="received_within_quantity"
         ),
+        CheckConstraint(
+            "cancelled_quantity >= 0 AND received_quantity + cancelled_quantity <= quantity",
+            name="cancelled_within_quantity",
+        ),
         CheckConstraint("unit_cost >= 0", name="unit_cost_non_negative"),
         Index("ix_purchase_order_lines_item_due", "item_id", "due_date"),
     )
@@ -82,5 +86,7 @@ class PurchaseOrderLine(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     quantity: Mapped[Decimal] = mapped_column(Quantity)
     received_quantity: Mapped[Decimal] = mapped_column(Quantity, server_default=text("0"))
+    # what cancelPurchaseOrder took off the line (never received, no longer expected)
+    cancelled_quantity: Mapped[Decimal] = mapped_column(Quantity, server_default=text("0"))
     unit_cost: Mapped[Decimal | None] = mapped_column(UnitAmount)
     due_date: Mapped[date]
