@@ -163,3 +163,14 @@ async def test_suppliers_need_the_purchasing_scopes(gql, sessionmaker, make_toke
     planner = await make_token("planner")
     assert (await create(gql, token=planner, code="PLAN"))["errors"] == []
     assert (await gql(LIST, {}, token=planner))["data"]["suppliers"]["totalCount"] == 2
+
+
+async def test_twenty_parallel_updates_of_one_version_exactly_one_wins(gql) -> None:
+    supplier = (await create(gql))["supplier"]
+    results = await asyncio.gather(*(
+        update(gql, supplier["id"], name=f"Acme {i}", expectedVersion=1) for i in range(20)
+    ))
+    winners = [p for p in results if not p["errors"]]
+    assert len(winners) == 1 and winners[0]["supplier"]["version"] == 2
+    assert {e["code"] for p in results for e in p["errors"]} == {"CONFLICT"}
+    assert (await update(gql, supplier["id"]))["supplier"]["name"] == winners[0]["supplier"]["name"]
