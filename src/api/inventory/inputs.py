@@ -111,7 +111,8 @@ class StockAdjustmentInput:
     reason: str
     warehouse_id: strawberry.ID | None = None
     unit_cost: Decimal | None = strawberry.field(
-        default=None, description="Unit cost of stock added (valuation); ignored for decreases."
+        default=None,
+        description="Unit cost of stock added (valuation); ignored for decreases. Needs costing:write.",
     )
 
     def to_domain(self) -> StockAdjustment:

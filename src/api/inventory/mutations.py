@@ -62,11 +62,13 @@ class InventoryMutation:
         )
         return ItemPayload(item=Item.from_row(row))
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Needs inventory:write, and costing:write for unitCost.")
     @command(Scope.INVENTORY_WRITE)
     async def adjust_stock(
         self, cmd: Command, input: StockAdjustmentInput
     ) -> StockAdjustmentPayload:
+        if input.unit_cost is not None:
+            cmd.require(Scope.COSTING_WRITE, "unitCost")
         adjustment = input.to_domain()
         row = await services.adjust_stock(cmd.session, adjustment, actor=cmd.actor)
         return StockAdjustmentPayload(balance=row)

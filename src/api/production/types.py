@@ -10,8 +10,10 @@ from api.dataloaders import RowOf, present
 from api.enums import expose
 from api.errors import UserError
 from api.inventory.types import Item
+from api.permissions import can
 from api.relay import Node
 from api.sales.types import SalesOrder
+from domain.identity.scopes import Scope
 from domain.production import models
 from domain.production.kitting import Kit
 
@@ -76,7 +78,9 @@ class WorkOrder(Node):
     @strawberry.field(
         description="Null until costing has run, or when the viewer may not see costs."
     )
-    def cost(self) -> WorkOrderCost | None:
+    def cost(self, info: Info) -> WorkOrderCost | None:
+        if not can(info, Scope.COSTING_READ):
+            return None
         # costing of work orders comes with the costing context; until then nothing has run
         return None
 

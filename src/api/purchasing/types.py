@@ -10,8 +10,10 @@ from api.dataloaders import RowOf, present
 from api.enums import expose
 from api.errors import UserError
 from api.inventory.types import Item
+from api.permissions import can
 from api.purchasing.supplier_types import Supplier
 from api.relay import Node, to_global_id
+from domain.identity.scopes import Scope
 from domain.purchasing import models
 
 # The domain's enum, served as the schema's (the domain stays strawberry-free).
@@ -28,8 +30,14 @@ class PurchaseOrderLine:
     cancelled_quantity: Decimal = strawberry.field(
         description="What cancelPurchaseOrder took off the line: no longer expected."
     )
-    unit_cost: Decimal | None
+    cost: strawberry.Private[Decimal | None]
     due_date: date
+
+    @strawberry.field(description=(
+        "Null unless the viewer may see costs (costing:read); purchasing:write sets it all the same."
+    ))
+    def unit_cost(self, info: Info) -> Decimal | None:
+        return self.cost if can(info, Scope.COSTING_READ) else None
 
     @strawberry.field(description="Names the line in updatePurchaseOrder's lines.")
     def id(self) -> strawberry.ID:
@@ -43,7 +51,7 @@ class PurchaseOrderLine:
     def from_row(cls, row: RowOf[models.PurchaseOrderLine]) -> PurchaseOrderLine:
         return cls(
             pk=row.id, item_pk=row.item_id, quantity=row.quantity, received_quantity=row.received_quantity,
-            cancelled_quantity=row.cancelled_quantity, unit_cost=row.unit_cost, due_date=row.due_date,
+            cancelled_quantity=row.cancelled_quantity, cost=row.unit_cost, due_date=row.due_date,
         )
 
 
