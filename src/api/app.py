@@ -30,9 +30,10 @@ from api.context import Context
 from api.dataloaders import RowOf, one_by
 from api.events import EventHub
 from api.graphiql import STATIC_PATH, render_graphiql, static_app
+from api.revocation import RevocationListener
 from api.schema import build_schema
 from domain.sales.models import SalesOrder as SalesOrderRow
-from domain.shared.db import SessionMaker, make_engine, make_sessionmaker
+from domain.shared.db import SessionMaker, asyncpg_dsn, make_engine, make_sessionmaker
 from domain.shared.errors import ErrorCode
 from erpgraph.settings import Settings
 
@@ -77,6 +78,8 @@ class GraphQLApp(GraphQL[Context, None]):
         principal = await resources.authenticator(token if isinstance(token, str) else None)
         if principal is None:
             raise ConnectionRejectionError()
+        assert isinstance(token, str)
+        resources.authenticator.track(token, context.request)  # closed with 4403 once revoked
         context.principal = principal
 
     async def execute_single(
@@ -161,13 +164,18 @@ def create_app(settings: Settings) -> Starlette:
         redis = Redis.from_url(settings.redis_url)
         events = EventHub(redis)  # one pub/sub connection per process, fanned out in-process
         events.start()
+        authenticator = Authenticator(sessionmaker)
+        assert settings.database_url is not None
+        revocations = RevocationListener(asyncpg_dsn(settings.database_url), authenticator, events)
+        revocations.start()
         app.state.resources = Resources(
-            engine, sessionmaker, Authenticator(sessionmaker), redis, events=events,
+            engine, sessionmaker, authenticator, redis, events=events,
             event_orders=one_by(sessionmaker, SalesOrderRow, SalesOrderRow.id, cache=False),
         )
         try:
             yield
         finally:
+            await revocations.stop()
             await events.stop()
             await redis.aclose()
             await engine.dispose()

@@ -1,4 +1,4 @@
-"""The `erpgraph` command: dev, serve, worker, migrate, token create, export-schema."""
+"""The `erpgraph` command: dev, serve, worker, migrate, token create/list/revoke, export-schema."""
 
 from __future__ import annotations
 
@@ -62,6 +62,14 @@ def build_parser() -> argparse.ArgumentParser:
     # Checked by hand, not with choices=, so a bad role is one line, not usage text.
     create.add_argument("--role", required=True, help="admin, sales, finance, production, planner or partner")
     create.set_defaults(handler=_token_create)
+    listing = token_commands.add_parser("list", help="list tokens: name, role, prefix, created, revoked")
+    listing.set_defaults(handler=_token_list)
+    revoke = token_commands.add_parser(
+        "revoke", help="revoke a token at once, in every API process (its websockets close with 4403)"
+    )
+    revoke.add_argument("token", metavar="NAME|PREFIX",
+                        help="the token's exact name, or its first characters as `token list` shows them")
+    revoke.set_defaults(handler=_token_revoke)
 
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", "-o", type=Path, default=Path("schema.graphql"),
@@ -201,6 +209,56 @@ async def _create_token(url: str, name: str, role: str) -> str:
         problem = exc.problems[0]
         field = ".".join(problem.field or ())
         raise StartupError(f"{field}: {problem.message}" if field else problem.message, code=2) from None
+    finally:
+        await engine.dispose()
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    from domain.identity.services import list_tokens
+
+    settings = _settings()
+    with _database(settings) as url:
+        tokens = asyncio.run(_in_transaction(url, list_tokens))
+    print(token_table(tokens))
+    return 0
+
+
+def token_table(tokens: Sequence[Any]) -> str:
+    """Plain aligned columns, one token a line (``-`` for what is not known or not set)."""
+    def when(value: Any) -> str:
+        return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
+
+    rows = [("NAME", "ROLE", "PREFIX", "CREATED (UTC)", "REVOKED (UTC)")] + [
+        (t.name, t.role, t.prefix or "-", when(t.created_at), when(t.revoked_at)) for t in tokens
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from domain.identity.services import revoke_token
+
+    settings = _settings()
+    with _database(settings) as url:
+        revoked = asyncio.run(_in_transaction(url, revoke_token, args.token, "cli"))
+    print(f"revoked {revoked.name} ({revoked.role}, {revoked.prefix or 'no prefix'})")
+    return 0
+
+
+async def _in_transaction(url: str, use_case: Callable[..., Any], *args: Any) -> Any:
+    """Run ``use_case(session, *args)`` in one transaction; a domain error is one line, exit 1."""
+    from domain.shared.db import make_engine, make_sessionmaker
+    from domain.shared.errors import DomainError
+    from erpgraph.server import check_database
+
+    await check_database(url)
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            return await use_case(session, *args)
+    except DomainError as exc:
+        raise StartupError(exc.problems[0].message, code=1) from None
     finally:
         await engine.dispose()
 
