@@ -16,7 +16,7 @@ from api.finance.types import CreditNote, Invoice, Payment
 from api.identity.types import Viewer
 from api.inventory.types import Item, Warehouse
 from api.loaders import Loaders
-from api.permissions import can
+from api.permissions import can, checks
 from api.planning.queries import load_job
 from api.planning.types import MrpRun, PlannedOrder
 from api.production.types import WorkOrder
@@ -78,10 +78,12 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
 @strawberry.type
 class NodeQuery:
     @strawberry.field
+    @checks(per_object=True)
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await resolve_node(info, id)
 
     @strawberry.field
+    @checks(per_object=True)
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         # gathered so the loaders batch; gather keeps the order of ids
         return list(await asyncio.gather(*(resolve_node(info, gid) for gid in ids)))

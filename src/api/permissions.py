@@ -81,6 +81,7 @@ def can(info: Any, scope: Scope) -> bool:
 
 class _HasScope(BasePermission):
     scope: Scope
+    scopes: tuple[Scope, ...]  # what api.authorization reads: any of them lets the viewer in
     error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012 - strawberry reads it per instance
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
@@ -93,8 +94,59 @@ def requires(scope: Scope) -> type[BasePermission]:
     return type(
         f"Requires_{scope.name}",
         (_HasScope,),
-        {"scope": scope, "message": f"FORBIDDEN: needs scope {scope.value}"},
+        {"scope": scope, "scopes": (scope,), "message": f"FORBIDDEN: needs scope {scope.value}"},
     )
+
+
+# What a resolver declares for the authorization matrix (api.authorization): read off the
+# function strawberry calls, so the matrix compares the table with what the code does.
+AUTHORIZATION_ATTRIBUTE = "__authorization__"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True, slots=True)
+class Enforced:
+    """How a resolver restricts itself: ``needs`` (refused), ``hidden`` (null or empty), ``per-object``."""
+
+    kind: str
+    scopes: tuple[Scope, ...] = ()
+
+
+def visible_with(*scopes: Scope, hidden: Any = None) -> Callable[[F], F]:
+    """A field resolver that answers ``hidden`` (null; ``[]`` for a list) unless the viewer has one of ``scopes``.
+
+    The resolver must take ``info`` (strawberry passes it by keyword).
+    """
+
+    def decorate(resolver: F) -> F:
+        if inspect.iscoroutinefunction(resolver):
+            @functools.wraps(resolver)
+            async def wrapper(*args: Any, **kwargs: Any) -> Any:
+                if not any(can(kwargs["info"], scope) for scope in scopes):
+                    return hidden
+                return await resolver(*args, **kwargs)
+        else:
+            @functools.wraps(resolver)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                if not any(can(kwargs["info"], scope) for scope in scopes):
+                    return hidden
+                return resolver(*args, **kwargs)
+        setattr(wrapper, AUTHORIZATION_ATTRIBUTE, Enforced("hidden", scopes))
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def checks(*scopes: Scope, per_object: bool = False) -> Callable[[F], F]:
+    """Declares the check a resolver makes itself: refused without one of ``scopes`` (a
+    subscription's generator), or ``per_object``: each object it returns by that object's
+    own rule (``node``, a job by its kind)."""
+
+    def decorate(resolver: F) -> F:
+        setattr(resolver, AUTHORIZATION_ATTRIBUTE, Enforced("per-object" if per_object else "needs", scopes))
+        return resolver
+
+    return decorate
 
 
 def _exposed_signature(resolver: Callable[..., Any]) -> inspect.Signature:
@@ -161,6 +213,7 @@ def command(scope: Scope, *others: Scope) -> Callable[[Callable[..., Awaitable[R
                 return payload(errors=user_errors(DomainError([integrity_problem(error)])))
 
         wrapper.__signature__ = signature  # type: ignore[attr-defined]
+        setattr(wrapper, AUTHORIZATION_ATTRIBUTE, Enforced("needs", allowed))
         return wrapper
 
     return decorate

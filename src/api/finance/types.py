@@ -32,6 +32,7 @@ class ReadsReceivables(BasePermission):
     """Finance reads receivables; sales reads them too, to see credit before promising."""
 
     message = "FORBIDDEN: needs scope finance:read or sales:read"
+    scopes = (Scope.FINANCE_READ, Scope.SALES_READ)  # read by api.authorization
     error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012 - strawberry reads it per instance
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:

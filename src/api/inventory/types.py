@@ -11,7 +11,7 @@ import strawberry
 from api.context import Info
 from api.dataloaders import RowOf, present, present_all
 from api.errors import UserError
-from api.permissions import can
+from api.permissions import visible_with
 from api.relay import Node
 from domain.identity.scopes import Scope
 from domain.inventory import models as m
@@ -172,19 +172,21 @@ class Item(Node):
         "Supplier that firmed planned purchases of this item are ordered from. Null unless the viewer "
         "may read purchasing (suppliers are purchasing's, like Query.node of a Supplier)."
     ))
+    @visible_with(Scope.PURCHASING_READ)
     async def default_supplier(
         self, info: Info
     ) -> Annotated[Supplier, strawberry.lazy("api.purchasing.supplier_types")] | None:
         from api.purchasing.supplier_types import Supplier
 
-        if self.row.default_supplier_id is None or not can(info, Scope.PURCHASING_READ):
+        if self.row.default_supplier_id is None:
             return None
         row = await info.context.loaders.purchasing.supplier.load(self.row.default_supplier_id)
         return None if row is None else Supplier.from_row(row)
 
     @strawberry.field(description="Null unless the viewer may see costs.")
+    @visible_with(Scope.COSTING_READ)
     def standard_cost(self, info: Info) -> Decimal | None:
-        return self.row.standard_cost if can(info, Scope.COSTING_READ) else None
+        return self.row.standard_cost
 
     @strawberry.field
     async def bom(self, info: Info) -> Bom | None:

@@ -6,7 +6,7 @@ import strawberry
 from sqlalchemy import select
 
 from api.context import Info
-from api.permissions import can, requires
+from api.permissions import can, checks, requires
 from api.planning.types import Job, MrpRun, PlannedOrder, PlannedOrderKind, item_filter, planned_orders_page
 from api.relay import Connection, from_global_id
 from domain.identity.scopes import Scope
@@ -70,6 +70,7 @@ class PlanningQuery:
         )
 
     @strawberry.field(description="A background job, for whoever may follow its kind (MRP: planning:read).")
+    @checks(per_object=True)
     async def job(self, info: Info, id: strawberry.ID) -> Job | None:
         pk = _pk(id, "Job")
         return None if pk is None else await load_job(info, pk)

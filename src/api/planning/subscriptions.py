@@ -17,6 +17,7 @@ from graphql import GraphQLError
 
 from api.context import Info
 from api.events import ROUTES, Event, EventHub, HubUnavailable
+from api.permissions import checks
 from api.planning.queries import JOB_SCOPES, may_follow
 from api.planning.types import Job
 from api.relay import from_global_id
@@ -74,6 +75,7 @@ async def job_states(
 @strawberry.type
 class PlanningSubscription:
     @strawberry.subscription(description="The job's state now, then every change until it SUCCEEDED or FAILED.")
+    @checks(per_object=True)
     async def job_progress(self, info: Info, job_id: strawberry.ID) -> AsyncGenerator[Job, None]:
         decoded = from_global_id(job_id)
         context = info.context

@@ -13,7 +13,7 @@ from api.dataloaders import RowOf, present
 from api.enums import expose
 from api.errors import UserError
 from api.inventory.types import Item
-from api.permissions import can
+from api.permissions import can, checks, visible_with
 from api.production.types import WorkOrder
 from api.purchasing.types import PurchaseOrder
 from api.relay import Connection, Node, from_global_id, paginate
@@ -100,22 +100,25 @@ class Pegging:
     date: date
 
     @strawberry.field
+    @visible_with(Scope.SALES_READ)
     async def sales_order(self, info: Info) -> SalesOrder | None:
-        if self.row.sales_order_id is None or not can(info, Scope.SALES_READ):
+        if self.row.sales_order_id is None:
             return None
         row = await info.context.loaders.sales.order.load(self.row.sales_order_id)
         return None if row is None else SalesOrder.from_row(row)
 
     @strawberry.field
+    @visible_with(Scope.CRM_READ)
     async def opportunity(self, info: Info) -> Opportunity | None:
-        if self.row.opportunity_id is None or not can(info, Scope.CRM_READ):
+        if self.row.opportunity_id is None:
             return None
         row = await info.context.loaders.crm.opportunity.load(self.row.opportunity_id)
         return None if row is None else Opportunity.from_row(row)
 
     @strawberry.field(description="The open work order whose components this demand is (source DEPENDENT).")
+    @visible_with(Scope.PRODUCTION_READ)
     async def work_order(self, info: Info) -> WorkOrder | None:
-        if self.row.work_order_id is None or not can(info, Scope.PRODUCTION_READ):
+        if self.row.work_order_id is None:
             return None
         row = await info.context.loaders.production.work_order.load(self.row.work_order_id)
         return None if row is None else WorkOrder.from_row(row)
@@ -154,6 +157,7 @@ class PlannedOrder(Node):
         return [Pegging.from_row(row) for row in await info.context.loaders.planning.pegging.load(self.pk)]
 
     @strawberry.field(description="The purchase or work order this planned order became when firmed.")
+    @checks(Scope.PRODUCTION_READ, Scope.PURCHASING_READ, per_object=True)
     async def firmed_as(self, info: Info) -> Node | None:
         loaders = info.context.loaders
         if self.row.work_order_id is not None:

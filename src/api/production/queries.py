@@ -21,6 +21,7 @@ class ReadsKitting(BasePermission):
     """Production reads work orders, sales reads its orders: either may analyse kits."""
 
     message = "FORBIDDEN: needs scope production:read or sales:read"
+    scopes = (Scope.PRODUCTION_READ, Scope.SALES_READ)  # read by api.authorization
     error_extensions = {"code": "FORBIDDEN"}  # noqa: RUF012 - strawberry reads it per instance
 
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:

@@ -10,7 +10,7 @@ from api.dataloaders import RowOf, present
 from api.enums import expose
 from api.errors import UserError
 from api.inventory.types import Item
-from api.permissions import can
+from api.permissions import visible_with
 from api.relay import Node
 from api.sales.types import SalesOrder
 from domain.identity.scopes import Scope
@@ -78,9 +78,8 @@ class WorkOrder(Node):
     @strawberry.field(
         description="Null until costing has run, or when the viewer may not see costs."
     )
+    @visible_with(Scope.COSTING_READ)
     def cost(self, info: Info) -> WorkOrderCost | None:
-        if not can(info, Scope.COSTING_READ):
-            return None
         # costing of work orders comes with the costing context; until then nothing has run
         return None
 

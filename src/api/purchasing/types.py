@@ -10,7 +10,7 @@ from api.dataloaders import RowOf, present
 from api.enums import expose
 from api.errors import UserError
 from api.inventory.types import Item
-from api.permissions import can
+from api.permissions import visible_with
 from api.purchasing.supplier_types import Supplier
 from api.relay import Node, to_global_id
 from domain.identity.scopes import Scope
@@ -36,8 +36,9 @@ class PurchaseOrderLine:
     @strawberry.field(description=(
         "Null unless the viewer may see costs (costing:read); purchasing:write sets it all the same."
     ))
+    @visible_with(Scope.COSTING_READ)
     def unit_cost(self, info: Info) -> Decimal | None:
-        return self.cost if can(info, Scope.COSTING_READ) else None
+        return self.cost
 
     @strawberry.field(description="Names the line in updatePurchaseOrder's lines.")
     def id(self) -> strawberry.ID:

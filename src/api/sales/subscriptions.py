@@ -23,7 +23,7 @@ from strawberry.dataloader import DataLoader
 from api.context import Context, Info
 from api.dataloaders import RowOf, present
 from api.events import ROUTES, Event, EventHub, HubUnavailable
-from api.permissions import can
+from api.permissions import can, checks
 from api.relay import decode_id
 from api.sales.types import OrderStatus, SalesOrder
 from domain.identity.scopes import Scope
@@ -163,6 +163,7 @@ class SalesSubscription:
             "With `after`, events after that cursor are replayed first."
         )
     )
+    @checks(Scope.SALES_READ)
     async def order_status_changed(
         self,
         info: Info,

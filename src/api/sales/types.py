@@ -12,7 +12,9 @@ from api.enums import expose
 from api.errors import UserError
 from api.integration.types import ExternalRef
 from api.inventory.types import Item
+from api.permissions import visible_with
 from api.relay import Node
+from domain.identity.scopes import Scope
 from domain.sales import models
 from domain.sales.quotes import effective_status
 from domain.sales.reservations import backordered, has_backorders
@@ -233,15 +235,12 @@ class SalesOrder(Node):
         return [Invoice.from_row(row) for row in rows]
 
     @strawberry.field(description="Work orders made for this order; empty without production:read.")
+    @visible_with(Scope.PRODUCTION_READ, hidden=[])
     async def work_orders(
         self, info: Info
     ) -> list[Annotated[WorkOrder, strawberry.lazy("api.production.types")]]:
-        from api.permissions import can
         from api.production.types import WorkOrder
-        from domain.identity.scopes import Scope
 
-        if not can(info, Scope.PRODUCTION_READ):
-            return []
         rows = await info.context.loaders.production.by_sales_order.load(self.pk)
         return [WorkOrder.from_row(row) for row in rows]
 
