@@ -128,6 +128,7 @@ class EventHub:
         self.channel = channel
         self.buffer_size = buffer_size
         self._topics: dict[_Topic, set[Subscriber]] = {}
+        self._callbacks: dict[str, list[Callable[[Event], None]]] = {}
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -166,8 +167,19 @@ class EventHub:
         finally:
             self._remove(subscriber)
 
+    def on(self, event_type: str, callback: Callable[[Event], None]) -> None:
+        """Call ``callback`` with every ``event_type`` event, for the process's own use (not a
+        subscriber: it never falls behind, and it is not counted in ``subscriber_count``).
+        It must not block (schedule a task for any waiting)."""
+        self._callbacks.setdefault(event_type, []).append(callback)
+
     def dispatch(self, event: Event) -> None:
         """Hand ``event`` to its subscribers; never waits on any of them."""
+        for callback in self._callbacks.get(event.type, ()):
+            try:
+                callback(event)
+            except Exception:
+                logger.exception("event hub: callback for %s failed", event.type)
         topics: list[_Topic] = [(event.type, None)]
         route = ROUTES.get(event.type)
         if route is not None:

@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 
 from api.auth import Authenticator
-from api.events import EventHub, HubUnavailable
+from api.events import Event, EventHub
 from domain.identity.services import REVOKED_CHANNEL, TOKEN_REVOKED
 
 logger = logging.getLogger(__name__)
@@ -42,12 +42,13 @@ class RevocationListener:
         self.hub = hub
         self.ready = asyncio.Event()  # set while the LISTEN is in place
         self._tasks: list[asyncio.Task[None]] = []
+        self._closing: set[asyncio.Task[None]] = set()  # held until done (the loop keeps weak refs)
 
     def start(self) -> None:
         if not self._tasks:
             self._tasks.append(asyncio.create_task(self._listen(), name="revocations:postgres"))
             if self.hub is not None:
-                self._tasks.append(asyncio.create_task(self._follow_events(), name="revocations:events"))
+                self.hub.on(TOKEN_REVOKED, self._on_event)
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
@@ -57,8 +58,13 @@ class RevocationListener:
             await asyncio.wait(tasks)
         self.authenticator.set_live(False)
 
+    def _revoke(self, token_hash: str) -> None:
+        task = asyncio.get_running_loop().create_task(self.authenticator.revoked(token_hash))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
     def _on_notify(self, connection: Any, pid: int, channel: str, payload: str) -> None:
-        asyncio.get_running_loop().create_task(self.authenticator.revoked(payload))
+        self._revoke(payload)
 
     async def _listen(self) -> None:
         while True:
@@ -89,19 +95,7 @@ class RevocationListener:
                         await asyncio.wait_for(conn.close(), 5)
             await asyncio.sleep(RECONNECT_S)
 
-    async def _follow_events(self) -> None:
-        assert self.hub is not None
-        while True:
-            try:
-                async with self.hub.subscribe(TOKEN_REVOKED) as subscriber:
-                    while (event := await subscriber.next()) is not None:
-                        token_hash = event.payload.get("tokenHash")
-                        if isinstance(token_hash, str):
-                            await self.authenticator.revoked(token_hash)
-            except asyncio.CancelledError:
-                raise
-            except HubUnavailable:
-                pass
-            except Exception:
-                logger.exception("revocation events: subscriber failed")
-            await asyncio.sleep(RECONNECT_S)
+    def _on_event(self, event: Event) -> None:
+        token_hash = event.payload.get("tokenHash")
+        if isinstance(token_hash, str):
+            self._revoke(token_hash)

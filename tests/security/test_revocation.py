@@ -196,3 +196,28 @@ async def test_the_api_process_listens_and_caches_until_told(
             break
         await asyncio.sleep(0.01)
     assert await authenticator(token) is None
+
+
+async def test_the_event_channel_tells_the_process_too(app: Any, sessionmaker: Any, make_token: Any) -> None:
+    """The relayed `token.revoked` event (no NOTIFY here) drops the token as well."""
+    from datetime import UTC, datetime
+
+    from api.events import Event
+    from domain.identity.services import TOKEN_REVOKED, hash_token
+
+    authenticator = app.state.resources.authenticator
+    for _ in range(100):
+        if authenticator.live:
+            break
+        await asyncio.sleep(0.05)
+    token = await make_token("sales", "terminal")
+    assert await authenticator(token) is not None
+    async with sessionmaker.begin() as session:
+        await session.execute(text("UPDATE api_tokens SET revoked_at = now() WHERE name = 'terminal'"))
+    assert await authenticator(token) is not None  # cached, and nobody said anything
+    app.state.resources.events.dispatch(Event(
+        position=(1, 1), type=TOKEN_REVOKED, entity_type="ApiToken", entity_id=1,
+        payload={"tokenHash": hash_token(token)}, occurred_at=datetime.now(UTC),
+    ))
+    await asyncio.sleep(0.05)
+    assert await authenticator(token) is None
