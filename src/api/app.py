@@ -75,11 +75,12 @@ class GraphQLApp(GraphQL[Context, None]):
         header = params.get("Authorization") or params.get("authorization")
         token = bearer_token(header) if header else params.get("token")
         resources: Resources = context.request.app.state.resources
-        principal = await resources.authenticator(token if isinstance(token, str) else None)
+        # closed with 4403 once the token is revoked
+        principal = await resources.authenticator.for_websocket(
+            token if isinstance(token, str) else None, context.request
+        )
         if principal is None:
             raise ConnectionRejectionError()
-        assert isinstance(token, str)
-        resources.authenticator.track(token, context.request)  # closed with 4403 once revoked
         context.principal = principal
 
     async def execute_single(

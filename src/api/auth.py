@@ -82,8 +82,21 @@ class Authenticator:
                 self._cache.popitem(last=False)
         return principal
 
-    def track(self, token: str, websocket: Any) -> None:
-        """Close ``websocket`` when ``token`` is revoked (held weakly: a closed one just goes)."""
+    async def for_websocket(self, token: str | None, websocket: Any) -> Principal | None:
+        """Authenticate a websocket and close it with 4403 once ``token`` is revoked."""
+        generation = self._generation
+        principal = await self(token)
+        if principal is None or token is None:
+            return None
+        self._track(token, websocket)
+        if generation != self._generation:  # a revocation came while we looked: look again
+            principal = await self(token)
+        return principal
+
+    def _track(self, token: str, websocket: Any) -> None:
+        # held weakly: a closed socket just goes; emptied sets are pruned as they pile up
+        if len(self._sockets) > CACHE_SIZE:
+            self._sockets = {key: sockets for key, sockets in self._sockets.items() if sockets}
         self._sockets.setdefault(hash_token(token), weakref.WeakSet()).add(websocket)
 
     async def revoked(self, token_hash: str) -> None:

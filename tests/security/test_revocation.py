@@ -17,6 +17,7 @@ import websockets
 from sqlalchemy import text
 
 from api.auth import Authenticator
+from domain.identity.services import hash_token
 from erpgraph.settings import Settings
 from tests.integration.helpers import graphql_ws
 from tests.integration.test_order_status_stream import create_order
@@ -221,3 +222,30 @@ async def test_the_event_channel_tells_the_process_too(app: Any, sessionmaker: A
     ))
     await asyncio.sleep(0.05)
     assert await authenticator(token) is None
+
+
+async def test_revocation_reaches_the_process_in_milliseconds(app: Any, sessionmaker: Any, make_token: Any) -> None:
+    """From the revoking commit to the cached token refused, by NOTIFY alone (no worker)."""
+    from domain.identity.services import revoke_token
+
+    authenticator = app.state.resources.authenticator
+    for _ in range(100):
+        if authenticator.live:
+            break
+        await asyncio.sleep(0.05)
+    delays = []
+    for i in range(20):
+        token = await make_token("sales", f"probe-{i}")
+        assert await authenticator(token) is not None  # cached
+        async with sessionmaker.begin() as session:
+            await revoke_token(session, f"probe-{i}")
+        committed = time.perf_counter()
+        while authenticator._cache.get(hash_token(token)) is not None:
+            assert time.perf_counter() - committed < 1.0, "the notification did not arrive"
+            await asyncio.sleep(0.0005)
+        delays.append(time.perf_counter() - committed)
+        assert await authenticator(token) is None
+    delays.sort()
+    already = sum(delay < 0.0001 for delay in delays)
+    print(f"\nrevocation heard: {already}/20 before the revoking commit returned; "
+          f"after it: median {delays[10] * 1e6:.0f} us, max {delays[-1] * 1e6:.0f} us")
