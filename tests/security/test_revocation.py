@@ -249,3 +249,37 @@ async def test_revocation_reaches_the_process_in_milliseconds(app: Any, sessionm
     already = sum(delay < 0.0001 for delay in delays)
     print(f"\nrevocation heard: {already}/20 before the revoking commit returned; "
           f"after it: median {delays[10] * 1e6:.0f} us, max {delays[-1] * 1e6:.0f} us")
+
+
+async def test_while_the_listener_is_down_nothing_is_cached_and_sockets_are_rechecked(
+    app: Any, live_server: str, sessionmaker: Any, make_token: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("api.revocation.RECONNECT_S", 3.0)  # room for the steps below while it is down
+    authenticator = app.state.resources.authenticator
+    for _ in range(100):
+        if authenticator.live:
+            break
+        await asyncio.sleep(0.05)
+    token = await make_token("sales", "roaming")
+    ws = await graphql_ws(live_server, token)
+    assert await authenticator(token) is not None  # cached
+    async with sessionmaker.begin() as session:  # the listener's connection dies
+        killed = await session.scalar(text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE query ILIKE '%LISTEN%erpgraph_token_revoked%' AND pid <> pg_backend_pid()"
+        ))
+    assert killed == 1
+    for _ in range(100):
+        if not authenticator.live:
+            break
+        await asyncio.sleep(0.01)
+    assert not authenticator.live
+    async with sessionmaker.begin() as session:  # revoked while nobody listens: no NOTIFY heard
+        await session.execute(text("UPDATE api_tokens SET revoked_at = now() WHERE name = 'roaming'"))
+    assert await authenticator(token) is None  # no cache while down: the table answers
+    with pytest.raises(websockets.ConnectionClosed) as closed:  # once back, open sockets are re-checked
+        async with asyncio.timeout(8):
+            while True:
+                await ws.recv()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    assert authenticator.live
