@@ -8,6 +8,7 @@ from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
+from api.fence import OPEN, Fence, fenced_sessionmaker
 from api.loaders import Loaders
 from domain.identity.services import Principal
 from domain.shared.db import SessionMaker
@@ -23,9 +24,15 @@ class Context:
     response: Any = None
     connection_params: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def fence(self) -> Fence:
+        """What the principal may see (api.fence): all, or one partner's customers."""
+        partner = self.principal.partner if self.principal is not None else None
+        return OPEN if partner is None else Fence(partner)
+
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders(self.sessionmaker)
+        return Loaders(fenced_sessionmaker(self.sessionmaker, self.fence))
 
     @property
     def viewer(self) -> Principal:
