@@ -8,8 +8,8 @@ from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
-from api.fence import OPEN, Fence, fenced_sessionmaker
 from api.loaders import Loaders
+from domain.identity.fence import Fence, fence_for, fenced_sessionmaker
 from domain.identity.services import Principal
 from domain.shared.db import SessionMaker
 from erpgraph.settings import Settings
@@ -27,8 +27,7 @@ class Context:
     @property
     def fence(self) -> Fence:
         """What the principal may see (api.fence): all, or one partner's customers."""
-        partner = self.principal.partner if self.principal is not None else None
-        return OPEN if partner is None else Fence(partner)
+        return fence_for(self.principal)
 
     @cached_property
     def loaders(self) -> Loaders:

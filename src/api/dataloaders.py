@@ -20,7 +20,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
 
-from api.fence import fenced
+from domain.identity.fence import fenced
 from domain.shared.db import Base, SessionMaker
 
 M = TypeVar("M", bound=Base)

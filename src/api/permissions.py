@@ -23,6 +23,7 @@ from strawberry.permission import BasePermission
 from api.context import Info
 from api.errors import UserError, user_errors
 from api.fence import check_ids
+from domain.identity.fence import fence_for
 from domain.identity.scopes import Scope
 from domain.shared.db import SINGLE_ROW
 from domain.shared.errors import DomainError, ErrorCode, Problem
@@ -152,7 +153,7 @@ def command(scope: Scope, *others: Scope) -> Callable[[Callable[..., Awaitable[R
                                   principal.scopes if principal else frozenset(),
                                   principal.partner if principal else None)
                     # a row the viewer's fence hides is missing, whatever the mutation
-                    await check_ids(uow.session, context.fence, kwargs)
+                    await check_ids(uow.session, fence_for(principal), kwargs)
                     return await resolver(*args, **kwargs, **{COMMAND_PARAMETER: cmd})
             except DomainError as error:
                 return payload(errors=user_errors(error))
