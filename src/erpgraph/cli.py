@@ -178,10 +178,14 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _token_create(args: argparse.Namespace) -> int:
-    from domain.identity.scopes import ROLES
+    from domain.identity.scopes import PARTNER_ROLES, ROLES
 
     if args.role not in ROLES:
         raise StartupError(f"unknown role {args.role!r}; choose one of {', '.join(ROLES)}", code=2)
+    # checked before the database too: a partner token is bound to one integration
+    if (args.partner is None) == (args.role in PARTNER_ROLES):
+        wanted = "needs --partner NAME" if args.partner is None else "takes no --partner"
+        raise StartupError(f"a token of role {args.role!r} {wanted}", code=2)
     settings = _settings()
     with _database(settings) as url:
         token = asyncio.run(_create_token(url, args.name, args.role, args.partner))
