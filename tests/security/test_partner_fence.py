@@ -336,3 +336,13 @@ async def test_order_events_of_other_customers_never_reach_a_partner(
     refused = await subscribe("alpha", orderId=world.orders["b"])
     error = refused.errors[0] if not isinstance(refused, Stream) else (await refused.take(1))[0].errors[0]
     assert error.extensions["code"] == "NOT_FOUND"
+
+
+async def test_kitting_analysis_of_another_customers_order_is_not_found(gql: Any, world: World) -> None:
+    query = """query($so: ID) { kittingAnalysis(salesOrderId: $so) { complete } }"""
+    own = await gql(query, {"so": world.orders["a"]}, token=world.a_token)
+    assert own["data"]["kittingAnalysis"] is not None
+    for owner in ("b", "internal"):
+        body = await gql(query, {"so": world.orders[owner]}, token=world.a_token, expect_errors=True)
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"], body
+    assert (await gql(query, {"so": world.orders["b"]}))["data"]["kittingAnalysis"] is not None

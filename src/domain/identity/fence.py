@@ -22,6 +22,7 @@ from domain.crm.models import Activity, Contact, Customer, Lead, Opportunity
 from domain.finance.models import CreditNote, Invoice, Payment
 from domain.identity.services import Principal
 from domain.integration.models import ExternalRef
+from domain.production.models import WorkOrder
 from domain.sales.models import Quote, SalesOrder, Shipment
 from domain.shared.db import SessionMaker
 
@@ -60,6 +61,8 @@ RULES: dict[str, Rule] = {
     Opportunity.__tablename__: _hidden,
     Lead.__tablename__: _hidden,
     Activity.__tablename__: _hidden,
+    # production is internal too (kittingAnalysis reads work orders with sales:read)
+    WorkOrder.__tablename__: _hidden,
 }
 
 @dataclass(frozen=True, slots=True)
