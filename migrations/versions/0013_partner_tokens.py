@@ -28,6 +28,9 @@ def upgrade() -> None:
         op.f('ck_api_tokens_partner_bound'), 'api_tokens',
         "(partner IS NOT NULL) = (role IN ('partner'))",
     )
+    # the partner fence reads a system's customers on every fenced statement
+    op.create_index('ix_external_refs_system', 'external_refs', ['system', 'entity_type', 'entity_id'],
+                    unique=False)
     op.create_table('credit_limit_changes',
     sa.Column('id', sa.BigInteger(), sa.Identity(always=False), nullable=False),
     sa.Column('customer_id', sa.BigInteger(), nullable=False),
@@ -51,5 +54,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_credit_limit_changes_customer', table_name='credit_limit_changes')
     op.drop_table('credit_limit_changes')
+    op.drop_index('ix_external_refs_system', table_name='external_refs')
     op.drop_constraint(op.f('ck_api_tokens_partner_bound'), 'api_tokens', type_='check')
     op.drop_column('api_tokens', 'partner')

@@ -346,3 +346,13 @@ async def test_kitting_analysis_of_another_customers_order_is_not_found(gql: Any
         body = await gql(query, {"so": world.orders[owner]}, token=world.a_token, expect_errors=True)
         assert [e["extensions"]["code"] for e in body["errors"]] == ["NOT_FOUND"], body
     assert (await gql(query, {"so": world.orders["b"]}))["data"]["kittingAnalysis"] is not None
+
+
+async def test_a_partner_sees_only_its_own_systems_external_refs(gql: Any, sessionmaker: Any, world: World) -> None:
+    await link(sessionmaker, world.a_customer, "erp")  # also in the company's ERP
+    query = "query($id: ID!) { node(id: $id) { ... on Customer { externalRefs { system externalId } } } }"
+    variables = {"id": gid("Customer", world.a_customer)}
+    admin = (await gql(query, variables))["data"]["node"]["externalRefs"]
+    assert [ref["system"] for ref in admin] == ["alpha", "erp"]
+    partner = (await gql(query, variables, token=world.a_token))["data"]["node"]["externalRefs"]
+    assert partner == [{"system": "alpha", "externalId": f"alpha-{world.a_customer}"}]

@@ -30,19 +30,23 @@ from domain.shared.db import SessionMaker
 SESSION_KEY = "fence"
 
 S = TypeVar("S", bound="Select[*tuple[Any, ...]]")
-Rule = Callable[[FromClause, "Select[tuple[int]]"], ColumnElement[bool]]
+Rule = Callable[[FromClause, "Fence"], ColumnElement[bool]]
 
 
 def _own(column: str) -> Rule:
-    return lambda table, customers: table.c[column].in_(customers)
+    return lambda table, fence: table.c[column].in_(fence.customers())
 
 
-def _of_orders(table: FromClause, customers: Select[tuple[int]]) -> ColumnElement[bool]:
+def _of_orders(table: FromClause, fence: Fence) -> ColumnElement[bool]:
     orders = SalesOrder.__table__
-    return table.c.order_id.in_(select(orders.c.id).where(orders.c.customer_id.in_(customers)))
+    return table.c.order_id.in_(select(orders.c.id).where(orders.c.customer_id.in_(fence.customers())))
 
 
-def _hidden(table: FromClause, customers: Select[tuple[int]]) -> ColumnElement[bool]:
+def _own_system(table: FromClause, fence: Fence) -> ColumnElement[bool]:
+    return table.c.system == fence.partner
+
+
+def _hidden(table: FromClause, fence: Fence) -> ColumnElement[bool]:
     return false()
 
 
@@ -61,6 +65,8 @@ RULES: dict[str, Rule] = {
     Opportunity.__tablename__: _hidden,
     Lead.__tablename__: _hidden,
     Activity.__tablename__: _hidden,
+    # a partner's own links only (another system's ids and sync errors are not its business)
+    ExternalRef.__tablename__: _own_system,
     # production is internal too (kittingAnalysis reads work orders with sales:read)
     WorkOrder.__tablename__: _hidden,
 }
@@ -85,7 +91,7 @@ class Fence:
         if self.partner is None:
             return None
         rule = RULES.get(getattr(table, "name", ""))
-        return None if rule is None else rule(table, self.customers())
+        return None if rule is None else rule(table, self)
 
     def apply(self, stmt: S, table: FromClause) -> S:
         condition = self.where(table)
