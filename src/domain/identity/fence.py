@@ -18,10 +18,11 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, FromClause, Select, false, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.crm.models import Activity, Contact, Customer, Lead, Opportunity
+from domain.crm.models import Activity, Contact, CreditLimitChange, Customer, Lead, Opportunity
 from domain.finance.models import CreditNote, Invoice, Payment
 from domain.identity.services import Principal
 from domain.integration.models import ExternalRef
+from domain.planning.models import PlannedOrder
 from domain.production.models import WorkOrder
 from domain.sales.models import Quote, SalesOrder, Shipment
 from domain.shared.db import SessionMaker
@@ -51,7 +52,8 @@ def _hidden(table: FromClause, fence: Fence) -> ColumnElement[bool]:
 
 
 # Each fenced table and how its rows belong to a customer. Lines are reached only
-# through their (fenced) document, so they need no rule of their own.
+# through their (fenced) document, so they need no rule of their own (REACHED_THROUGH_PARENT;
+# tests/security/test_partner_fence_rules.py holds every customer-owned table to one or the other).
 RULES: dict[str, Rule] = {
     Customer.__tablename__: _own("id"),
     Contact.__tablename__: _own("customer_id"),  # a supplier's contact has none: hidden
@@ -61,6 +63,7 @@ RULES: dict[str, Rule] = {
     Invoice.__tablename__: _own("customer_id"),
     Payment.__tablename__: _own("customer_id"),
     CreditNote.__tablename__: _own("customer_id"),
+    CreditLimitChange.__tablename__: _own("customer_id"),  # besides needs credit:read
     # the pipeline is internal (and needs pipeline:read besides)
     Opportunity.__tablename__: _hidden,
     Lead.__tablename__: _hidden,
@@ -69,7 +72,15 @@ RULES: dict[str, Rule] = {
     ExternalRef.__tablename__: _own_system,
     # production is internal too (kittingAnalysis reads work orders with sales:read)
     WorkOrder.__tablename__: _hidden,
+    PlannedOrder.__tablename__: _hidden,  # planning: besides needs planning:read
 }
+
+# tables owned by a customer's document but read only through it (its lines, its history)
+REACHED_THROUGH_PARENT = frozenset({
+    "quote_lines", "sales_order_lines", "shipment_lines", "invoice_lines", "payment_allocations",
+    "opportunity_lines", "opportunity_stage_changes", "work_order_components",
+})
+
 
 @dataclass(frozen=True, slots=True)
 class Fence:
