@@ -3,6 +3,9 @@ integration (an ExternalRef of its system), on their documents and on the catalo
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -17,7 +20,7 @@ from api.context import Context
 from domain.identity.scopes import ROLE_SCOPES
 from domain.identity.services import Principal
 from domain.integration.models import ExternalRef
-from tests.integration.helpers import snapshot_table
+from tests.integration.helpers import graphql_ws, snapshot_table
 from tests.integration.order_builders import Line, confirmed_order, customer, gid, item, warehouse
 from tests.integration.sales_helpers import add_invoice
 from tests.integration.test_order_status_stream import (
@@ -356,3 +359,18 @@ async def test_a_partner_sees_only_its_own_systems_external_refs(gql: Any, sessi
     assert [ref["system"] for ref in admin] == ["alpha", "erp"]
     partner = (await gql(query, variables, token=world.a_token))["data"]["node"]["externalRefs"]
     assert partner == [{"system": "alpha", "externalId": f"alpha-{world.a_customer}"}]
+
+
+async def test_over_a_real_websocket_a_partner_replays_only_its_own_orders(
+    world: World, live_server: str
+) -> None:
+    async with await graphql_ws(live_server, world.b_token) as ws:
+        await ws.send(json.dumps({"id": "1", "type": "subscribe",
+                                  "payload": {"query": SUBSCRIPTION, "variables": {"after": START}}}))
+        numbers: list[str] = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 1.5))
+                assert message["type"] == "next", message
+                numbers.append(message["payload"]["data"]["orderStatusChanged"]["order"]["number"])
+    assert numbers and set(numbers) == {"SO-B"}
