@@ -48,6 +48,11 @@ def _ids(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, tuple[str, ..
                 yield from _ids(each, (*path, camel(field.name)))
 
 
+def _names_an_id(path: tuple[str, ...]) -> bool:
+    name = next((part for part in reversed(path) if not part.isdigit()), "")
+    return name in ("id", "ids") or name.endswith(("Id", "Ids"))
+
+
 async def check_ids(session: AsyncSession, fence: Fence, arguments: dict[str, Any]) -> None:
     """NOT_FOUND for each argument that names a row the fence hides (as for a missing one).
 
@@ -59,6 +64,8 @@ async def check_ids(session: AsyncSession, fence: Fence, arguments: dict[str, An
     for name, value in arguments.items():
         start = () if name == "input" else (camel(name),)
         for text, path in _ids(value, start):
+            if not _names_an_id(path):
+                continue  # free text that happens to decode as an id is text
             decoded = from_global_id(text)
             if decoded is None or decoded[0] not in NODE_TABLES:
                 continue

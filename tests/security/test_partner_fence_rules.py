@@ -22,3 +22,11 @@ def test_every_customer_owned_table_is_fenced_or_reached_through_a_fenced_parent
             "contacts", "leads", "opportunities", "activities", "work_orders"} <= set(RULES)
     # no rule for a table that does not exist (a rename would silently unfence it)
     assert set(RULES) | REACHED_THROUGH_PARENT <= {table.name for table in metadata.sorted_tables}
+
+
+def test_only_id_arguments_are_checked_against_the_fence() -> None:
+    from api.fence import _ids, _names_an_id
+
+    paths = [path for _, path in _ids(["x"], ("itemIds",))]
+    paths += [("ids", "3"), ("id",), ("lines", "0", "itemId"), ("notes",), ("reason",)]
+    assert [_names_an_id(path) for path in paths] == [True, True, True, True, False, False]
