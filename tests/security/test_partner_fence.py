@@ -242,7 +242,11 @@ async def test_a_mutation_naming_another_partners_documents_is_not_found_and_cha
     update = await gql('mutation($id: ID!) { updateCustomer(id: $id, input: {name: "Mine"}) { ' + ERRORS + " } }",
                        {"id": gid("Customer", world.b_customer)}, token=world.a_token)
     assert [(e["code"], e["field"]) for e in update["data"]["updateCustomer"]["errors"]] == [("NOT_FOUND", ["id"])]
-    assert await snapshot_table(sessionmaker, *tables) == before
+    contact = await gql('mutation($c: ID!) { addContact(customerId: $c, input: {name: "Spy"}) { ' + ERRORS + " } }",
+                        {"c": gid("Customer", world.b_customer)}, token=world.a_token)
+    assert [(e["code"], e["field"]) for e in contact["data"]["addContact"]["errors"]] == [
+        ("NOT_FOUND", ["customerId"])]
+    assert await snapshot_table(sessionmaker, *tables, "contacts") == {**before, "contacts": []}
 
 
 async def test_a_partner_creates_a_customer_quotes_orders_and_confirms_for_it(
