@@ -120,9 +120,11 @@ def sessionmaker(app: Any) -> Any:
 def make_token(sessionmaker: Any) -> Callable[..., Awaitable[str]]:
     from domain.identity.services import create_token
 
-    async def make(role: str = "admin", name: str | None = None) -> str:
+    async def make(role: str = "admin", name: str | None = None, partner: str | None = None) -> str:
+        if role == "partner" and partner is None:
+            partner = "test-partner"  # a partner token is bound to one integration
         async with sessionmaker.begin() as session:
-            return await create_token(session, name or f"{role}-user", role)
+            return await create_token(session, name or f"{role}-user", role, partner)
 
     return make
 

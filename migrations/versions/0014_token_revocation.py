@@ -1,7 +1,7 @@
 """api tokens: a non-secret prefix to name a token by (token list / token revoke)
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-30 00:30:00
 
 Existing tokens keep a null prefix: only their hash was stored, so the prefix cannot
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

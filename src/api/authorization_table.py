@@ -20,7 +20,8 @@ PUBLIC = "public"
 DECLARED: dict[str, dict[str, str]] = {
     "Query": {
         PUBLIC: "viewer",
-        "needs crm:read": "customer customers leads opportunities pipeline activities",
+        "needs crm:read": "customer customers",
+        "needs pipeline:read": "leads opportunities pipeline activities",
         "needs finance:read": "payments",
         "needs finance:read|sales:read": "invoices",
         "needs inventory:read": "item items warehouses",
@@ -33,8 +34,9 @@ DECLARED: dict[str, dict[str, str]] = {
     },
     "Mutation": {
         "needs costing:write|inventory:write": "updateItem",
-        "needs crm:write": (
-            "createCustomer createLead convertLead createOpportunity moveOpportunity "
+        "needs crm:write": "createCustomer",
+        "needs pipeline:write": (
+            "createLead convertLead createOpportunity moveOpportunity "
             "reopenOpportunity logActivity qualifyLead disqualifyLead completeActivity"
         ),
         "needs crm:write|finance:write": "updateCustomer",
@@ -55,8 +57,9 @@ DECLARED: dict[str, dict[str, str]] = {
         ),
         "needs sales:write": (
             "createQuote updateQuote sendQuote rejectQuote convertQuoteToOrder createSalesOrder "
-            "updateSalesOrder confirmSalesOrder closeSalesOrderShort cancelSalesOrder shipSalesOrder"
+            "updateSalesOrder confirmSalesOrder"
         ),
+        "needs sales:fulfil": "closeSalesOrderShort cancelSalesOrder shipSalesOrder",
     },
     "Subscription": {
         "needs sales:read": "orderStatusChanged",
@@ -113,9 +116,14 @@ DECLARED: dict[str, dict[str, str]] = {
     "Customer": {
         PUBLIC: (
             "id code name email phone segment tags paymentTermsDays creditLimit version createdAt "
-            "updatedAt contacts quotes orders opportunities externalRefs"
+            "updatedAt contacts quotes orders externalRefs"
         ),
-        "needs finance:read|sales:read": "credit invoices creditNotes",
+        "needs credit:read": "credit creditLimitHistory",
+        "needs finance:read|sales:read": "invoices creditNotes",
+        "needs pipeline:read": "opportunities",
+    },
+    "CreditLimitChange": {
+        PUBLIC: "previousLimit newLimit changedBy changedAt",
     },
     "CustomerConnection": {
         PUBLIC: "edges pageInfo totalCount",
@@ -356,7 +364,7 @@ DECLARED: dict[str, dict[str, str]] = {
         PUBLIC: "code field message",
     },
     "Viewer": {
-        PUBLIC: "name role scopes",
+        PUBLIC: "name role scopes partner",
     },
     "Warehouse": {
         PUBLIC: "id code name isDefault version",

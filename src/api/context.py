@@ -9,6 +9,7 @@ from typing import Any
 from strawberry.types import Info as StrawberryInfo
 
 from api.loaders import Loaders
+from domain.identity.fence import Fence, fence_for, fenced_sessionmaker
 from domain.identity.services import Principal
 from domain.shared.db import SessionMaker
 from erpgraph.settings import Settings
@@ -23,9 +24,14 @@ class Context:
     response: Any = None
     connection_params: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def fence(self) -> Fence:
+        """What the principal may see (api.fence): all, or one partner's customers."""
+        return fence_for(self.principal)
+
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders(self.sessionmaker)
+        return Loaders(fenced_sessionmaker(self.sessionmaker, self.fence))
 
     @property
     def viewer(self) -> Principal:

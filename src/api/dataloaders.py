@@ -1,6 +1,7 @@
 """DataLoader factories: one SQL statement per batch, never one per row.
 
-Each batch opens its own short session, so concurrently resolved fields never
+Each batch opens its own short session (carrying the request's ``api.fence.Fence``:
+every statement here is narrowed to the rows the principal may see), so concurrently resolved fields never
 share an AsyncSession. Reads fetch plain rows of the mapped table (attribute names
 equal column names), not ORM instances: the graph only reads them, and building
 identity-mapped objects was a large share of a page's time.
@@ -19,6 +20,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from strawberry.dataloader import DataLoader
 
+from domain.identity.fence import fenced
 from domain.shared.db import Base, SessionMaker
 
 M = TypeVar("M", bound=Base)
@@ -57,7 +59,7 @@ def one_by(
 
     async def load(keys: Sequence[K]) -> list[RowOf[M] | None]:
         async with sm() as session:
-            rows = await session.execute(select(table).where(column.in_(keys)))
+            rows = await session.execute(fenced(session, select(table).where(column.in_(keys)), table))
             found = {getattr(row, column.key): row for row in rows}
         return [found.get(key) for key in keys]
 
@@ -72,7 +74,7 @@ def many_by(
 
     async def load(keys: Sequence[K]) -> list[list[RowOf[M]]]:
         async with sm() as session:
-            stmt = select(table).where(column.in_(keys)).order_by(*order)
+            stmt = fenced(session, select(table).where(column.in_(keys)).order_by(*order), table)
             groups: dict[K, list[RowOf[M]]] = defaultdict(list)
             for row in await session.execute(stmt):
                 groups[getattr(row, column.key)].append(row)
@@ -107,6 +109,7 @@ def pages_by(
                     table,
                     func.row_number().over(partition_by=parent_col, order_by=table.c.id).label("rank"),
                 ).where(parent_col.in_(parents))
+                ranked = fenced(session, ranked, table)
                 if values is not None:
                     if filter_col is None:
                         raise ValueError(f"pages of {entity.__name__} have no filter column")
@@ -139,6 +142,7 @@ def counts_by(
         async with sm() as session:
             for values, parents in groups.items():
                 stmt = select(parent, func.count()).where(parent.in_(parents)).group_by(parent)
+                stmt = fenced(session, stmt, parent.class_.__table__)
                 if values is not None:
                     if filter_column is None:
                         raise ValueError(f"counts by {parent.key} have no filter column")

@@ -22,6 +22,8 @@ from strawberry.permission import BasePermission
 
 from api.context import Info
 from api.errors import UserError, user_errors
+from api.fence import check_ids
+from domain.identity.fence import fence_for
 from domain.identity.scopes import Scope
 from domain.shared.db import SINGLE_ROW
 from domain.shared.errors import DomainError, ErrorCode, Problem
@@ -43,6 +45,8 @@ class Command(UnitOfWork):
 
     settings: Settings
     scopes: frozenset[Scope]
+    # the integration a partner's token is bound to (api.fence), None for internal tokens
+    partner: str | None = None
 
     def require(self, scope: Scope, *field: str) -> None:
         """FORBIDDEN on ``field`` unless the viewer has ``scope`` (a field only some may set)."""
@@ -174,6 +178,7 @@ def command(scope: Scope, *others: Scope) -> Callable[[Callable[..., Awaitable[R
 
     Checks ``scope`` (or any of ``others``: FORBIDDEN without running anything; a
     resolver open to several scopes checks its fields with ``cmd.require``), opens the transaction,
+    refuses ids the viewer's fence hides (``api.fence.check_ids``: NOT_FOUND),
     calls the resolver with the :class:`Command`, and commits when it returns. A
     ``DomainError`` (or a constraint a concurrent change broke) rolls back and becomes
     the payload's errors. The payload type comes from the resolver's return
@@ -195,8 +200,12 @@ def command(scope: Scope, *others: Scope) -> Callable[[Callable[..., Awaitable[R
                 )])
             try:
                 async with unit_of_work(context.sessionmaker, actor=context.viewer.name) as uow:
+                    principal = context.principal
                     cmd = Command(uow.session, uow.actor, uow.today, context.settings,
-                                  context.principal.scopes if context.principal else frozenset())
+                                  principal.scopes if principal else frozenset(),
+                                  principal.partner if principal else None)
+                    # a row the viewer's fence hides is missing, whatever the mutation
+                    await check_ids(uow.session, fence_for(principal), kwargs)
                     return await resolver(*args, **kwargs, **{COMMAND_PARAMETER: cmd})
             except DomainError as error:
                 return payload(errors=user_errors(error))

@@ -125,8 +125,11 @@ async def lookup(
         return await loader.load(decoded[1])
     if key is None:
         return None
+    table = entity.__table__
+    stmt = info.context.fence.apply(select(table).where(key_column == key), table)
     async with info.context.sessionmaker() as session:
-        return (await session.execute(select(entity.__table__).where(key_column == key))).first()
+        row: RowOf[M] | None = (await session.execute(stmt)).first()
+    return row
 
 
 def encode_cursor(pk: int) -> str:
@@ -178,6 +181,7 @@ async def paginate(
     """
     size = check_page_size(first)
     after_pk = decode_cursor(after)
+    stmt = info.context.fence.apply(stmt, pk_column.class_.__table__)
     page_stmt = stmt.order_by(pk_column).limit(size + 1)
     if after_pk is not None:
         page_stmt = page_stmt.where(pk_column > after_pk)

@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True, help="who or what uses the token")
     # Checked by hand, not with choices=, so a bad role is one line, not usage text.
     create.add_argument("--role", required=True, help="admin, sales, finance, production, planner or partner")
+    create.add_argument(
+        "--partner", help="the integration a partner token is bound to (required for --role partner)"
+    )
     create.set_defaults(handler=_token_create)
     listing = token_commands.add_parser("list", help="list tokens: name, role, prefix, created, revoked")
     listing.set_defaults(handler=_token_list)
@@ -183,18 +186,22 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def _token_create(args: argparse.Namespace) -> int:
-    from domain.identity.scopes import ROLES
+    from domain.identity.scopes import PARTNER_ROLES, ROLES
 
     if args.role not in ROLES:
         raise StartupError(f"unknown role {args.role!r}; choose one of {', '.join(ROLES)}", code=2)
+    # checked before the database too: a partner token is bound to one integration
+    if (args.partner is None) == (args.role in PARTNER_ROLES):
+        wanted = "needs --partner NAME" if args.partner is None else "takes no --partner"
+        raise StartupError(f"a token of role {args.role!r} {wanted}", code=2)
     settings = _settings()
     with _database(settings) as url:
-        token = asyncio.run(_create_token(url, args.name, args.role))
+        token = asyncio.run(_create_token(url, args.name, args.role, args.partner))
     print(token)
     return 0
 
 
-async def _create_token(url: str, name: str, role: str) -> str:
+async def _create_token(url: str, name: str, role: str, partner: str | None = None) -> str:
     from domain.identity.services import create_token
     from domain.shared.db import make_engine, make_sessionmaker
     from domain.shared.errors import DomainError
@@ -204,7 +211,7 @@ async def _create_token(url: str, name: str, role: str) -> str:
     engine = make_engine(url, pool_size=1)
     try:
         async with make_sessionmaker(engine).begin() as session:
-            return await create_token(session, name, role)
+            return await create_token(session, name, role, partner)
     except DomainError as exc:
         problem = exc.problems[0]
         field = ".".join(problem.field or ())

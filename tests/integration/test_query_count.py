@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import delete, insert
 
-from domain.crm.models import Customer
+from domain.crm.models import CreditLimitChange, Customer
 from domain.finance.models import CreditNote, Invoice, Payment
 from domain.inventory.models import Bom, BomLine, Item, StockBalance, Warehouse
 from domain.sales.models import SalesOrder, SalesOrderLine, Shipment, ShipmentLine
@@ -77,7 +77,8 @@ query($first: Int!) {
   invoices(first: $first) { totalCount edges { node {
     number balance creditedAmount creditNotes { number amount customer { code } invoice { number } } } } }
   customers(first: $first) { edges { node {
-    code creditNotes(first: 2) { totalCount edges { node { number invoice { number } } } } } } }
+    code creditNotes(first: 2) { totalCount edges { node { number invoice { number } } } }
+    creditLimitHistory { newLimit changedBy } } } }
 }"""
 
 
@@ -109,6 +110,8 @@ async def seed_documents(sessionmaker, count: int) -> None:
         ])).scalars().all()
         await s.execute(insert(Payment), [
             {"customer_id": c, "amount": Decimal(1), "received_on": date.today()} for c in customers])
+        await s.execute(insert(CreditLimitChange), [
+            {"customer_id": c, "new_limit": Decimal(k + 1), "changed_by": "t"} for c in customers for k in range(2)])
         await s.execute(insert(CreditNote), [
             {"number": f"CN-{i:03d}-{k}", "invoice_id": inv, "customer_id": c, "amount": Decimal(k + 1),
              "reason": "r"}
@@ -128,6 +131,8 @@ async def test_shipments_payments_and_credit_notes_constant_statements(gql, sess
         assert all(len(e["node"]["creditNotes"]) == 2 and e["node"]["balance"] == "7.00"
                    for e in data["invoices"]["edges"])
         assert all(e["node"]["creditNotes"]["totalCount"] == 2 for e in data["customers"]["edges"])
+        assert all([h["newLimit"] for h in e["node"]["creditLimitHistory"]] == ["2.00", "1.00"]
+                   for e in data["customers"]["edges"])
         return counted.count
 
     five, fifty = await statements(5), await statements(50)

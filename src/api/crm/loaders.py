@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from api.dataloaders import counts_by, many_by, one_by, pages_by
-from domain.crm.models import Activity, Contact, Customer, Lead, Opportunity, OpportunityLine
+from domain.crm.models import (
+    Activity,
+    Contact,
+    CreditLimitChange,
+    Customer,
+    Lead,
+    Opportunity,
+    OpportunityLine,
+)
 from domain.shared.db import SessionMaker
 
 
@@ -22,3 +30,5 @@ class CrmLoaders:
         self.activities = many_by(sm, Activity, Activity.opportunity_id, Activity.id)
         self.customer_opportunities = pages_by(sm, Opportunity, Opportunity.customer_id)
         self.customer_opportunity_count = counts_by(sm, Opportunity.customer_id)
+        # oldest first: Customer.creditLimitHistory reverses it
+        self.credit_limit_history = many_by(sm, CreditLimitChange, CreditLimitChange.customer_id, CreditLimitChange.id)

@@ -18,7 +18,9 @@ class CrmMutation:
     async def create_customer(self, cmd: Command, input: CustomerInput) -> CustomerPayload:
         if input.credit_limit is not None:
             cmd.require(Scope.FINANCE_WRITE, "creditLimit")
-        row = await services.create_customer(cmd.session, input.to_domain(), actor=cmd.actor)
+        row = await services.create_customer(
+            cmd.session, input.to_domain(), actor=cmd.actor, partner=cmd.partner
+        )
         return CustomerPayload(customer=Customer.from_row(row))
 
     @strawberry.mutation(description=(

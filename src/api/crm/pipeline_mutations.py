@@ -23,7 +23,7 @@ from domain.identity.scopes import Scope
 @strawberry.type
 class PipelineMutation:
     @strawberry.mutation
-    @command(Scope.CRM_WRITE)
+    @command(Scope.PIPELINE_WRITE)
     async def create_lead(self, cmd: Command, input: LeadInput) -> LeadPayload:
         row = await pipeline.create_lead(cmd.session, input.to_domain(), actor=cmd.actor)
         return LeadPayload(lead=Lead.from_row(row))
@@ -32,7 +32,7 @@ class PipelineMutation:
         "Creates a customer from the lead (its company, else its person's name), with the lead's "
         "person (name, email, phone) as the customer's contact, and a PROSPECTING opportunity."
     ))
-    @command(Scope.CRM_WRITE)
+    @command(Scope.PIPELINE_WRITE)
     async def convert_lead(
         self, cmd: Command, id: strawberry.ID, input: ConvertLeadInput
     ) -> ConvertLeadPayload:
@@ -45,7 +45,7 @@ class PipelineMutation:
         )
 
     @strawberry.mutation
-    @command(Scope.CRM_WRITE)
+    @command(Scope.PIPELINE_WRITE)
     async def create_opportunity(self, cmd: Command, input: OpportunityInput) -> OpportunityPayload:
         data = input.to_domain()
         row = await pipeline.create_opportunity(cmd.session, data, actor=cmd.actor)
@@ -55,7 +55,7 @@ class PipelineMutation:
         "Moves an open opportunity to a stage (WON and LOST included); a WON or LOST one is final "
         "and only reopenOpportunity moves it."
     ))
-    @command(Scope.CRM_WRITE)
+    @command(Scope.PIPELINE_WRITE)
     async def move_opportunity(
         self, cmd: Command, id: strawberry.ID, stage: OpportunityStage, probability: int | None = None
     ) -> OpportunityPayload:
@@ -67,7 +67,7 @@ class PipelineMutation:
         "Moves a WON or LOST opportunity back to an open stage, at that stage's default "
         "probability; recorded in its stage history."
     ))
-    @command(Scope.CRM_WRITE)
+    @command(Scope.PIPELINE_WRITE)
     async def reopen_opportunity(
         self, cmd: Command, id: strawberry.ID, stage: OpportunityStage
     ) -> OpportunityPayload:
@@ -76,7 +76,7 @@ class PipelineMutation:
         return OpportunityPayload(opportunity=Opportunity.from_row(row))
 
     @strawberry.mutation
-    @command(Scope.CRM_WRITE)
+    @command(Scope.PIPELINE_WRITE)
     async def log_activity(self, cmd: Command, input: ActivityInput) -> ActivityPayload:
         data = input.to_domain()
         row = await pipeline.log_activity(cmd.session, data, actor=cmd.actor)
@@ -86,7 +86,7 @@ class PipelineMutation:
         "NEW or DISQUALIFIED → QUALIFIED (a disqualified lead may be qualified again); "
         "CONVERTED is final."
     ))
-    @command(Scope.CRM_WRITE)
+    @command(Scope.PIPELINE_WRITE)
     async def qualify_lead(self, cmd: Command, id: strawberry.ID) -> LeadPayload:
         pk = decode_id(id, "Lead", "id")
         row = await pipeline_lifecycle.qualify_lead(cmd.session, pk, actor=cmd.actor)
@@ -96,14 +96,14 @@ class PipelineMutation:
         "NEW or QUALIFIED → DISQUALIFIED with a reason; convertLead refuses a disqualified lead "
         "until qualifyLead brings it back."
     ))
-    @command(Scope.CRM_WRITE)
+    @command(Scope.PIPELINE_WRITE)
     async def disqualify_lead(self, cmd: Command, id: strawberry.ID, reason: str) -> LeadPayload:
         pk = decode_id(id, "Lead", "id")
         row = await pipeline_lifecycle.disqualify_lead(cmd.session, pk, reason, actor=cmd.actor)
         return LeadPayload(lead=Lead.from_row(row))
 
     @strawberry.mutation(description="Marks an open activity done now, with its outcome; once only.")
-    @command(Scope.CRM_WRITE)
+    @command(Scope.PIPELINE_WRITE)
     async def complete_activity(self, cmd: Command, id: strawberry.ID, outcome: str) -> ActivityPayload:
         pk = decode_id(id, "Activity", "id")
         row = await pipeline_lifecycle.complete_activity(cmd.session, pk, outcome, actor=cmd.actor)

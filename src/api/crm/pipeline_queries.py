@@ -41,7 +41,7 @@ def decode_follow_up_cursor(cursor: str) -> tuple[datetime | None, int]:
 
 @strawberry.type
 class PipelineQuery:
-    @strawberry.field(permission_classes=[requires(Scope.CRM_READ)])
+    @strawberry.field(permission_classes=[requires(Scope.PIPELINE_READ)])
     async def leads(
         self, info: Info, first: int | None = None, after: str | None = None,
         status: list[LeadStatus] | None = None,
@@ -51,7 +51,7 @@ class PipelineQuery:
             stmt = stmt.where(LeadRow.status.in_([s.value for s in status]))
         return await paginate(info, stmt, LeadRow.id, Lead.from_row, first=first, after=after)
 
-    @strawberry.field(permission_classes=[requires(Scope.CRM_READ)])
+    @strawberry.field(permission_classes=[requires(Scope.PIPELINE_READ)])
     async def opportunities(
         self, info: Info, first: int | None = None, after: str | None = None,
         stage: list[OpportunityStage] | None = None,
@@ -63,14 +63,14 @@ class PipelineQuery:
             info, stmt, OpportunityRow.id, Opportunity.from_row, first=first, after=after
         )
 
-    @strawberry.field(permission_classes=[requires(Scope.CRM_READ)])
+    @strawberry.field(permission_classes=[requires(Scope.PIPELINE_READ)])
     async def pipeline(self, info: Info) -> list[PipelineStage]:
         async with info.context.sessionmaker() as session:
             rows = await pipeline_reads.pipeline(session)
         return [PipelineStage.from_summary(row) for row in rows]
 
     @strawberry.field(
-        permission_classes=[requires(Scope.CRM_READ)],
+        permission_classes=[requires(Scope.PIPELINE_READ)],
         description=(
             "Follow-ups across opportunities, due date ascending (undated last), then by id: the "
             "overdue ones first. dueBefore keeps those due before that time; done: false the open ones."

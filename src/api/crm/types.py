@@ -20,9 +20,12 @@ from api.finance.types import (
     customer_invoices,
 )
 from api.integration.types import ExternalRef
+from api.permissions import requires
 from api.relay import Connection, Node, child_page
 from domain.crm.models import Contact as ContactRow
+from domain.crm.models import CreditLimitChange as CreditLimitChangeRow
 from domain.crm.models import Customer as CustomerRow
+from domain.identity.scopes import Scope
 
 if TYPE_CHECKING:
     from api.crm.pipeline_types import Opportunity
@@ -39,6 +42,21 @@ class Contact(Node):
     @classmethod
     def from_row(cls, row: RowOf[ContactRow]) -> Contact:
         return cls(pk=row.id, name=row.name, email=row.email, phone=row.phone, title=row.title)
+
+
+@strawberry.type(description="One change of a customer's credit limit (previousLimit null: set on create).")
+class CreditLimitChange:
+    previous_limit: Decimal | None
+    new_limit: Decimal
+    changed_by: str
+    changed_at: datetime
+
+    @classmethod
+    def from_row(cls, row: RowOf[CreditLimitChangeRow]) -> CreditLimitChange:
+        return cls(
+            previous_limit=row.previous_limit, new_limit=row.new_limit,
+            changed_by=row.changed_by, changed_at=row.changed_at,
+        )
 
 
 @strawberry.type
@@ -85,7 +103,7 @@ class Customer(Node):
             first=first, after=after, values=tuple(sorted(s.value for s in status)) if status else None,
         )
 
-    @strawberry.field
+    @strawberry.field(permission_classes=[requires(Scope.PIPELINE_READ)])
     async def opportunities(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[Opportunity, strawberry.lazy("api.crm.pipeline_types")]]:
@@ -98,11 +116,19 @@ class Customer(Node):
         )
 
     @strawberry.field(
-        permission_classes=[ReadsReceivables],
-        description="Needs finance:read or sales:read (sales checks credit before promising).",
+        permission_classes=[requires(Scope.CREDIT_READ)],
+        description="Needs credit:read (every role that reads sales or finance; not partners).",
     )
     async def credit(self, info: Info) -> CreditStatus:
         return await customer_credit(info, self.pk)
+
+    @strawberry.field(
+        permission_classes=[requires(Scope.CREDIT_READ)],
+        description="Every change of the credit limit, newest first. Needs credit:read, like credit.",
+    )
+    async def credit_limit_history(self, info: Info) -> list[CreditLimitChange]:
+        rows = await info.context.loaders.crm.credit_limit_history.load(self.pk)
+        return [CreditLimitChange.from_row(row) for row in reversed(rows)]
 
     @strawberry.field(permission_classes=[ReadsReceivables])
     async def invoices(

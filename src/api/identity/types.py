@@ -10,10 +10,11 @@ class Viewer:
     name: str
     role: str
     scopes: list[str]
+    partner: str | None = strawberry.field(description="The integration a partner token is bound to.")
 
     @classmethod
     def from_principal(cls, principal: Principal) -> Viewer:
         return cls(
             name=principal.name, role=principal.role,
-            scopes=sorted(scope.value for scope in principal.scopes),
+            scopes=sorted(scope.value for scope in principal.scopes), partner=principal.partner,
         )

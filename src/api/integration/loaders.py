@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 
+from domain.identity.fence import fenced
 from domain.integration.models import ExternalRef
 from domain.shared.db import SessionMaker
 
@@ -31,6 +32,7 @@ class IntegrationLoaders:
                     stmt = select(ExternalRef).where(
                         ExternalRef.entity_type == entity_type, ExternalRef.entity_id.in_(ids)
                     ).order_by(ExternalRef.id)
+                    stmt = fenced(session, stmt, ExternalRef.__table__)
                     for row in (await session.execute(stmt)).scalars():
                         groups[(row.entity_type, row.entity_id)].append(row)
             return [groups.get(key, []) for key in keys]

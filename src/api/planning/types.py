@@ -110,7 +110,7 @@ class Pegging:
     @strawberry.field
     @visible_with(Scope.CRM_READ)
     async def opportunity(self, info: Info) -> Opportunity | None:
-        if self.row.opportunity_id is None:
+        if self.row.opportunity_id is None or not can(info, Scope.PIPELINE_READ):
             return None
         row = await info.context.loaders.crm.opportunity.load(self.row.opportunity_id)
         return None if row is None else Opportunity.from_row(row)

@@ -47,12 +47,17 @@ class ProductionQuery:
     ) -> KittingAnalysis:
         if (sales_order_id is None) == (work_order_id is None):
             raise DomainError.one(ErrorCode.INVALID, "give exactly one of salesOrderId and workOrderId")
+        loaders = info.context.loaders  # fenced (domain.identity.fence): a partner's own orders only
         async with info.context.sessionmaker() as session:
             if sales_order_id is not None:
                 pk = decode_id(sales_order_id, "SalesOrder", "salesOrderId")
+                if await loaders.sales.order.load(pk) is None:
+                    raise DomainError.one(ErrorCode.NOT_FOUND, "sales order not found", ["salesOrderId"])
                 kit = await kitting_reads.sales_order_kitting(session, pk, today=date.today())
             else:
                 assert work_order_id is not None
                 pk = decode_id(work_order_id, "WorkOrder", "workOrderId")
+                if await loaders.production.work_order.load(pk) is None:
+                    raise DomainError.one(ErrorCode.NOT_FOUND, "work order not found", ["workOrderId"])
                 kit = await kitting_reads.work_order_kitting(session, pk, today=date.today())
         return KittingAnalysis.from_kit(kit)

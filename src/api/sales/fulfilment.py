@@ -95,7 +95,7 @@ class ShipmentPayload:
 @strawberry.type
 class FulfilmentMutation:
     @strawberry.mutation
-    @command(Scope.SALES_WRITE)
+    @command(Scope.SALES_FULFIL)
     async def ship_sales_order(self, cmd: Command, input: ShipmentInput) -> ShipmentPayload:
         request = input.to_domain()
         order, shipment = await fulfilment.ship_order(cmd.session, request, actor=cmd.actor)

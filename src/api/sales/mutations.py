@@ -136,7 +136,7 @@ class SalesMutation:
             "if anything shipped (invoice and payment then close it), else CANCELLED."
         )
     )
-    @command(Scope.SALES_WRITE)
+    @command(Scope.SALES_FULFIL)
     async def close_sales_order_short(self, cmd: Command, id: strawberry.ID, reason: str) -> SalesOrderPayload:
         pk = decode_id(id, "SalesOrder", "id")
         row = await orders.close_short(cmd.session, pk, reason, actor=cmd.actor)
@@ -145,7 +145,7 @@ class SalesMutation:
     @strawberry.mutation(
         description="Cancels an order nothing of which has shipped; see closeSalesOrderShort for one that has."
     )
-    @command(Scope.SALES_WRITE)
+    @command(Scope.SALES_FULFIL)
     async def cancel_sales_order(
         self, cmd: Command, id: strawberry.ID, reason: str
     ) -> SalesOrderPayload:

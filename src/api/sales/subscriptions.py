@@ -12,7 +12,7 @@ last position instead of losing anything.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Hashable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Iterable
 from datetime import datetime
 
 import strawberry
@@ -146,6 +146,30 @@ async def status_changes(
         # The hub dropped us (we fell behind, or Redis reconnected): resync from `last`.
 
 
+def _visible_customers(context: Context) -> Callable[[int | None], Awaitable[bool]]:
+    """Whether the viewer's fence shows a customer's events (a partner's own customers only).
+
+    A customer once seen stays seen for the subscription (links are not taken back while it
+    runs); one not seen is asked again, since the partner may link it meanwhile.
+    """
+    fence = context.fence
+    seen: set[int] = set()
+
+    async def visible(customer_id: int | None) -> bool:
+        if fence.open:
+            return True
+        if customer_id is None:
+            return False
+        if customer_id not in seen:
+            async with context.sessionmaker() as session:
+                if not await fence.sees_customer(session, customer_id):
+                    return False
+            seen.add(customer_id)
+        return True
+
+    return visible
+
+
 def _forbidden(scope: Scope) -> GraphQLError:
     return GraphQLError(f"FORBIDDEN: needs scope {scope.value}", extensions={"code": "FORBIDDEN"})
 
@@ -186,8 +210,11 @@ class SalesSubscription:
         changes = status_changes(
             _hub(context), context.sessionmaker, position, order_id=order_pk, customer_id=customer_pk
         )
+        visible = _visible_customers(context)
         try:
             async for change in changes:
+                if not await visible(change.customer_id):
+                    continue  # an order of a customer the partner's fence hides, replayed or live
                 # A websocket's context (and its loaders' cache) lives as long as the
                 # connection: each event must see the order as it is now.
                 context.__dict__.pop("loaders", None)

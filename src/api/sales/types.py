@@ -114,8 +114,10 @@ class Quote(Node):
         self, info: Info
     ) -> Annotated[Opportunity, strawberry.lazy("api.crm.pipeline_types")] | None:
         from api.crm.pipeline_types import Opportunity
+        from api.permissions import can
+        from domain.identity.scopes import Scope
 
-        if self.row.opportunity_id is None:
+        if self.row.opportunity_id is None or not can(info, Scope.PIPELINE_READ):
             return None
         return Opportunity.from_row(present(await info.context.loaders.crm.opportunity.load(self.row.opportunity_id)))
 

@@ -29,6 +29,20 @@ class Customer(Versioned, Timestamps, Base):
     credit_limit: Mapped[Decimal] = mapped_column(Money, server_default=text("0"))
 
 
+class CreditLimitChange(Base):
+    """One change of a customer's credit limit: who set it, when, from what to what."""
+
+    __tablename__ = "credit_limit_changes"
+    __table_args__ = (Index("ix_credit_limit_changes_customer", "customer_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    previous_limit: Mapped[Decimal | None] = mapped_column(Money)  # None: set on create
+    new_limit: Mapped[Decimal] = mapped_column(Money)
+    changed_by: Mapped[str] = mapped_column(String(120))
+    changed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class Contact(Base):
     """A person at a customer or at a supplier (exactly one of the two)."""
 

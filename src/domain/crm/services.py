@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.crm.contacts import NewContact, check_contacts, new_contacts
-from domain.crm.models import Customer
+from domain.crm.models import CreditLimitChange, Customer
+from domain.integration.models import ExternalRef
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.names import camel
@@ -56,7 +57,19 @@ async def _code_taken(session: AsyncSession, code: str) -> bool:
     return (await session.execute(select(Customer.id).where(Customer.code == code))).first() is not None
 
 
-async def create_customer(session: AsyncSession, data: NewCustomer, actor: str | None = None) -> Customer:
+def _record_limit(
+    session: AsyncSession, customer_id: int, previous: Decimal | None, new: Decimal, actor: str | None
+) -> None:
+    """Every credit limit set or changed leaves a row (``Customer.creditLimitHistory``)."""
+    session.add(CreditLimitChange(
+        customer_id=customer_id, previous_limit=previous, new_limit=new, changed_by=actor or "system"
+    ))
+
+
+async def create_customer(
+    session: AsyncSession, data: NewCustomer, actor: str | None = None, *, partner: str | None = None
+) -> Customer:
+    """A new customer; ``partner`` (a partner token's integration) links it to that system."""
     problems = Problems()
     code = data.code.strip()
     check_code(problems, code, "code")
@@ -81,6 +94,14 @@ async def create_customer(session: AsyncSession, data: NewCustomer, actor: str |
     session.add(customer)
     await session.flush()
     session.add_all(new_contacts(data.contacts, customer_id=customer.id))
+    if data.credit_limit is not None:
+        _record_limit(session, customer.id, None, customer.credit_limit, actor)
+    if partner is not None:
+        # the partner's own record: nothing to write back (api.fence reads the link)
+        session.add(ExternalRef(
+            entity_type="Customer", entity_id=customer.id, system=partner, status="SYNCED",
+            synced_at=func.now(),
+        ))
     await record_event(
         session, "customer.created", "Customer", customer.id, {"code": code}, actor
     )
@@ -112,6 +133,9 @@ async def update_customer(
     problems.raise_if_any()
 
     customer = await lock_versioned(session, Customer, customer_id, expected_version, "customer")
+    new_limit = changes.get("credit_limit")
+    if new_limit is not None and new_limit != customer.credit_limit:
+        _record_limit(session, customer.id, customer.credit_limit, new_limit, actor)
     for key, value in changes.items():
         if key == "name":
             value = value.strip()

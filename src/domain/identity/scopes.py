@@ -23,14 +23,20 @@ class Scope(StrEnum):
     COSTING_READ = "costing:read"
     COSTING_WRITE = "costing:write"
     INTEGRATION_WRITE = "integration:write"
+    # what a partner (an outside system, fenced to its own customers) may not do
+    PIPELINE_READ = "pipeline:read"  # leads, opportunities, activities, the pipeline
+    PIPELINE_WRITE = "pipeline:write"
+    SALES_FULFIL = "sales:fulfil"  # ship, cancel, close short: the company's side of an order
+    CREDIT_READ = "credit:read"  # credit positions and the credit-limit history
     ADMIN = "admin"
 
 
-_READ_MASTER = {Scope.CRM_READ, Scope.INVENTORY_READ, Scope.SALES_READ}
+_READ_MASTER = {Scope.CRM_READ, Scope.INVENTORY_READ, Scope.SALES_READ, Scope.PIPELINE_READ, Scope.CREDIT_READ}
 
 ROLE_SCOPES: dict[str, frozenset[Scope]] = {
     "admin": frozenset(Scope),
-    "sales": frozenset(_READ_MASTER | {Scope.CRM_WRITE, Scope.SALES_WRITE, Scope.PRODUCTION_READ}),
+    "sales": frozenset(_READ_MASTER | {Scope.CRM_WRITE, Scope.SALES_WRITE, Scope.PRODUCTION_READ}
+                           | {Scope.PIPELINE_WRITE, Scope.SALES_FULFIL}),
     "finance": frozenset(
         _READ_MASTER | {Scope.FINANCE_READ, Scope.FINANCE_WRITE, Scope.COSTING_READ, Scope.COSTING_WRITE}
     ),
@@ -44,6 +50,8 @@ ROLE_SCOPES: dict[str, frozenset[Scope]] = {
         | {Scope.PRODUCTION_READ, Scope.PLANNING_READ, Scope.PLANNING_WRITE, Scope.INVENTORY_WRITE}
         | {Scope.PURCHASING_READ, Scope.PURCHASING_WRITE}
     ),
+    # An outside system: sees and acts only on its own customers (api.fence), never ships,
+    # cancels, reads credit positions or the pipeline.
     "partner": frozenset(
         {Scope.CRM_READ, Scope.CRM_WRITE, Scope.SALES_READ, Scope.SALES_WRITE, Scope.INVENTORY_READ,
          Scope.INTEGRATION_WRITE}
@@ -51,6 +59,8 @@ ROLE_SCOPES: dict[str, frozenset[Scope]] = {
 }
 
 ROLES = tuple(ROLE_SCOPES)
+# roles whose tokens are bound to one integration (``ApiToken.partner``) and fenced by it
+PARTNER_ROLES = frozenset({"partner"})
 
 
 def scopes_for(role: str) -> frozenset[Scope]:

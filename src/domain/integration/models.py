@@ -15,6 +15,8 @@ class ExternalRef(Base):
     __table_args__ = (
         CheckConstraint("status IN ('PENDING', 'SYNCED', 'FAILED')", name="status_known"),
         Index("ix_external_refs_entity", "entity_type", "entity_id"),
+        # the partner fence: a system's customers (domain.identity.fence)
+        Index("ix_external_refs_system", "system", "entity_type", "entity_id"),
         Index(
             "uq_external_refs_system_external_id",
             "system", "entity_type", "external_id",
