@@ -69,7 +69,8 @@ def test_every_field_and_mutation_is_declared_as_the_code_enforces() -> None:
 
 def test_a_new_or_changed_permission_without_its_declaration_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     table = {type_name: dict(rules) for type_name, rules in authorization_table.DECLARED.items()}
-    table["Mutation"]["needs crm:write"] = table["Mutation"]["needs crm:write"].replace("createCustomer ", "")
+    table["Mutation"]["needs crm:write"] = " ".join(
+        name for name in table["Mutation"]["needs crm:write"].split() if name != "createCustomer")
     table["Item"] = {key: value.replace("standardCost", "") for key, value in table["Item"].items()}
     table["Item"]["public"] += " standardCost"
     table["Customer"]["public"] += " secretField"
