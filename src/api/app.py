@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from cross_web import HTTPException
 from graphql import GraphQLError, parse
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.dataloader import DataLoader
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -30,6 +31,7 @@ from api.context import Context
 from api.dataloaders import RowOf, one_by
 from api.events import EventHub
 from api.graphiql import STATIC_PATH, render_graphiql, static_app
+from api.http import GRAPHQL_RESPONSE, JSON, decode_body, is_request_error, negotiate, request_error
 from api.schema import build_schema
 from domain.sales.models import SalesOrder as SalesOrderRow
 from domain.shared.db import SessionMaker, make_engine, make_sessionmaker
@@ -94,6 +96,45 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(render_graphiql(GRAPHQL_PATH))
+
+    # GraphQL over HTTP (see api/http.py): a JSON body for every refusal, the media type the
+    # client accepts, and 400 without `data` for a request error under graphql-response+json.
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        media_type = negotiate(request.headers.get("accept"))
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            response = request_error(exc.reason, exc.status_code, media_type)
+        await response(scope, receive, send)
+
+    async def get_sub_response(self, request: Request) -> Response:  # type: ignore[override]
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = negotiate(request.headers.get("accept"))
+        request.state.sub_response = sub_response
+        return sub_response
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_body(data)
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        sub_response: Response | None = getattr(request.state, "sub_response", None)
+        if sub_response is not None and sub_response.media_type == GRAPHQL_RESPONSE and is_request_error(result):
+            response.pop("data", None)
+            sub_response.status_code = 400
+        return response
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = f"{sub_response.media_type or JSON}; charset=utf-8"
+        return response
 
 
 def _is_subscription(query: str | None, operation_name: str | None) -> bool:

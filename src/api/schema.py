@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
@@ -28,6 +29,7 @@ from api.inventory.queries import InventoryQuery
 from api.inventory.types import Item, Warehouse
 from api.limits import limit_extensions
 from api.node import NodeQuery
+from api.operations import OneOperation
 from api.planning.mutations import PlanningMutation
 from api.planning.queries import PlanningQuery
 from api.planning.subscriptions import PlanningSubscription
@@ -45,6 +47,7 @@ from api.sales.mutations import SalesMutation
 from api.sales.queries import SalesQuery
 from api.sales.subscriptions import SalesSubscription
 from api.scalars import SCALAR_MAP
+from api.text import TextGuard
 from domain.shared.errors import DomainError
 from erpgraph.settings import Settings
 
@@ -66,9 +69,25 @@ def _expected_error(error: Any) -> bool:
     return original is None or isinstance(original, (GraphQLError, DomainError, PermissionError))
 
 
+# graphql-core's suggestions: fields, arguments, types, enum values, input fields, in
+# validation and in variable coercion alike; always the last sentence of the message.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
 class Schema(strawberry.Schema):
+    # Production tells no one the names it did not match (set by build_schema).
+    hide_suggestions = False
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Log only unexpected errors; a client's bad query is not a server fault."""
+        """Log only unexpected errors; a client's bad query is not a server fault.
+
+        Every error of a request passes here before it is returned, which makes it the
+        one place to drop suggestions ("Did you mean ...?") in production.
+        """
+        if self.hide_suggestions:
+            for error in errors:
+                if "Did you mean" in error.message:
+                    error.message = _SUGGESTION.sub("", error.message)
         unexpected = [error for error in errors if not _expected_error(error)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
@@ -80,11 +99,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         max_cost=settings.max_cost,
-    ) + [DomainErrors]
+    ) + [OneOperation, TextGuard, DomainErrors]
     if settings.production:
         # factories, not instances: an extension keeps the operation it serves on self
         extensions += [DisableIntrospection, partial(MaskErrors, should_mask_error=lambda e: not _expected_error(e))]
-    return Schema(
+    built = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -94,6 +113,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             scalar_map=SCALAR_MAP, disable_field_suggestions=settings.production
         ),
     )
+    built.hide_suggestions = settings.production
+    return built
 
 
 schema = build_schema(Settings(ERPGRAPH_ENV="development"))
