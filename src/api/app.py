@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cross_web import HTTPException
-from graphql import GraphQLError, parse
+from graphql import GraphQLError, get_operation_ast, parse
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -24,7 +24,6 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
-from strawberry.utils.operation import get_operation_type
 
 from api.auth import Authenticator, bearer_token
 from api.context import Context
@@ -85,8 +84,11 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Any, request_adapter: Any, sub_response: Any, context: Context,
         root_value: None, request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        operation = _operation_type(request_data.query, request_data.operation_name)
+        if operation is OperationType.MUTATION and request_adapter.method == "GET":
+            raise HTTPException(405, "mutations need a POST request")  # GraphQL over HTTP: 405
         # Executed over HTTP, a subscription's field would resolve to null: say what to use instead.
-        if _is_subscription(request_data.query, request_data.operation_name):
+        if operation is OperationType.SUBSCRIPTION:
             return ExecutionResult(data=None, errors=[GraphQLError(
                 SUBSCRIPTIONS_NEED_A_WEBSOCKET, extensions={"code": ErrorCode.INVALID.value, "field": []},
             )])
@@ -137,13 +139,16 @@ class GraphQLApp(GraphQL[Context, None]):
         return response
 
 
-def _is_subscription(query: str | None, operation_name: str | None) -> bool:
-    if not query or "subscription" not in query:
-        return False
+def _operation_type(query: str | None, operation_name: str | None) -> OperationType | None:
+    """A subscription or mutation the request would run; None for queries and unknowns."""
+    if not query or ("subscription" not in query and "mutation" not in query):
+        return None
     try:
-        return get_operation_type(parse(query), operation_name) == OperationType.SUBSCRIPTION
-    except (GraphQLError, RuntimeError):  # not parsable, or no such operation: execution reports it
-        return False
+        operation = get_operation_ast(parse(query), operation_name)
+    except GraphQLError:  # not parsable: execution reports it
+        return None
+    # None when there is no such operation, or several and no name: execution reports it
+    return OperationType(operation.operation.value) if operation is not None else None
 
 
 def _unauthorized(message: str) -> JSONResponse:
@@ -217,7 +222,8 @@ def create_app(settings: Settings) -> Starlette:
         return Response(json.dumps({"status": "ok"}), media_type="application/json")
 
     routes: list[Any] = [
-        Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
+        # Every method reaches the view, which refuses all but GET and POST with a JSON 405.
+        Route(GRAPHQL_PATH, graphql),
         WebSocketRoute(GRAPHQL_PATH, graphql),
         Route("/health", health),
     ]
