@@ -32,9 +32,13 @@ _DATETIME = re.compile(
 )
 
 
-def invalid(message: str) -> GraphQLError:
+class InvalidValue(GraphQLError, ValueError):
+    """A value a scalar refuses; a ValueError too, for callers outside GraphQL."""
+
+
+def invalid(message: str) -> InvalidValue:
     """A coercion failure: graphql-core keeps the extensions on the request error it reports."""
-    return GraphQLError(message, extensions={"code": ErrorCode.INVALID.value})
+    return InvalidValue(message, extensions={"code": ErrorCode.INVALID.value})
 
 
 def _shown(value: object) -> str:
@@ -54,7 +58,7 @@ def parse_decimal(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise invalid('Decimal must be a string such as "12.50"')
     text = value if isinstance(value, str) else str(value)
-    if len(text) > _DECIMAL_MAX_DIGITS + 2 or not _DECIMAL.fullmatch(text):
+    if not _DECIMAL.fullmatch(text) or sum(char.isdigit() for char in text) > _DECIMAL_MAX_DIGITS:
         raise invalid(
             f"{_shown(value)} is not a decimal number: ASCII digits with an optional sign "
             f'and point, at most {_DECIMAL_MAX_DIGITS} digits (e.g. "-1250.50")'
@@ -65,9 +69,9 @@ def parse_decimal(value: Any) -> Decimal:
         raise invalid(f"{_shown(value)} is not a decimal number") from None
 
 
-def _at(node: ValueNode, error: GraphQLError) -> GraphQLError:
+def _at(node: ValueNode, error: GraphQLError) -> InvalidValue:
     # graphql-core reports a literal's GraphQLError as it is: give it the literal's location.
-    return GraphQLError(error.message, node, extensions=error.extensions)
+    return InvalidValue(error.message, node, extensions=error.extensions)
 
 
 def parse_decimal_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Decimal:

@@ -48,7 +48,7 @@ from api.sales.queries import SalesQuery
 from api.sales.subscriptions import SalesSubscription
 from api.scalars import SCALAR_MAP
 from api.text import TextGuard
-from domain.shared.errors import DomainError
+from domain.shared.errors import DomainError, ErrorCode
 from erpgraph.settings import Settings
 
 Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery, SalesQuery, FulfilmentQuery,
@@ -74,6 +74,27 @@ def _expected_error(error: Any) -> bool:
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
+def _give_code(error: GraphQLError, execution_context: Any) -> None:
+    """Every request error says what kind it is in ``extensions.code``, as domain errors do.
+
+    Only errors graphql-core raised itself (no exception behind them, no path): parse and
+    validation failures, and variables that do not coerce (reported once execution
+    began: the result is set by then), which are INVALID like the scalars' own refusals.
+    """
+    wrapped = error.original_error
+    if (wrapped is not None and not isinstance(wrapped, GraphQLError)) or error.path is not None:
+        return  # a resolver's exception: DomainErrors maps domain errors, MaskErrors hides the rest
+    if "code" in (error.extensions or {}):
+        return
+    if error.message.startswith("Syntax Error"):
+        code = "GRAPHQL_PARSE_FAILED"
+    elif execution_context is not None and getattr(execution_context, "result", None) is not None:
+        code = ErrorCode.INVALID.value
+    else:
+        code = "GRAPHQL_VALIDATION_FAILED"
+    error.extensions = {**(error.extensions or {}), "code": code}
+
+
 class Schema(strawberry.Schema):
     # Production tells no one the names it did not match (set by build_schema).
     hide_suggestions = False
@@ -84,10 +105,10 @@ class Schema(strawberry.Schema):
         Every error of a request passes here before it is returned, which makes it the
         one place to drop suggestions ("Did you mean ...?") in production.
         """
-        if self.hide_suggestions:
-            for error in errors:
-                if "Did you mean" in error.message:
-                    error.message = _SUGGESTION.sub("", error.message)
+        for error in errors:
+            if self.hide_suggestions and "Did you mean" in error.message:
+                error.message = _SUGGESTION.sub("", error.message)
+            _give_code(error, execution_context)
         unexpected = [error for error in errors if not _expected_error(error)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
