@@ -174,3 +174,21 @@ async def test_several_operations_need_an_operation_name(http: httpx.AsyncClient
     assert created["data"]["createCustomer"]["errors"] == []
     one = await send(http, admin_token, "query Only { customers { totalCount } }")
     assert one == {"data": {"customers": {"totalCount": 1}}}
+
+
+async def test_a_subscription_refuses_text_no_column_can_store(live_server: str, admin_token: str) -> None:
+    from tests.integration.helpers import graphql_ws
+
+    ws = await graphql_ws(live_server, admin_token)
+    try:
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription($a: String) { orderStatusChanged(after: $a) { status } }",
+            "variables": {"a": "cursor\x00"}}}))
+        message = json.loads(await ws.recv())
+    finally:
+        await ws.close()
+    # refused before the resolver (which would only have found a bad cursor)
+    assert message["type"] == "next" and message["payload"]["data"] is None, message
+    errors = message["payload"]["errors"]
+    assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in errors] == [("INVALID", ["a"])], errors
+    assert "NUL" in errors[0]["message"]
