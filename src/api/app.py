@@ -84,7 +84,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Any, request_adapter: Any, sub_response: Any, context: Context,
         root_value: None, request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        operation = _operation_type(request_data.query, request_data.operation_name)
+        operation = _operation_type(request_data.query, request_data.operation_name, self.settings.max_tokens)
         if operation is OperationType.MUTATION and request_adapter.method == "GET":
             raise HTTPException(405, "mutations need a POST request")  # GraphQL over HTTP: 405
         # Executed over HTTP, a subscription's field would resolve to null: say what to use instead.
@@ -139,13 +139,13 @@ class GraphQLApp(GraphQL[Context, None]):
         return response
 
 
-def _operation_type(query: str | None, operation_name: str | None) -> OperationType | None:
+def _operation_type(query: str | None, operation_name: str | None, max_tokens: int) -> OperationType | None:
     """A subscription or mutation the request would run; None for queries and unknowns."""
     if not query or ("subscription" not in query and "mutation" not in query):
         return None
     try:
-        operation = get_operation_ast(parse(query), operation_name)
-    except GraphQLError:  # not parsable: execution reports it
+        operation = get_operation_ast(parse(query, max_tokens=max_tokens), operation_name)
+    except GraphQLError:  # not parsable, or over the token limit: execution reports it
         return None
     # None when there is no such operation, or several and no name: execution reports it
     return OperationType(operation.operation.value) if operation is not None else None

@@ -84,6 +84,7 @@ async def test_a_request_error_is_400_without_data_under_graphql_response_json(
 
 @pytest.mark.parametrize(("name", "raw"), [
     ("a number", b"42"),
+    ("a list (batching is off)", b'[{"query": "{ __typename }"}]'),
     ("a string", b'"{ __typename }"'),
     ("null", b"null"),
     ("true", b"true"),
