@@ -79,6 +79,8 @@ def decode_body(data: str | bytes) -> object:
         value = json.loads(data)
     except json.JSONDecodeError:
         raise HTTPException(400, "Unable to parse request body as JSON") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise HTTPException(400, f"Unable to parse request body as JSON: {str(exc)[:100]}") from None
     except RecursionError:
         raise HTTPException(400, f"JSON nested more than {MAX_JSON_DEPTH} levels deep") from None
     if not isinstance(value, (dict, list)):

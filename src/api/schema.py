@@ -81,14 +81,19 @@ def _give_code(error: GraphQLError, execution_context: Any) -> None:
     validation failures, and variables that do not coerce (reported once execution
     began: the result is set by then), which are INVALID like the scalars' own refusals.
     """
+    started = execution_context is not None and getattr(execution_context, "result", None) is not None
     wrapped = error.original_error
-    if (wrapped is not None and not isinstance(wrapped, GraphQLError)) or error.path is not None:
-        return  # a resolver's exception: DomainErrors maps domain errors, MaskErrors hides the rest
-    if "code" in (error.extensions or {}):
+    if wrapped is not None and not isinstance(wrapped, GraphQLError):
+        if started or error.path is not None:
+            return  # a resolver's exception: DomainErrors maps domain errors, MaskErrors hides the rest
+        # Before execution only the request can be at fault: a literal Python cannot convert
+        # (an Int of 5,000 digits) is the client's error, shown, not masked or logged.
+        error.original_error = None
+    if error.path is not None or "code" in (error.extensions or {}):
         return
     if error.message.startswith("Syntax Error"):
         code = "GRAPHQL_PARSE_FAILED"
-    elif execution_context is not None and getattr(execution_context, "result", None) is not None:
+    elif started:
         code = ErrorCode.INVALID.value
     else:
         code = "GRAPHQL_VALIDATION_FAILED"

@@ -90,6 +90,7 @@ async def test_a_request_error_is_400_without_data_under_graphql_response_json(
     ("true", b"true"),
     ("not UTF-8", b'{"query": "{ __typename }", "operationName": "\xff\xfe"}'),
     ("not JSON", b'{"query": '),
+    ("an integer of 5,000 digits", b'{"query": "{ __typename }", "variables": {"n": ' + b"1" * 5000 + b"}}"),
     ("variables 1,000 deep", b'{"query": "{ __typename }", "variables": {"v": ' + b"[" * 1000 + b"]" * 1000 + b"}}"),
     ("variables 100 deep", b'{"query": "{ __typename }", "variables": {"v": ' + b'{"a": ' * 100 + b"1"
      + b"}" * 100 + b"}}"),

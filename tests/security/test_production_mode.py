@@ -64,6 +64,13 @@ async def test_production_suggests_nothing(
         assert "Did you mean" not in hidden and hidden.strip(), (what, hidden)
 
 
+async def test_a_literal_python_cannot_convert_is_the_clients_error_not_masked(
+    production_http: httpx.AsyncClient, admin_token: str,
+) -> None:
+    message = await _messages(production_http, admin_token, "{ items(first: %s) { totalCount } }" % ("1" * 5000), {})
+    assert "Unexpected error" not in message and "Int" in message, message
+
+
 def _handler_settings(monkeypatch: pytest.MonkeyPatch, command: str, env: str | None) -> Any:
     """Run `erpgraph <command>`'s handler with the servers stubbed; the settings it ran with."""
     import uvicorn
