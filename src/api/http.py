@@ -72,7 +72,7 @@ def decode_body(data: str | bytes) -> object:
     """JSON that is an object (or a list, which strawberry refuses as a batch), else HTTP 400."""
     if isinstance(data, bytes):
         try:
-            data = data.decode("utf-8")
+            data = data.decode("utf-8-sig")  # a byte order mark is allowed (RFC 8259), and dropped
         except UnicodeDecodeError:
             raise HTTPException(400, "the request body is not valid UTF-8") from None
     try:

@@ -55,6 +55,9 @@ async def test_the_client_gets_the_media_type_it_accepts(http: httpx.AsyncClient
         assert response.headers["content-type"] == f"{expected}; charset=utf-8", accept
         assert response.json() == {"data": {"__typename": "Query"}}
 
+    with_bom = await post(http, admin_token, None, raw=b'\xef\xbb\xbf{"query": "{ __typename }"}')
+    assert with_bom.json() == {"data": {"__typename": "Query"}}
+
 
 @pytest.mark.parametrize(("name", "body"), [
     ("parse", {"query": "{ __typename"}),
