@@ -84,8 +84,11 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Any, request_adapter: Any, sub_response: Any, context: Context,
         root_value: None, request_data: GraphQLRequestData,
     ) -> ExecutionResult:
-        operation = _operation_type(request_data.query, request_data.operation_name, self.settings.max_tokens)
-        if operation is OperationType.MUTATION and request_adapter.method == "GET":
+        # Only GET needs to know about mutations: POSTed ones are parsed once, by execution.
+        sniffed = ("subscription", "mutation") if request_adapter.method == "GET" else ("subscription",)
+        operation = _operation_type(request_data.query, request_data.operation_name, sniffed,
+                                    self.settings.max_tokens)
+        if operation is OperationType.MUTATION:
             raise HTTPException(405, "mutations need a POST request")  # GraphQL over HTTP: 405
         # Executed over HTTP, a subscription's field would resolve to null: say what to use instead.
         if operation is OperationType.SUBSCRIPTION:
@@ -139,9 +142,12 @@ class GraphQLApp(GraphQL[Context, None]):
         return response
 
 
-def _operation_type(query: str | None, operation_name: str | None, max_tokens: int) -> OperationType | None:
-    """A subscription or mutation the request would run; None for queries and unknowns."""
-    if not query or ("subscription" not in query and "mutation" not in query):
+def _operation_type(
+    query: str | None, operation_name: str | None, sniffed: tuple[str, ...], max_tokens: int,
+) -> OperationType | None:
+    """The operation type the request would run, when its keyword (one of ``sniffed``) is in
+    the text; None for anything else and for documents execution will refuse."""
+    if not query or not any(word in query for word in sniffed):
         return None
     try:
         operation = get_operation_ast(parse(query, max_tokens=max_tokens), operation_name)
