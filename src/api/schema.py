@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, ValueNode
 from strawberry.extensions import DisableIntrospection, MaskErrors
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -80,17 +80,19 @@ def _give_code(error: GraphQLError, execution_context: Any) -> None:
     Only errors graphql-core raised itself (no exception behind them, no path): parse and
     validation failures, and variables that do not coerce (reported once execution
     began: the result is set by then), which are INVALID like the scalars' own refusals.
+    (A subscription's variables are coerced before that point: GRAPHQL_VALIDATION_FAILED.)
     """
-    started = execution_context is not None and getattr(execution_context, "result", None) is not None
     wrapped = error.original_error
     if wrapped is not None and not isinstance(wrapped, GraphQLError):
-        if started or error.path is not None:
+        nodes = error.nodes or []
+        if not nodes or not all(isinstance(node, ValueNode) for node in nodes):
             return  # a resolver's exception: DomainErrors maps domain errors, MaskErrors hides the rest
-        # Before execution only the request can be at fault: a literal Python cannot convert
-        # (an Int of 5,000 digits) is the client's error, shown, not masked or logged.
+        # Located at a literal of the document: one Python cannot convert (an Int of 5,000
+        # digits) is the client's error, shown, not masked or logged as a server fault.
         error.original_error = None
     if error.path is not None or "code" in (error.extensions or {}):
         return
+    started = execution_context is not None and getattr(execution_context, "result", None) is not None
     if error.message.startswith("Syntax Error"):
         code = "GRAPHQL_PARSE_FAILED"
     elif started:
