@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLError, parse
+from cross_web import HTTPException
+from graphql import GraphQLError, get_operation_ast, parse
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -19,17 +20,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.dataloader import DataLoader
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
-from strawberry.utils.operation import get_operation_type
 
 from api.auth import Authenticator, bearer_token
 from api.context import Context
 from api.dataloaders import RowOf, one_by
 from api.events import EventHub
 from api.graphiql import STATIC_PATH, render_graphiql, static_app
+from api.http import GRAPHQL_RESPONSE, JSON, decode_body, is_request_error, negotiate, request_error
 from api.revocation import RevocationListener
 from api.schema import build_schema
 from domain.sales.models import SalesOrder as SalesOrderRow
@@ -87,8 +88,14 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Any, request_adapter: Any, sub_response: Any, context: Context,
         root_value: None, request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        # Only GET needs to know about mutations: POSTed ones are parsed once, by execution.
+        sniffed = ("subscription", "mutation") if request_adapter.method == "GET" else ("subscription",)
+        operation = _operation_type(request_data.query, request_data.operation_name, sniffed,
+                                    self.settings.max_tokens)
+        if operation is OperationType.MUTATION:
+            raise HTTPException(405, "mutations need a POST request")  # GraphQL over HTTP: 405
         # Executed over HTTP, a subscription's field would resolve to null: say what to use instead.
-        if _is_subscription(request_data.query, request_data.operation_name):
+        if operation is OperationType.SUBSCRIPTION:
             return ExecutionResult(data=None, errors=[GraphQLError(
                 SUBSCRIPTIONS_NEED_A_WEBSOCKET, extensions={"code": ErrorCode.INVALID.value, "field": []},
             )])
@@ -99,14 +106,59 @@ class GraphQLApp(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(render_graphiql(GRAPHQL_PATH))
 
+    # GraphQL over HTTP (see api/http.py): a JSON body for every refusal, the media type the
+    # client accepts, and 400 without `data` for a request error under graphql-response+json.
 
-def _is_subscription(query: str | None, operation_name: str | None) -> bool:
-    if not query or "subscription" not in query:
-        return False
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        media_type = negotiate(request.headers.get("accept"))
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            response = request_error(exc.reason, exc.status_code, media_type)
+        await response(scope, receive, send)
+
+    async def get_sub_response(self, request: Request) -> Response:  # type: ignore[override]
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = negotiate(request.headers.get("accept"))
+        request.state.sub_response = sub_response
+        return sub_response
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_body(data)
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        sub_response: Response | None = getattr(request.state, "sub_response", None)
+        if sub_response is not None and sub_response.media_type == GRAPHQL_RESPONSE and is_request_error(result):
+            response.pop("data", None)
+            sub_response.status_code = 400
+        return response
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = f"{sub_response.media_type or JSON}; charset=utf-8"
+        return response
+
+
+def _operation_type(
+    query: str | None, operation_name: str | None, sniffed: tuple[str, ...], max_tokens: int,
+) -> OperationType | None:
+    """The operation type the request would run, when its keyword (one of ``sniffed``) is in
+    the text; None for anything else and for documents execution will refuse."""
+    if not query or not any(word in query for word in sniffed):
+        return None
     try:
-        return get_operation_type(parse(query), operation_name) == OperationType.SUBSCRIPTION
-    except (GraphQLError, RuntimeError):  # not parsable, or no such operation: execution reports it
-        return False
+        operation = get_operation_ast(parse(query, max_tokens=max_tokens), operation_name)
+    except GraphQLError:  # not parsable, or over the token limit: execution reports it
+        return None
+    # None when there is no such operation, or several and no name: execution reports it
+    return OperationType(operation.operation.value) if operation is not None else None
 
 
 def _unauthorized(message: str) -> JSONResponse:
@@ -185,7 +237,8 @@ def create_app(settings: Settings) -> Starlette:
         return Response(json.dumps({"status": "ok"}), media_type="application/json")
 
     routes: list[Any] = [
-        Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
+        # Every method reaches the view, which refuses all but GET and POST with a JSON 405.
+        Route(GRAPHQL_PATH, graphql),
         WebSocketRoute(GRAPHQL_PATH, graphql),
         Route("/health", health),
     ]

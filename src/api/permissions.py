@@ -23,6 +23,7 @@ from strawberry.permission import BasePermission
 from api.context import Info
 from api.errors import UserError, user_errors
 from api.fence import check_ids
+from api.text import argument_text_error
 from domain.identity.fence import fence_for
 from domain.identity.scopes import Scope
 from domain.shared.db import SINGLE_ROW
@@ -198,6 +199,8 @@ def command(scope: Scope, *others: Scope) -> Callable[[Callable[..., Awaitable[R
                     code=ErrorCode.FORBIDDEN, field=None,
                     message=f"this operation needs scope {' or '.join(each.value for each in allowed)}",
                 )])
+            if (text_error := argument_text_error(kwargs)) is not None:  # before any SQL: see api/text.py
+                return payload(errors=user_errors(text_error))
             try:
                 async with unit_of_work(context.sessionmaker, actor=context.viewer.name) as uow:
                     principal = context.principal

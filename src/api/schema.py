@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, ValueNode
 from strawberry.extensions import DisableIntrospection, MaskErrors
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -28,6 +29,7 @@ from api.inventory.queries import InventoryQuery
 from api.inventory.types import Item, Warehouse
 from api.limits import limit_extensions
 from api.node import NodeQuery
+from api.operations import OneOperation
 from api.planning.mutations import PlanningMutation
 from api.planning.queries import PlanningQuery
 from api.planning.subscriptions import PlanningSubscription
@@ -45,7 +47,8 @@ from api.sales.mutations import SalesMutation
 from api.sales.queries import SalesQuery
 from api.sales.subscriptions import SalesSubscription
 from api.scalars import SCALAR_MAP
-from domain.shared.errors import DomainError
+from api.text import TextGuard
+from domain.shared.errors import DomainError, ErrorCode
 from erpgraph.settings import Settings
 
 Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery, SalesQuery, FulfilmentQuery,
@@ -66,9 +69,53 @@ def _expected_error(error: Any) -> bool:
     return original is None or isinstance(original, (GraphQLError, DomainError, PermissionError))
 
 
+# graphql-core's suggestions: fields, arguments, types, enum values, input fields, in
+# validation and in variable coercion alike; always the last sentence of the message.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def _give_code(error: GraphQLError, execution_context: Any) -> None:
+    """Every request error says what kind it is in ``extensions.code``, as domain errors do.
+
+    Only errors graphql-core raised itself (no exception behind them, no path): parse and
+    validation failures, and variables that do not coerce (reported once execution
+    began: the result is set by then), which are INVALID like the scalars' own refusals.
+    (A subscription's variables are coerced before that point: GRAPHQL_VALIDATION_FAILED.)
+    """
+    wrapped = error.original_error
+    if wrapped is not None and not isinstance(wrapped, GraphQLError):
+        nodes = error.nodes or []
+        if not nodes or not all(isinstance(node, ValueNode) for node in nodes):
+            return  # a resolver's exception: DomainErrors maps domain errors, MaskErrors hides the rest
+        # Located at a literal of the document: one Python cannot convert (an Int of 5,000
+        # digits) is the client's error, shown, not masked or logged as a server fault.
+        error.original_error = None
+    if error.path is not None or "code" in (error.extensions or {}):
+        return
+    started = execution_context is not None and getattr(execution_context, "result", None) is not None
+    if error.message.startswith("Syntax Error"):
+        code = "GRAPHQL_PARSE_FAILED"
+    elif started:
+        code = ErrorCode.INVALID.value
+    else:
+        code = "GRAPHQL_VALIDATION_FAILED"
+    error.extensions = {**(error.extensions or {}), "code": code}
+
+
 class Schema(strawberry.Schema):
+    # Production tells no one the names it did not match (set by build_schema).
+    hide_suggestions = False
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Log only unexpected errors; a client's bad query is not a server fault."""
+        """Log only unexpected errors; a client's bad query is not a server fault.
+
+        Every error of a request passes here before it is returned, which makes it the
+        one place to drop suggestions ("Did you mean ...?") in production.
+        """
+        for error in errors:
+            if self.hide_suggestions and "Did you mean" in error.message:
+                error.message = _SUGGESTION.sub("", error.message)
+            _give_code(error, execution_context)
         unexpected = [error for error in errors if not _expected_error(error)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
@@ -80,11 +127,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         max_cost=settings.max_cost,
-    ) + [DomainErrors]
+    ) + [OneOperation, TextGuard, DomainErrors]
     if settings.production:
         # factories, not instances: an extension keeps the operation it serves on self
         extensions += [DisableIntrospection, partial(MaskErrors, should_mask_error=lambda e: not _expected_error(e))]
-    return Schema(
+    built = Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -94,6 +141,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             scalar_map=SCALAR_MAP, disable_field_suggestions=settings.production
         ),
     )
+    built.hide_suggestions = settings.production
+    return built
 
 
 schema = build_schema(Settings(ERPGRAPH_ENV="development"))

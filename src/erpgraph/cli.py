@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -14,6 +15,10 @@ from typing import Any
 from erpgraph.server import StartupError
 
 Handler = Callable[[argparse.Namespace], int]
+ENV_VARIABLE = "ERPGRAPH_ENV"
+# What `serve` and `worker` run as when ERPGRAPH_ENV is unset: no GraphiQL, no introspection,
+# no suggestions, errors masked. `erpgraph dev` stays in development.
+PRODUCTION = "production"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -44,12 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--no-demo", action="store_true", help="do not load the demo company")
     dev.set_defaults(handler=_dev)
 
-    serve = commands.add_parser("serve", help="run the API (production; needs DATABASE_URL, REDIS_URL)")
+    serve = commands.add_parser(
+        "serve", help="run the API (production unless ERPGRAPH_ENV is set; needs DATABASE_URL, REDIS_URL)"
+    )
     _listen_options(serve)
     serve.add_argument("--workers", type=_positive, default=1, help="processes (default 1)")
     serve.set_defaults(handler=_serve)
 
-    worker = commands.add_parser("worker", help="run an arq worker (needs DATABASE_URL, REDIS_URL)")
+    worker = commands.add_parser(
+        "worker", help="run an arq worker (production unless ERPGRAPH_ENV is set; needs DATABASE_URL, REDIS_URL)"
+    )
     worker.set_defaults(handler=_worker)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest revision")
@@ -99,11 +108,17 @@ def _positive(value: str) -> int:
     return int(value)
 
 
-def _settings() -> Any:
+def _settings(default_env: str | None = None) -> Any:
+    """The configuration; ``default_env`` applies when ERPGRAPH_ENV is unset (or empty).
+
+    It is written to the environment, so uvicorn's worker processes read the same.
+    """
     from pydantic import ValidationError
 
     from erpgraph.settings import Settings
 
+    if default_env is not None and not os.environ.get(ENV_VARIABLE):
+        os.environ[ENV_VARIABLE] = default_env
     try:
         return Settings()
     except ValidationError as exc:
@@ -123,7 +138,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from erpgraph.server import preflight
 
-    settings = _settings()
+    settings = _settings(default_env=PRODUCTION)
     asyncio.run(preflight(settings))
     # A supervisor stops us with SIGTERM; let it end as cleanly (exit 0) as Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
@@ -149,7 +164,7 @@ def _worker(args: argparse.Namespace) -> int:
     from erpgraph.server import preflight
     from workers.settings import worker_settings
 
-    settings = _settings()
+    settings = _settings(default_env=PRODUCTION)
     asyncio.run(preflight(settings))
     run_worker(worker_settings(settings))  # handles SIGINT/SIGTERM itself
     return 0

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,6 +15,8 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
     redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    # `erpgraph serve` and `erpgraph worker` run in production unless ERPGRAPH_ENV says otherwise
+    # (erpgraph.cli); everything else (`erpgraph dev`, tests, tools) defaults to development.
     env: Literal["development", "production", "test"] = Field(
         default="development", alias="ERPGRAPH_ENV"
     )
@@ -32,6 +34,15 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, alias="ERPGRAPH_MAX_ALIASES")
     max_tokens: int = Field(default=5000, alias="ERPGRAPH_MAX_TOKENS")
     max_cost: int = Field(default=50_000, alias="ERPGRAPH_MAX_COST")
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _short_names(cls, value: object) -> object:
+        """``dev`` and ``prod`` as well as the full names, in any case."""
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return {"dev": "development", "prod": "production"}.get(value, value)
+        return value
 
     @property
     def production(self) -> bool:
