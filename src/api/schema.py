@@ -26,7 +26,7 @@ from api.finance.types import CreditNote, Invoice, Payment
 from api.inventory.mutations import InventoryMutation
 from api.inventory.queries import InventoryQuery
 from api.inventory.types import Item, Warehouse
-from api.limits import limit_extensions
+from api.limits import InputBounds, limit_extensions
 from api.node import NodeQuery
 from api.planning.mutations import PlanningMutation
 from api.planning.queries import PlanningQuery
@@ -80,6 +80,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         max_cost=settings.max_cost,
+        bounds=InputBounds(
+            max_lines=settings.max_lines,
+            max_search_length=settings.max_search_length,
+            max_list_entries=settings.max_list_entries,
+        ),
     ) + [DomainErrors]
     if settings.production:
         # factories, not instances: an extension keeps the operation it serves on self
