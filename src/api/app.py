@@ -26,6 +26,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_operation_type
 
 from api.auth import Authenticator, bearer_token
+from api.body_limit import BodySizeLimit
 from api.context import Context
 from api.dataloaders import RowOf, one_by
 from api.events import EventHub
@@ -34,6 +35,7 @@ from api.schema import build_schema
 from domain.sales.models import SalesOrder as SalesOrderRow
 from domain.shared.db import SessionMaker, make_engine, make_sessionmaker
 from domain.shared.errors import ErrorCode
+from domain.shared.limits import set_max_lines
 from erpgraph.settings import Settings
 
 GRAPHQL_PATH = "/graphql"
@@ -146,6 +148,7 @@ def create_app(settings: Settings) -> Starlette:
     if not settings.database_url or not settings.redis_url:
         raise ValueError("DATABASE_URL and REDIS_URL are required")
     graphiql = not settings.production
+    set_max_lines(settings.max_lines)  # the domain's line bound, the one the query cost counts
     graphql = GraphQLApp(
         settings,
         schema=build_schema(settings),
@@ -155,7 +158,8 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)  # type: ignore[arg-type]
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,  # type: ignore[arg-type]
+                             statement_timeout_ms=settings.statement_timeout_ms)
         sessionmaker = make_sessionmaker(engine)
         assert settings.redis_url is not None
         redis = Redis.from_url(settings.redis_url)
@@ -184,4 +188,5 @@ def create_app(settings: Settings) -> Starlette:
         routes.append(Mount(STATIC_PATH, static_app(), name="graphiql-static"))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(BearerAuth, graphiql=graphiql)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # outermost: before auth
     return app

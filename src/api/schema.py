@@ -19,7 +19,7 @@ from api.crm.pipeline_types import Activity, Lead, Opportunity
 from api.crm.queries import CrmQuery
 from api.crm.types import Contact, Customer
 from api.document_cache import document_cache_extensions
-from api.errors import DomainErrors
+from api.errors import DomainErrors, timed_out
 from api.finance.mutations import FinanceMutation
 from api.finance.queries import FinanceQuery
 from api.finance.types import CreditNote, Invoice, Payment
@@ -63,7 +63,7 @@ NODE_IMPLEMENTATIONS = [Customer, Contact, Lead, Opportunity, Activity, Item, Wa
 def _expected_error(error: Any) -> bool:
     """Errors clients caused (validation, limits, permissions) stay visible in production."""
     original = error.original_error
-    return original is None or isinstance(original, (GraphQLError, DomainError, PermissionError))
+    return original is None or isinstance(original, (GraphQLError, DomainError, PermissionError)) or timed_out(error)
 
 
 class Schema(strawberry.Schema):
