@@ -6,6 +6,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from graphql import GraphQLError, parse
@@ -32,6 +33,7 @@ from api.dataloaders import RowOf, one_by
 from api.events import EventHub
 from api.graphiql import STATIC_PATH, render_graphiql, static_app
 from api.schema import build_schema
+from api.ws_limits import LimitedTransportWSHandler, PendingInits
 from domain.sales.models import SalesOrder as SalesOrderRow
 from domain.shared.db import SessionMaker, make_engine, make_sessionmaker
 from domain.shared.errors import ErrorCode
@@ -57,9 +59,12 @@ class Resources:
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = LimitedTransportWSHandler
+
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_s), **kwargs)
         self.settings = settings
+        self.pending_inits = PendingInits(settings.ws_max_pending_inits)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         resources: Resources = request.app.state.resources
