@@ -33,6 +33,7 @@ from api.dataloaders import RowOf, one_by
 from api.events import EventHub
 from api.graphiql import STATIC_PATH, render_graphiql, static_app
 from api.schema import build_schema
+from api.search import search_slots
 from api.ws_limits import LimitedTransportWSHandler, PendingInits
 from domain.sales.models import SalesOrder as SalesOrderRow
 from domain.shared.db import SessionMaker, make_engine, make_sessionmaker
@@ -170,6 +171,7 @@ def create_app(settings: Settings) -> Starlette:
         redis = Redis.from_url(settings.redis_url)
         events = EventHub(redis)  # one pub/sub connection per process, fanned out in-process
         events.start()
+        app.state.search_slots = search_slots(settings.max_concurrent_searches)
         app.state.resources = Resources(
             engine, sessionmaker, Authenticator(sessionmaker), redis, events=events,
             event_orders=one_by(sessionmaker, SalesOrderRow, SalesOrderRow.id, cache=False),

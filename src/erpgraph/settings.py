@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     worker_statement_timeout_ms: int = Field(
         default=300_000, ge=0, alias="ERPGRAPH_WORKER_STATEMENT_TIMEOUT_MS"
     )
+    # Text searches (they scan) running at once per API process; more wait without a connection.
+    max_concurrent_searches: int = Field(default=2, ge=1, alias="ERPGRAPH_MAX_CONCURRENT_SEARCHES")
     # An HTTP request body above this is refused with 413 before it is read whole.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1, alias="ERPGRAPH_MAX_BODY_BYTES")
     # Websockets: time to send connection_init, and connections per process still waiting for it.
