@@ -15,8 +15,6 @@ import pytest
 from graphql import parse
 from graphql.language import Lexer, Source, TokenKind
 
-from api.body_limit import BodySizeLimit
-from api.limits import InputBounds, query_cost
 from api.schema import schema
 from domain.shared.db import asyncpg_dsn
 from erpgraph.settings import Settings
@@ -134,6 +132,8 @@ async def test_nested_plain_lists_are_rejected_by_their_cost(gql: Any) -> None:
 
 
 def test_the_default_line_bound_makes_nested_lists_costly() -> None:
+    from api.limits import InputBounds, query_cost
+
     # The issue's request: 20,000 lines, their items' BOM lines, aliased ten times, took 24 s.
     query = "{ " + " ".join(
         f'o{i}: salesOrder(number: "SO-1") {{ lines {{ item {{ bom {{ lines {{ component {{ sku }} }} }} }} }} }}'
@@ -287,6 +287,29 @@ async def test_a_mutation_past_the_statement_timeout_gets_a_timeout_user_error(
     assert await snapshot_table(sessionmaker, "customers") == before
 
 
+@pytest.mark.limits(db_pool_size=1, max_concurrent_searches=1, statement_timeout_ms=3000)
+async def test_searches_do_not_starve_the_pool(gql: Any, blocker: Any) -> None:
+    # One pooled connection and one overflow: three searches stuck on a lock would hold
+    # both; with one search slot they hold one, and a small query gets the other at once.
+    await create_customer(gql, "LIM-C")
+    await gql("{ viewer { name } }")  # the token is cached: requests need no connection for it
+    tx = blocker.transaction()
+    await tx.start()
+    await blocker.execute("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE")
+    search = "query($s: String) { customers(search: $s) { totalCount } }"
+    searches = [asyncio.create_task(gql(search, {"s": f"x{i}"}, expect_errors=True)) for i in range(3)]
+    try:
+        await asyncio.sleep(0.3)  # the searches are waiting (on the lock, or for a slot)
+        started = time.perf_counter()
+        small = await asyncio.wait_for(gql("{ items { totalCount } }"), 10)
+        assert time.perf_counter() - started < 1
+        assert small["data"]["items"]["totalCount"] == 0
+    finally:
+        await tx.rollback()
+    for body in await asyncio.gather(*searches):
+        assert body["data"]["customers"]["totalCount"] == 0
+
+
 async def test_api_connections_carry_the_statement_timeout(app: Any) -> None:
     async with app.state.resources.engine.connect() as conn:
         value = (await conn.exec_driver_sql("SHOW statement_timeout")).scalar()
@@ -335,6 +358,8 @@ async def test_a_streamed_oversized_body_is_cut_off_at_the_limit(http: httpx.Asy
 
 
 async def test_the_app_never_holds_more_of_a_body_than_the_limit() -> None:
+    from api.body_limit import BodySizeLimit
+
     seen: list[int] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
