@@ -14,6 +14,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLField,
     GraphQLIncludeDirective,
@@ -47,9 +48,8 @@ DEFAULT_MAX_LINES: Final = 500
 DEFAULT_MAX_SEARCH_LENGTH: Final = 200
 DEFAULT_MAX_LIST_ENTRIES: Final = 100
 
-# Plain lists whose real maximum is below the line bound, by "Type.field".
-# The pipeline has one entry per opportunity stage.
-LIST_BOUNDS: Final = {"Query.pipeline": 8}
+# Plain lists with one entry per value of an enum (their real maximum), by "Type.field".
+ENUM_LISTS: Final = {"Query.pipeline": "OpportunityStage"}
 
 
 def check_page_size(first: int | None) -> int:
@@ -122,7 +122,7 @@ def query_cost(
     type's name ends with ``Connection`` and it takes ``first``) multiplies the cost
     of its selections by its page size, ``first`` or DEFAULT_PAGE_SIZE, so nested
     connections multiply. A plain list field multiplies them by its bound: the
-    number of ids given to ``nodes``, LIST_BOUNDS, else ``bounds.max_lines`` (the
+    number of ids given to ``nodes``, the values of an enum (ENUM_LISTS), else ``bounds.max_lines`` (the
     most lines a document may have; the ``edges`` of a connection are its page).
     ``__typename`` and introspection are free, and fields
     excluded by ``@skip``/``@include`` cost nothing. Selections are not merged: a
@@ -324,7 +324,10 @@ class _CostWalk:
         ids = arguments.get("ids")
         if field_name == "Query.nodes" and isinstance(ids, list):
             return len(ids)
-        return LIST_BOUNDS.get(field_name, self.bounds.max_lines)
+        enum = self.schema.get_type(ENUM_LISTS.get(field_name, ""))
+        if isinstance(enum, GraphQLEnumType):
+            return len(enum.values)
+        return self.bounds.max_lines
 
     def _arguments(self, node: FieldNode, definition: GraphQLField, field_name: str) -> dict[str, Any]:
         if not definition.args:

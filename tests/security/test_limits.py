@@ -145,6 +145,10 @@ def test_the_default_line_bound_makes_nested_lists_costly() -> None:
     # A page of orders with their lines is within the default cost.
     page = "{ salesOrders(first: 20) { edges { node { number lines { quantity item { sku } } } } } }"
     assert query_cost(schema._schema, parse(page)) < Settings(ERPGRAPH_ENV="test").max_cost
+    # Lists with a smaller real maximum count that: the pipeline one entry per stage, nodes its ids.
+    assert query_cost(schema._schema, parse("{ pipeline { stage count } }")) == 1 + 6 * 2
+    nodes = query_cost(schema._schema, parse("query($i: [ID!]!) { nodes(ids: $i) { id } }"), {"i": _ids(7)})
+    assert nodes == 1 + 7 * 1
 
 
 # --- search and filter arguments ------------------------------------------------------
