@@ -40,10 +40,11 @@ class Settings(BaseSettings):
     # Characters of a search text and entries of a list argument (ids, statuses).
     max_search_length: int = Field(default=200, ge=1, alias="ERPGRAPH_MAX_SEARCH_LENGTH")
     max_list_entries: int = Field(default=100, ge=1, alias="ERPGRAPH_MAX_LIST_ENTRIES")
-    # PostgreSQL statement_timeout of the API's connections (0: none); workers use their own.
+    # PostgreSQL statement_timeout of the API's connections (0: none); workers use their own,
+    # by default the longest job's timeout (MRP, an hour): no statement outlives its job.
     statement_timeout_ms: int = Field(default=5000, ge=0, alias="ERPGRAPH_STATEMENT_TIMEOUT_MS")
     worker_statement_timeout_ms: int = Field(
-        default=300_000, ge=0, alias="ERPGRAPH_WORKER_STATEMENT_TIMEOUT_MS"
+        default=3_600_000, ge=0, alias="ERPGRAPH_WORKER_STATEMENT_TIMEOUT_MS"
     )
     # Text searches (they scan) running at once per API process; more wait without a connection.
     max_concurrent_searches: int = Field(default=2, ge=1, alias="ERPGRAPH_MAX_CONCURRENT_SEARCHES")

@@ -39,7 +39,7 @@ def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
 def test_defaults_are_the_documented_ones() -> None:
     defaults = Settings(ERPGRAPH_ENV="test")
     assert (defaults.max_lines, defaults.max_search_length, defaults.max_list_entries) == (500, 200, 100)
-    assert defaults.statement_timeout_ms == 5000
+    assert (defaults.statement_timeout_ms, defaults.worker_statement_timeout_ms) == (5000, 3_600_000)
     assert defaults.max_body_bytes == 1024 * 1024
     assert (defaults.ws_init_timeout_s, defaults.ws_max_pending_inits) == (10.0, 100)
 
@@ -319,6 +319,23 @@ async def test_api_connections_carry_the_statement_timeout(app: Any) -> None:
     async with app.state.resources.engine.connect() as conn:
         value = (await conn.exec_driver_sql("SHOW statement_timeout")).scalar()
     assert value == f"{TIMEOUT_MS}ms"
+
+
+async def test_worker_connections_carry_their_own_statement_timeout(settings: Settings) -> None:
+    import redis.asyncio as aioredis
+
+    from workers.settings import shutdown, startup, worker_settings
+
+    ctx = worker_settings(settings.model_copy(update={"worker_statement_timeout_ms": 120_000}))["ctx"]
+    ctx["redis"] = aioredis.Redis.from_url(settings.redis_url)
+    await startup(ctx)
+    try:
+        async with ctx["engine"].connect() as conn:
+            value = (await conn.exec_driver_sql("SHOW statement_timeout")).scalar()
+    finally:
+        await shutdown(ctx)
+        await ctx["redis"].aclose()
+    assert value == "2min"
 
 
 # --- request body size ----------------------------------------------------------------
