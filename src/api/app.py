@@ -6,6 +6,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException
@@ -26,6 +27,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from api.auth import Authenticator, bearer_token
+from api.body_limit import BodySizeLimit
 from api.context import Context
 from api.dataloaders import RowOf, one_by
 from api.events import EventHub
@@ -33,9 +35,12 @@ from api.graphiql import STATIC_PATH, render_graphiql, static_app
 from api.http import GRAPHQL_RESPONSE, JSON, decode_body, is_request_error, negotiate, request_error
 from api.revocation import RevocationListener
 from api.schema import build_schema
+from api.search import search_slots
+from api.ws_limits import LimitedTransportWSHandler, PendingInits
 from domain.sales.models import SalesOrder as SalesOrderRow
 from domain.shared.db import SessionMaker, asyncpg_dsn, make_engine, make_sessionmaker
 from domain.shared.errors import ErrorCode
+from domain.shared.limits import set_max_lines
 from erpgraph.settings import Settings
 
 GRAPHQL_PATH = "/graphql"
@@ -57,9 +62,12 @@ class Resources:
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = LimitedTransportWSHandler
+
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_s), **kwargs)
         self.settings = settings
+        self.pending_inits = PendingInits(settings.ws_max_pending_inits)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         resources: Resources = request.app.state.resources
@@ -202,6 +210,7 @@ def create_app(settings: Settings) -> Starlette:
     if not settings.database_url or not settings.redis_url:
         raise ValueError("DATABASE_URL and REDIS_URL are required")
     graphiql = not settings.production
+    set_max_lines(settings.max_lines)  # the domain's line bound, the one the query cost counts
     graphql = GraphQLApp(
         settings,
         schema=build_schema(settings),
@@ -211,7 +220,8 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)  # type: ignore[arg-type]
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,  # type: ignore[arg-type]
+                             statement_timeout_ms=settings.statement_timeout_ms)
         sessionmaker = make_sessionmaker(engine)
         assert settings.redis_url is not None
         redis = Redis.from_url(settings.redis_url)
@@ -221,6 +231,7 @@ def create_app(settings: Settings) -> Starlette:
         assert settings.database_url is not None
         revocations = RevocationListener(asyncpg_dsn(settings.database_url), authenticator, events)
         revocations.start()
+        app.state.search_slots = search_slots(settings.max_concurrent_searches)
         app.state.resources = Resources(
             engine, sessionmaker, authenticator, redis, events=events,
             event_orders=one_by(sessionmaker, SalesOrderRow, SalesOrderRow.id, cache=False),
@@ -246,4 +257,5 @@ def create_app(settings: Settings) -> Starlette:
         routes.append(Mount(STATIC_PATH, static_app(), name="graphiql-static"))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(BearerAuth, graphiql=graphiql)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # outermost: before auth
     return app

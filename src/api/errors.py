@@ -15,6 +15,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
+from domain.shared.db import STATEMENT_TIMEOUT_MESSAGE, is_statement_timeout
 from domain.shared.errors import DomainError, Problem
 from domain.shared.errors import ErrorCode as DomainErrorCode
 
@@ -66,6 +67,18 @@ def graphql_errors(error: GraphQLError) -> list[GraphQLError]:
     ]
 
 
+def timed_out(error: GraphQLError) -> bool:
+    """Whether a resolver failed because its statement ran past the statement timeout."""
+    return error.original_error is not None and is_statement_timeout(error.original_error)
+
+
+def _timeout(error: GraphQLError) -> GraphQLError:
+    return GraphQLError(
+        error.message, error.nodes, error.source, error.positions, error.path,
+        DomainError.one(DomainErrorCode.TIMEOUT, STATEMENT_TIMEOUT_MESSAGE),
+    )
+
+
 class DomainErrors(SchemaExtension):
     """Maps a DomainError raised by any query or subscription resolver (see ``graphql_errors``)."""
 
@@ -73,6 +86,8 @@ class DomainErrors(SchemaExtension):
     def _map(result: object) -> None:
         if not isinstance(result, (GraphQLExecutionResult, ExecutionResult)) or not result.errors:
             return
+        if any(timed_out(error) for error in result.errors):
+            result.errors = [_timeout(error) if timed_out(error) else error for error in result.errors]
         if any(isinstance(error.original_error, DomainError) for error in result.errors):
             result.errors = [mapped for error in result.errors for mapped in graphql_errors(error)]
 

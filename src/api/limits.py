@@ -1,4 +1,5 @@
-"""Query limits checked before anything executes: tokens, depth, aliases, page size, cost."""
+"""Query limits checked before anything executes: tokens, depth, aliases, page size, cost,
+and the size of search and filter arguments."""
 
 from __future__ import annotations
 
@@ -13,11 +14,15 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLField,
     GraphQLIncludeDirective,
+    GraphQLInputObjectType,
     GraphQLInterfaceType,
+    GraphQLList,
     GraphQLNamedType,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLSkipDirective,
@@ -39,6 +44,12 @@ from strawberry.types.graphql import OperationType
 
 DEFAULT_PAGE_SIZE: Final = 20
 MAX_PAGE_SIZE: Final = 100
+DEFAULT_MAX_LINES: Final = 500
+DEFAULT_MAX_SEARCH_LENGTH: Final = 200
+DEFAULT_MAX_LIST_ENTRIES: Final = 100
+
+# Plain lists with one entry per value of an enum (their real maximum), by "Type.field".
+ENUM_LISTS: Final = {"Query.pipeline": "OpportunityStage"}
 
 
 def check_page_size(first: int | None) -> int:
@@ -58,28 +69,43 @@ def check_page_size(first: int | None) -> int:
     return first
 
 
+@dataclass(frozen=True)
+class InputBounds:
+    """Bounds on what one request may ask for besides its selections."""
+
+    # Items of a plain list field (document lines, contacts, ...): the cost multiplier.
+    max_lines: int = DEFAULT_MAX_LINES
+    # Characters of a String argument of a query or subscription field (search, code, sku).
+    max_search_length: int = DEFAULT_MAX_SEARCH_LENGTH
+    # Entries of a list of ids or enum values given as an argument (``nodes(ids:)``, ``status:``).
+    max_list_entries: int = DEFAULT_MAX_LIST_ENTRIES
+
+
 def limit_extensions(
-    *, max_depth: int, max_aliases: int, max_tokens: int, max_cost: int
+    *, max_depth: int, max_aliases: int, max_tokens: int, max_cost: int,
+    bounds: InputBounds | None = None,
 ) -> list[Callable[[], SchemaExtension]]:
     """Extension factories for ``strawberry.Schema(extensions=...)``, in the order given.
 
-    Tokens are limited while parsing; fragment fan-out, depth and aliases during
-    validation; page sizes (``first`` in ``[0, MAX_PAGE_SIZE]``) and the query cost
-    (see ``query_cost``) after validation, before any resolver runs. Every
-    rejection is a plain GraphQL error and the response is ``data: null``.
+    Tokens are limited while parsing (the variables' tokens count too); fragment
+    fan-out, depth and aliases during validation; page sizes (``first`` in
+    ``[0, MAX_PAGE_SIZE]``), argument sizes (``bounds``) and the query cost (see
+    ``query_cost``) after validation, before any resolver runs. Every rejection is a
+    plain GraphQL error and the response is ``data: null``.
 
     Keep these ahead of ``ValidationCache`` (which validates in its own
     ``on_validate`` and would bypass the guard that runs before validation).
     """
+    bounds = bounds or InputBounds()
     return [
-        partial(MaxTokensLimiter, max_token_count=max_tokens),
+        partial(_TokensLimiter, max_token_count=max_tokens),
         # Must precede the depth and alias limiters: see _DocumentGuard.
         partial(_DocumentGuard, max_selections=max_cost),
         # Introspection fields (``__schema``, ``__type``) are already exempt from the
         # depth count; graphql-core's MaxIntrospectionDepthRule bounds them instead.
         partial(QueryDepthLimiter, max_depth=max_depth),
         partial(MaxAliasesLimiter, max_alias_count=max_aliases),
-        partial(_PageSizeAndCostLimiter, max_cost=max_cost),
+        partial(_PageSizeAndCostLimiter, max_cost=max_cost, bounds=bounds),
     ]
 
 
@@ -88,30 +114,72 @@ def query_cost(
     document: DocumentNode,
     variables: Mapping[str, Any] | None = None,
     operation_name: str | None = None,
+    bounds: InputBounds | None = None,
 ) -> int:
     """The cost of one operation of a validated document, GitHub style.
 
     Every field costs 1, plus the cost of its selections. A connection field (its
     type's name ends with ``Connection`` and it takes ``first``) multiplies the cost
     of its selections by its page size, ``first`` or DEFAULT_PAGE_SIZE, so nested
-    connections multiply. ``__typename`` and introspection are free, and fields
+    connections multiply. A plain list field multiplies them by its bound: the
+    number of ids given to ``nodes``, the values of an enum (ENUM_LISTS), else ``bounds.max_lines`` (the
+    most lines a document may have; the ``edges`` of a connection are its page).
+    ``__typename`` and introspection are free, and fields
     excluded by ``@skip``/``@include`` cost nothing. Selections are not merged: a
     field selected twice (directly or through fragments) is counted twice.
 
     Raises GraphQLError when the operation cannot be selected, the variables do not
-    coerce, or a ``first`` argument is out of range.
+    coerce, or an argument is out of bounds (``first``, search text, id lists).
     """
-    outcome = _analyse(schema, document, variables, operation_name)
+    outcome = _analyse(schema, document, variables, operation_name, bounds or InputBounds())
     if outcome.errors:
         raise outcome.errors[0]
     return outcome.cost
 
 
+class _TokensLimiter(MaxTokensLimiter):
+    """The token limit covers the variables too: each scalar, list and object counts as a token.
+
+    The parser gets what the variables leave of the limit; variables alone over
+    the limit are refused before the document is parsed.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        used = _variable_tokens(context.variables, self.max_token_count + 1)
+        if used > self.max_token_count:
+            raise GraphQLError(
+                f"Variables contain more than {self.max_token_count} tokens. Parsing aborted.",
+                extensions={"code": "TOO_MANY_TOKENS", "maxTokens": self.max_token_count},
+            )
+        context.parse_options["max_tokens"] = self.max_token_count - used
+        yield
+
+
+def _variable_tokens(variables: Mapping[str, Any] | None, stop: int) -> int:
+    """Tokens of the variables' values as GraphQL literals (a scalar 1, a list or object
+    2 plus its items, an object key 2 with its colon), counting no further than ``stop``."""
+    count = 0
+    stack: list[Any] = list((variables or {}).values())
+    while stack and count < stop:
+        current = stack.pop()
+        if isinstance(current, Mapping):
+            count += 2 + 2 * len(current)
+            stack.extend(current.values())
+        elif isinstance(current, list | tuple):
+            count += 2
+            stack.extend(current)
+        else:
+            count += 1
+    return count
+
+
 class _PageSizeAndCostLimiter(SchemaExtension):
     """Rejects out-of-range ``first`` arguments and costly operations."""
 
-    def __init__(self, *, max_cost: int) -> None:
+    def __init__(self, *, max_cost: int, bounds: InputBounds) -> None:
         self.max_cost = max_cost
+        self.bounds = bounds
 
     def on_execute(self) -> Iterator[None]:
         # on_execute rather than a validation rule: the check needs the variables,
@@ -139,6 +207,7 @@ class _PageSizeAndCostLimiter(SchemaExtension):
                 context.graphql_document,
                 context.variables,
                 context.operation_name,
+                self.bounds,
             )
         except GraphQLError:
             # An unknown operation or bad variables: execution reports those
@@ -149,6 +218,15 @@ class _PageSizeAndCostLimiter(SchemaExtension):
         if outcome.cost > self.max_cost:
             return [_too_costly(outcome.cost, self.max_cost)]
         return []
+
+
+def _out_of_bounds(node: FieldNode, field_name: str, argument: str, what: str, **extensions: int) -> GraphQLError:
+    # Reported like a resolver's invalid argument: code INVALID, field = the argument's path.
+    return GraphQLError(
+        f'{argument}: argument of "{field_name}" {what}.',
+        [node],
+        extensions={"code": "INVALID", "field": [argument], **extensions},
+    )
 
 
 def _too_costly(cost: int, max_cost: int) -> GraphQLError:
@@ -171,6 +249,7 @@ def _analyse(
     document: DocumentNode,
     variables: Mapping[str, Any] | None,
     operation_name: str | None,
+    bounds: InputBounds,
 ) -> _Outcome:
     operation = get_operation_ast(document, operation_name)
     if operation is None:
@@ -186,7 +265,7 @@ def _analyse(
         for definition in document.definitions
         if isinstance(definition, FragmentDefinitionNode)
     }
-    walk = _CostWalk(schema, fragments, coerced)
+    walk = _CostWalk(schema, fragments, coerced, bounds, mutation=operation.operation.value == "mutation")
     cost = walk.selection_set(operation.selection_set, root)
     return _Outcome(cost, walk.errors)
 
@@ -196,6 +275,9 @@ class _CostWalk:
     schema: GraphQLSchema
     fragments: dict[str, FragmentDefinitionNode]
     variables: VariableValues
+    bounds: InputBounds
+    # Mutation arguments are documents: the domain bounds their texts and lines.
+    mutation: bool = False
     errors: list[GraphQLError] = field(default_factory=list)
     # A fragment's cost does not depend on where it is spread, so each is walked
     # once: re-walking per spread would be exponential in the number of fragments.
@@ -225,21 +307,63 @@ class _CostWalk:
         if definition is None:
             return 0
         named_type = get_named_type(definition.type)
+        field_name = f"{parent.name}.{name}"
+        arguments = self._arguments(node, definition, field_name)
         children = self.selection_set(node.selection_set, named_type)
+        field_type = definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else definition.type
         if "first" in definition.args:
-            page_size = self._page_size(node, definition, f"{parent.name}.{name}")
-            if named_type.name.endswith("Connection"):
+            page_size = self._page_size(node, arguments.get("first"), field_name)
+            if named_type.name.endswith("Connection") or isinstance(field_type, GraphQLList):
                 return 1 + page_size * children
-        # Plain lists (e.g. ``bom { lines }``) count their items once: their
-        # length is bounded by the data, not chosen by the client.
+        if isinstance(field_type, GraphQLList) and not parent.name.endswith("Connection"):
+            # A plain list (``lines``, ``contacts``) costs as many items as it may hold.
+            return 1 + self._list_bound(field_name, arguments) * children
         return 1 + children
 
-    def _page_size(self, node: FieldNode, definition: GraphQLField, field_name: str) -> int:
+    def _list_bound(self, field_name: str, arguments: Mapping[str, Any]) -> int:
+        ids = arguments.get("ids")
+        if field_name == "Query.nodes" and isinstance(ids, list):
+            return len(ids)
+        enum = self.schema.get_type(ENUM_LISTS.get(field_name, ""))
+        if isinstance(enum, GraphQLEnumType):
+            return len(enum.values)
+        return self.bounds.max_lines
+
+    def _arguments(self, node: FieldNode, definition: GraphQLField, field_name: str) -> dict[str, Any]:
+        if not definition.args:
+            return {}
         try:
-            first = get_argument_values(definition, node, self.variables).get("first")
+            arguments = get_argument_values(definition, node, self.variables)
         except GraphQLError as error:
             self.errors.append(error)
-            return DEFAULT_PAGE_SIZE
+            return {}
+        for name, value in arguments.items():
+            self._check_argument(node, field_name, name, value, definition.args[name].type)
+        return arguments
+
+    def _check_argument(
+        self, node: FieldNode, field_name: str, name: str, value: Any, type_: Any
+    ) -> None:
+        """Search texts (String arguments of reads) and lists of ids or enum values are bounded."""
+        if isinstance(type_, GraphQLNonNull):
+            type_ = type_.of_type
+        bounds = self.bounds
+        if isinstance(type_, GraphQLList) and isinstance(value, list) and len(value) > bounds.max_list_entries:
+            if not isinstance(get_named_type(type_), GraphQLInputObjectType):
+                self.errors.append(_out_of_bounds(
+                    node, field_name, name,
+                    f"takes at most {bounds.max_list_entries} entries, got {len(value)}",
+                    maxEntries=bounds.max_list_entries, entries=len(value),
+                ))
+        elif (not self.mutation and getattr(type_, "name", None) == "String" and isinstance(value, str)
+              and len(value) > bounds.max_search_length):
+            self.errors.append(_out_of_bounds(
+                node, field_name, name,
+                f"takes at most {bounds.max_search_length} characters, got {len(value)}",
+                maxLength=bounds.max_search_length, length=len(value),
+            ))
+
+    def _page_size(self, node: FieldNode, first: Any, field_name: str) -> int:
         if not isinstance(first, int) or isinstance(first, bool):
             return DEFAULT_PAGE_SIZE
         if not 0 <= first <= MAX_PAGE_SIZE:

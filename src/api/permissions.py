@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, get_type_hints
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from strawberry.permission import BasePermission
 
@@ -26,7 +26,7 @@ from api.fence import check_ids
 from api.text import argument_text_error
 from domain.identity.fence import fence_for
 from domain.identity.scopes import Scope
-from domain.shared.db import SINGLE_ROW
+from domain.shared.db import SINGLE_ROW, STATEMENT_TIMEOUT_MESSAGE, is_statement_timeout
 from domain.shared.errors import DomainError, ErrorCode, Problem
 from domain.shared.names import camel
 from domain.shared.unit_of_work import UnitOfWork, unit_of_work
@@ -223,6 +223,11 @@ def command(scope: Scope, *others: Scope) -> Callable[[Callable[..., Awaitable[R
                 # A constraint the service's own checks did not catch (a race): refuse cleanly.
                 log.warning("integrity error in %s: %s", resolver.__name__, error.orig)
                 return payload(errors=user_errors(DomainError([integrity_problem(error)])))
+            except DBAPIError as error:
+                if not is_statement_timeout(error):
+                    raise
+                log.warning("statement timeout in %s", resolver.__name__)
+                return payload(errors=user_errors(DomainError.one(ErrorCode.TIMEOUT, STATEMENT_TIMEOUT_MESSAGE)))
 
         wrapper.__signature__ = signature  # type: ignore[attr-defined]
         setattr(wrapper, AUTHORIZATION_ATTRIBUTE, Enforced("needs", allowed))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -15,6 +17,7 @@ from strawberry.dataloader import DataLoader
 from api.context import Info
 from api.dataloaders import CountKey, M, PageKey, RowOf
 from api.limits import check_page_size
+from api.search import search_slot
 from domain.shared.errors import DomainError, ErrorCode, Problem
 
 T = TypeVar("T")
@@ -174,10 +177,12 @@ async def paginate(
     *,
     first: int | None,
     after: str | None,
+    search: bool = False,
 ) -> Connection[NodeT]:
     """Keyset page over ``stmt`` (rows of one entity) in primary-key order.
 
-    ``totalCount`` is counted only when the client selects it.
+    ``totalCount`` is counted only when the client selects it. ``search``: ``stmt``
+    filters by a text search, so its statements take one of the process's search slots.
     """
     size = check_page_size(first)
     after_pk = decode_cursor(after)
@@ -186,11 +191,12 @@ async def paginate(
     if after_pk is not None:
         page_stmt = page_stmt.where(pk_column > after_pk)
     sessionmaker = info.context.sessionmaker
-    async with sessionmaker() as session:
+    slot = partial(search_slot, info.context) if search else contextlib.nullcontext
+    async with slot(), sessionmaker() as session:
         rows: Sequence[Any] = (await session.execute(page_stmt)).all()
 
     async def count() -> int:
-        async with sessionmaker() as session:
+        async with slot(), sessionmaker() as session:
             total = await session.execute(
                 select(func.count()).select_from(stmt.order_by(None).subquery())
             )

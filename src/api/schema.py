@@ -20,14 +20,14 @@ from api.crm.pipeline_types import Activity, Lead, Opportunity
 from api.crm.queries import CrmQuery
 from api.crm.types import Contact, Customer
 from api.document_cache import document_cache_extensions
-from api.errors import DomainErrors
+from api.errors import DomainErrors, timed_out
 from api.finance.mutations import FinanceMutation
 from api.finance.queries import FinanceQuery
 from api.finance.types import CreditNote, Invoice, Payment
 from api.inventory.mutations import InventoryMutation
 from api.inventory.queries import InventoryQuery
 from api.inventory.types import Item, Warehouse
-from api.limits import limit_extensions
+from api.limits import InputBounds, limit_extensions
 from api.node import NodeQuery
 from api.operations import OneOperation
 from api.planning.mutations import PlanningMutation
@@ -66,7 +66,7 @@ NODE_IMPLEMENTATIONS = [Customer, Contact, Lead, Opportunity, Activity, Item, Wa
 def _expected_error(error: Any) -> bool:
     """Errors clients caused (validation, limits, permissions) stay visible in production."""
     original = error.original_error
-    return original is None or isinstance(original, (GraphQLError, DomainError, PermissionError))
+    return original is None or isinstance(original, (GraphQLError, DomainError, PermissionError)) or timed_out(error)
 
 
 # graphql-core's suggestions: fields, arguments, types, enum values, input fields, in
@@ -127,6 +127,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         max_cost=settings.max_cost,
+        bounds=InputBounds(
+            max_lines=settings.max_lines,
+            max_search_length=settings.max_search_length,
+            max_list_entries=settings.max_list_entries,
+        ),
     ) + [OneOperation, TextGuard, DomainErrors]
     if settings.production:
         # factories, not instances: an extension keeps the operation it serves on self

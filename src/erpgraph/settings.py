@@ -35,6 +35,27 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=5000, alias="ERPGRAPH_MAX_TOKENS")
     max_cost: int = Field(default=50_000, alias="ERPGRAPH_MAX_COST")
 
+    # Resource limits (docs/security.md: Limits)
+    # Lines a document (quote, order, purchase order, BOM, opportunity, shipment) may have;
+    # the query cost counts every plain list with this bound.
+    max_lines: int = Field(default=500, ge=1, alias="ERPGRAPH_MAX_LINES")
+    # Characters of a search text and entries of a list argument (ids, statuses).
+    max_search_length: int = Field(default=200, ge=1, alias="ERPGRAPH_MAX_SEARCH_LENGTH")
+    max_list_entries: int = Field(default=100, ge=1, alias="ERPGRAPH_MAX_LIST_ENTRIES")
+    # PostgreSQL statement_timeout of the API's connections (0: none); workers use their own,
+    # by default the longest job's timeout (MRP, an hour): no statement outlives its job.
+    statement_timeout_ms: int = Field(default=5000, ge=0, alias="ERPGRAPH_STATEMENT_TIMEOUT_MS")
+    worker_statement_timeout_ms: int = Field(
+        default=3_600_000, ge=0, alias="ERPGRAPH_WORKER_STATEMENT_TIMEOUT_MS"
+    )
+    # Text searches (they scan) running at once per API process; more wait without a connection.
+    max_concurrent_searches: int = Field(default=2, ge=1, alias="ERPGRAPH_MAX_CONCURRENT_SEARCHES")
+    # An HTTP request body above this is refused with 413 before it is read whole.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1, alias="ERPGRAPH_MAX_BODY_BYTES")
+    # Websockets: time to send connection_init, and connections per process still waiting for it.
+    ws_init_timeout_s: float = Field(default=10.0, gt=0, alias="ERPGRAPH_WS_INIT_TIMEOUT_S")
+    ws_max_pending_inits: int = Field(default=100, ge=1, alias="ERPGRAPH_WS_MAX_PENDING_INITS")
+
     @field_validator("env", mode="before")
     @classmethod
     def _short_names(cls, value: object) -> object:

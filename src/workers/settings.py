@@ -18,6 +18,7 @@ from arq.worker import Function, Worker, func
 
 import domain.shared.models  # noqa: F401  # every mapped class, so the ORM can configure (FKs reach across contexts)
 from domain.shared.db import asyncpg_dsn, make_engine, make_sessionmaker
+from domain.shared.limits import set_max_lines
 from erpgraph.settings import Settings
 from workers.mrp import MRP_TIMEOUT_S, run_mrp
 from workers.names import ALLOCATE_STOCK, RUN_MRP
@@ -84,7 +85,9 @@ def worker_settings(
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx["settings"]
     assert settings.database_url is not None
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    set_max_lines(settings.max_lines)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                         statement_timeout_ms=settings.worker_statement_timeout_ms)
     ctx["engine"] = engine
     ctx["sessionmaker"] = make_sessionmaker(engine)
     ctx["relay_listener"] = asyncio.create_task(

@@ -7,6 +7,7 @@ import asyncio
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from api.relay import to_global_id
@@ -25,6 +26,14 @@ from tests.integration.sales_helpers import confirm, create_customer, create_ord
 from tests.integration.test_firming import firm
 from tests.integration.test_purchasing import create_po
 from tests.integration.test_quotes import CREATE as CREATE_QUOTE
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Planned orders with their pegging, firmed documents with their lines: plain lists the
+    # query cost counts with ERPGRAPH_MAX_LINES entries each, over the default cost in full pages.
+    return settings.model_copy(update={"max_cost": 100_000_000})
+
 
 FIELDS = """
   id sku name uom kind procurement leadTimeDays safetyStock scrapRate lotSizing fixedLotSize

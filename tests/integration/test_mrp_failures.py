@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import pytest
 from sqlalchemy import select, text, update
 
 from domain.jobs.models import Job
@@ -28,6 +29,14 @@ from tests.integration.helpers import graphql_ws
 from tests.integration.mrp_helpers import JOB, planned, run_and_wait, run_mrp, wait_for_job, worker
 from tests.integration.sales_helpers import pk
 from tests.integration.test_mrp_job import bike_company
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Planned orders with their pegging, firmed documents with their lines: plain lists the
+    # query cost counts with ERPGRAPH_MAX_LINES entries each, over the default cost in full pages.
+    return settings.model_copy(update={"max_cost": 100_000_000})
+
 
 ERPGRAPH = str(Path(sys.executable).with_name("erpgraph"))
 PROGRESS = "subscription($id: ID!) { jobProgress(jobId: $id) { id status progress message error } }"

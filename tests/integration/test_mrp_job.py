@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from api.relay import from_global_id
@@ -24,6 +25,14 @@ from tests.integration.mrp_helpers import (
     worker,
 )
 from tests.integration.sales_helpers import confirm, create_customer, create_order
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # Planned orders with their pegging, firmed documents with their lines: plain lists the
+    # query cost counts with ERPGRAPH_MAX_LINES entries each, over the default cost in full pages.
+    return settings.model_copy(update={"max_cost": 100_000_000})
+
 
 TODAY = date.today()
 

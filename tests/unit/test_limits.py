@@ -14,8 +14,10 @@ from graphql.language import Lexer, Source, TokenKind
 from strawberry.asgi import GraphQL
 
 from api.limits import (
+    DEFAULT_MAX_LINES,
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
+    InputBounds,
     check_page_size,
     limit_extensions,
     query_cost,
@@ -380,10 +382,13 @@ def test_page_size_defaults() -> None:
     assert cost("{ customers(first: 2) { edges { node { items { totalCount } } } } }") == 1 + 2 * (2 + 6)
 
 
-def test_plain_lists_are_not_multiplied() -> None:
-    # lines 1 + 2 leaves; bom 1 + 3; node 1 + 4; edges 1 + 5; items 1 + 10 * 6
+def test_plain_lists_count_their_bound() -> None:
+    # lines 1 + 500 (the line bound) * 2 leaves; bom 1 + 1001; node 1 + 1002; edges 1 + 1003;
+    # items 1 + 10 * 1004
     query = "{ items(first: 10) { edges { node { bom { lines { component quantity } } } } } }"
-    assert cost(query) == 61
+    assert cost(query) == 1 + 10 * (1 + 1 + 1 + 1 + DEFAULT_MAX_LINES * 2)
+    small = query_cost(graphql_schema, parse(query), None, None, InputBounds(max_lines=3))
+    assert small == 1 + 10 * (4 + 3 * 2)
 
 
 def test_typename_and_introspection_are_free() -> None:
@@ -403,9 +408,9 @@ def test_fragments_variables_and_skip() -> None:
 
 
 def test_union_fields_and_lists_with_first() -> None:
-    # search takes first but returns a list, not a connection: no multiplier.
+    # search takes first and returns a list: first bounds it, like a connection's page.
     query = "{ search(first: 7) { ... on Item { id } ... on Customer { id name } } }"
-    assert cost(query) == 1 + 3
+    assert cost(query) == 1 + 7 * 3
 
 
 def test_query_cost_selects_the_named_operation() -> None:

@@ -36,4 +36,5 @@ class CrmQuery:
                 CustomerRow.code.ilike(pattern), CustomerRow.name.ilike(pattern),
                 CustomerRow.email.ilike(pattern),
             ))
-        return await paginate(info, stmt, CustomerRow.id, Customer.from_row, first=first, after=after)
+        return await paginate(info, stmt, CustomerRow.id, Customer.from_row, first=first, after=after,
+                              search=bool(search))

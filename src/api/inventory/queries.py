@@ -42,7 +42,8 @@ class InventoryQuery:
             stmt = stmt.where(ItemRow.kind == kind.value)
         if active is not None:
             stmt = stmt.where(ItemRow.active.is_(active))
-        return await paginate(info, stmt, ItemRow.id, Item.from_row, first=first, after=after)
+        return await paginate(info, stmt, ItemRow.id, Item.from_row, first=first, after=after,
+                              search=bool(search))
 
     @strawberry.field(permission_classes=[requires(Scope.INVENTORY_READ)])
     async def warehouses(self, info: Info) -> list[Warehouse]:

@@ -36,7 +36,8 @@ class PurchasingQuery:
         if search:
             pattern = contains(search)
             stmt = stmt.where(or_(SupplierRow.code.ilike(pattern), SupplierRow.name.ilike(pattern)))
-        return await paginate(info, stmt, SupplierRow.id, Supplier.from_row, first=first, after=after)
+        return await paginate(info, stmt, SupplierRow.id, Supplier.from_row, first=first, after=after,
+                              search=bool(search))
 
     @strawberry.field(
         permission_classes=[requires(Scope.PURCHASING_READ)],

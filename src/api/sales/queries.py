@@ -70,7 +70,8 @@ class SalesQuery:
         search: str | None = None,
     ) -> Connection[Quote]:
         stmt = quotes_statement(_customer(customer_id), status, search, date.today())
-        return await paginate(info, stmt, QuoteRow.id, Quote.from_row, first=first, after=after)
+        return await paginate(info, stmt, QuoteRow.id, Quote.from_row, first=first, after=after,
+                              search=bool(search))
 
     @strawberry.field(permission_classes=[requires(Scope.SALES_READ)])
     async def sales_order(

@@ -19,6 +19,7 @@ from domain.crm.models import Contact, Customer
 from domain.purchasing.models import Supplier
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
+from domain.shared.limits import check_line_count
 from domain.shared.names import camel
 from domain.shared.numbers import check_text
 from domain.shared.parties import check_email
@@ -57,6 +58,7 @@ def _check(problems: Problems, values: Mapping[str, Any], *prefix: str) -> None:
 
 def check_contacts(problems: Problems, contacts: Sequence[NewContact]) -> None:
     """The contacts of a new party, at ``contacts.i.<field>``."""
+    check_line_count(problems, contacts, "contacts")
     for i, contact in enumerate(contacts):
         _check(problems, vars(contact), "contacts", str(i))
 

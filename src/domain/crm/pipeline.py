@@ -23,6 +23,7 @@ from domain.crm.services import CODE, EMAIL, NewContact, NewCustomer, create_cus
 from domain.inventory.models import Item
 from domain.shared.errors import DomainError, ErrorCode, Problem, Problems
 from domain.shared.events import record_event
+from domain.shared.limits import check_line_count
 from domain.shared.numbers import check_decimal, check_text
 
 
@@ -147,6 +148,7 @@ async def create_opportunity(
     _check_stage(problems, data.stage, "stage")
     _check_probability(problems, data.probability, "probability")
     check_decimal(problems, data.amount, "amount", places=2, non_negative=True, label="amount")
+    check_line_count(problems, data.lines)
     for i, line in enumerate(data.lines):
         check_decimal(problems, line.quantity, "lines", str(i), "quantity", places=6, positive=True,
                       label="quantity")

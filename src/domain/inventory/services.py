@@ -28,6 +28,7 @@ from domain.inventory.warehouses import default_warehouse_id as default_warehous
 from domain.purchasing.suppliers import usable_supplier
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
+from domain.shared.limits import check_line_count
 from domain.shared.names import camel
 from domain.shared.numbers import check_decimal, check_text
 from domain.shared.versions import EXPECTED_VERSION, check_version, lock_versioned
@@ -200,6 +201,7 @@ async def set_bom(
     """
     problems = Problems()
     check_decimal(problems, output_quantity, "outputQuantity", places=6, positive=True)
+    check_line_count(problems, lines)
     seen: dict[int, int] = {}
     for i, line in enumerate(lines):
         path = ("lines", str(i))

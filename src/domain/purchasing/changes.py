@@ -35,6 +35,7 @@ from domain.purchasing.suppliers import usable_supplier
 from domain.sales.promise import repromise
 from domain.shared.errors import DomainError, ErrorCode, Problem, Problems
 from domain.shared.events import record_event
+from domain.shared.limits import check_line_count
 from domain.shared.numbers import check_decimal, check_text, quantity_text
 
 ZERO = Decimal(0)
@@ -77,6 +78,7 @@ def _status(lines: Sequence[PurchaseOrderLine]) -> PurchaseOrderStatus:
 def _check_values(problems: Problems, changes: Sequence[LineChange]) -> None:
     if not changes:
         problems.invalid("at least one line is required", "lines")
+    check_line_count(problems, changes)
     for i, change in enumerate(changes):
         path = ("lines", str(i))
         if change.id is None:

@@ -23,6 +23,7 @@ from domain.purchasing.models import OPEN_STATUSES, PurchaseOrder, PurchaseOrder
 from domain.purchasing.suppliers import usable_supplier
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
+from domain.shared.limits import check_line_count
 from domain.shared.numbering import next_number
 from domain.shared.numbers import check_decimal, quantity_text
 
@@ -59,6 +60,7 @@ async def create_purchase_order(
     problems = Problems()
     if not data.lines:
         problems.invalid("at least one line is required", "lines")
+    check_line_count(problems, data.lines)
     for i, line in enumerate(data.lines):
         path = ("lines", str(i))
         check_decimal(problems, line.quantity, *path, "quantity", places=6, positive=True,
@@ -114,6 +116,7 @@ def _allocate(
     problems = Problems()
     if not receipts:
         problems.invalid("at least one line is required", "lines")
+    check_line_count(problems, receipts)
     for i, receipt in enumerate(receipts):
         check_decimal(problems, receipt.quantity, "lines", str(i), "quantity", places=6,
                       positive=True, label="quantity")

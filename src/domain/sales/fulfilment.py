@@ -23,6 +23,7 @@ from domain.sales.reservations import held_by_warehouse, line_reference
 from domain.sales.status import change_status
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
+from domain.shared.limits import check_line_count
 from domain.shared.numbering import next_number
 from domain.shared.numbers import check_decimal, check_text, quantity_text
 
@@ -49,6 +50,7 @@ def _check(request: ShipmentRequest) -> None:
         if not request.lines:
             problems.invalid("at least one line is needed (omit lines to ship everything reserved)",
                              "lines")
+        check_line_count(problems, request.lines)
         seen: dict[int, int] = {}
         for i, line in enumerate(request.lines):
             path = ("lines", str(i))

@@ -34,6 +34,7 @@ from domain.sales.reservations import held_by_warehouse, line_reference, unreser
 from domain.sales.status import change_status, record_initial
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
+from domain.shared.limits import check_line_count
 from domain.shared.names import camel
 from domain.shared.numbering import next_number
 from domain.shared.numbers import check_text
@@ -89,6 +90,7 @@ class PricedItemLine:
 def check_lines(problems: Problems, lines: Sequence[NewLine]) -> None:
     if not lines:
         problems.invalid("at least one line is required", "lines")
+    check_line_count(problems, lines)
     for i, line in enumerate(lines):
         check_line(problems, line.quantity, line.unit_price, line.discount_percent, line.tax_rate,
                    "lines", str(i))

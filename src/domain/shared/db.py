@@ -64,10 +64,37 @@ def asyncpg_dsn(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10, statement_timeout_ms: int | None = None) -> AsyncEngine:
+    """The engine; ``statement_timeout_ms`` (0: none, None: the server's default) bounds every
+    statement of its connections: PostgreSQL cancels it and the caller gets a ``TIMEOUT``."""
+    connect_args: dict[str, Any] = {}
+    if statement_timeout_ms is not None:
+        connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
     return create_async_engine(
-        async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
+        async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False,
+        connect_args=connect_args,
     )
+
+
+# PostgreSQL's SQLSTATE for a statement cancelled (by statement_timeout here).
+QUERY_CANCELED = "57014"
+STATEMENT_TIMEOUT_MESSAGE = (
+    "the request took longer than the database allows one statement (statement timeout); "
+    "narrow it (a shorter search, a smaller page) or retry later"
+)
+
+
+def is_statement_timeout(error: BaseException) -> bool:
+    """Whether ``error`` (a SQLAlchemy error or what it wraps) is a cancelled statement."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "sqlstate", None) == QUERY_CANCELED:
+            return True
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return False
 
 
 # The session factory type, spelled once: what `make_sessionmaker` returns and everyone takes.

@@ -16,6 +16,8 @@ class ErrorCode(StrEnum):
     INSUFFICIENT_STOCK = "INSUFFICIENT_STOCK"
     CREDIT_LIMIT_EXCEEDED = "CREDIT_LIMIT_EXCEEDED"
     DUPLICATE = "DUPLICATE"
+    # The database cancelled a statement that ran past the request's statement timeout.
+    TIMEOUT = "TIMEOUT"
 
 
 FieldPath = tuple[str, ...] | None
