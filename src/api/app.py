@@ -33,6 +33,7 @@ from api.dataloaders import RowOf, one_by
 from api.events import EventHub
 from api.graphiql import STATIC_PATH, render_graphiql, static_app
 from api.http import GRAPHQL_RESPONSE, JSON, decode_body, is_request_error, negotiate, request_error
+from api.list_maxima import ListMaxima
 from api.revocation import RevocationListener
 from api.schema import build_schema
 from api.search import search_slots
@@ -211,9 +212,10 @@ def create_app(settings: Settings) -> Starlette:
         raise ValueError("DATABASE_URL and REDIS_URL are required")
     graphiql = not settings.production
     set_max_lines(settings.max_lines)  # the domain's line bound, the one the query cost counts
+    list_maxima = ListMaxima()  # what plain lists hold, for the query cost; read in the lifespan
     graphql = GraphQLApp(
         settings,
-        schema=build_schema(settings),
+        schema=build_schema(settings, list_maxima),
         graphql_ide="graphiql" if graphiql else None,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
     )
@@ -232,12 +234,14 @@ def create_app(settings: Settings) -> Starlette:
         revocations = RevocationListener(asyncpg_dsn(settings.database_url), authenticator, events)
         revocations.start()
         app.state.search_slots = search_slots(settings.max_concurrent_searches)
+        app.state.list_maxima = list_maxima
         app.state.resources = Resources(
             engine, sessionmaker, authenticator, redis, events=events,
             event_orders=one_by(sessionmaker, SalesOrderRow, SalesOrderRow.id, cache=False),
         )
         try:
-            yield
+            async with list_maxima.kept_fresh(sessionmaker):
+                yield
         finally:
             await revocations.stop()
             await events.stop()

@@ -79,6 +79,8 @@ class InputBounds:
     max_search_length: int = DEFAULT_MAX_SEARCH_LENGTH
     # Entries of a list of ids or enum values given as an argument (``nodes(ids:)``, ``status:``).
     max_list_entries: int = DEFAULT_MAX_LIST_ENTRIES
+    # The longest each plain list is in the data, by "Type.field" (api.list_maxima), when known.
+    real_maximum: Callable[[str], int | None] | None = None
 
 
 def limit_extensions(
@@ -327,6 +329,9 @@ class _CostWalk:
         enum = self.schema.get_type(ENUM_LISTS.get(field_name, ""))
         if isinstance(enum, GraphQLEnumType):
             return len(enum.values)
+        real = self.bounds.real_maximum(field_name) if self.bounds.real_maximum is not None else None
+        if real is not None:
+            return max(1, min(real, self.bounds.max_lines))
         return self.bounds.max_lines
 
     def _arguments(self, node: FieldNode, definition: GraphQLField, field_name: str) -> dict[str, Any]:

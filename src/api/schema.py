@@ -28,6 +28,7 @@ from api.inventory.mutations import InventoryMutation
 from api.inventory.queries import InventoryQuery
 from api.inventory.types import Item, Warehouse
 from api.limits import InputBounds, limit_extensions
+from api.list_maxima import ListMaxima
 from api.node import NodeQuery
 from api.operations import OneOperation
 from api.planning.mutations import PlanningMutation
@@ -121,7 +122,7 @@ class Schema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(settings: Settings, list_maxima: ListMaxima | None = None) -> strawberry.Schema:
     extensions: list[Any] = document_cache_extensions() + limit_extensions(
         max_depth=settings.max_depth,
         max_aliases=settings.max_aliases,
@@ -131,6 +132,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
             max_lines=settings.max_lines,
             max_search_length=settings.max_search_length,
             max_list_entries=settings.max_list_entries,
+            real_maximum=list_maxima.get if list_maxima is not None else None,
         ),
     ) + [OneOperation, TextGuard, DomainErrors]
     if settings.production:

@@ -25,6 +25,10 @@ MAX_LINES = 3
 TIMEOUT_MS = 300
 MAX_BODY = 3 * 1024 * 1024
 MAX_COST = 500
+UPDATE_ORDER = (
+    "mutation($id: ID!, $input: SalesOrderUpdateInput!) { updateSalesOrder(id: $id, input: $input) {"
+    " errors { code field message } } }"
+)
 
 
 @pytest.fixture
@@ -110,15 +114,34 @@ async def test_purchase_orders_boms_and_contacts_hold_at_most_max_lines(gql: Any
 
 
 @pytest.mark.limits(max_cost=MAX_COST)
-async def test_nested_plain_lists_are_rejected_by_their_cost(gql: Any) -> None:
+async def test_nested_plain_lists_cost_what_the_data_holds(gql: Any, app: Any) -> None:
+    """A plain list costs its real maximum in the data (api.list_maxima), never more than
+    ERPGRAPH_MAX_LINES: the same request is cheap on small documents and refused once the
+    data holds documents as long as the bound allows."""
     customer = await create_customer(gql, "LIM-C")
-    order = await draft(gql, customer, (await _items(gql, 1))[0])
+    parts = await _items(gql, MAX_LINES)
+    order = await draft(gql, customer, parts[0])
     nested = "lines { item { bom { lines { component { sku whereUsed { sku } } } } } }"
     query = "query($id: ID!) { " + " ".join(
         f"o{i}: salesOrder(id: $id) {{ {nested} }}" for i in range(10)
     ) + " }"
+    maxima = app.state.list_maxima
+    await maxima.refresh(app.state.resources.sessionmaker)
+    small = await gql(query, {"id": order})  # one line, no BOMs: every list counts 1 at most
+    assert small["data"]["o0"]["lines"][0]["item"]["bom"] is None
+
+    # the longest documents the bound allows: MAX_LINES lines, BOMs of MAX_LINES lines, each
+    # part used in MAX_LINES BOMs
+    kits = [await create_item(gql, f"KIT-{i}", kind="FINISHED", procurement="MAKE") for i in range(MAX_LINES)]
+    for kit in kits:
+        assert (await set_bom(gql, kit, [(part, "1") for part in parts]))["errors"] == []
+    long_order = await draft(gql, customer, kits[0])
+    assert (await gql(UPDATE_ORDER, {"id": long_order, "input": {"lines": [
+        {"itemId": kit, "quantity": "1"} for kit in kits]}}))["data"]["updateSalesOrder"]["errors"] == []
+    await maxima.refresh(app.state.resources.sessionmaker)
+
     started = time.perf_counter()
-    body = await gql(query, {"id": order}, expect_errors=True)
+    body = await gql(query, {"id": long_order}, expect_errors=True)
     assert time.perf_counter() - started < 1
     assert body["data"] is None
     [error] = body["errors"]
@@ -127,8 +150,8 @@ async def test_nested_plain_lists_are_rejected_by_their_cost(gql: Any) -> None:
     bom = 1 + (1 + MAX_LINES * (1 + 1 + (1 + MAX_LINES * 1)))
     assert error["extensions"]["cost"] == 10 * (1 + (1 + MAX_LINES * (1 + bom)))
     # one alias is within the cost
-    single = await gql("query($id: ID!) { salesOrder(id: $id) { %s } }" % nested, {"id": order})
-    assert single["data"]["salesOrder"]["lines"][0]["item"]["bom"] is None
+    single = await gql("query($id: ID!) { salesOrder(id: $id) { %s } }" % nested, {"id": long_order})
+    assert len(single["data"]["salesOrder"]["lines"]) == MAX_LINES
 
 
 def test_the_default_line_bound_makes_nested_lists_costly() -> None:
