@@ -40,6 +40,7 @@ MIB = 1024 * 1024
 CREATE_CUSTOMER = "mutation($c: CustomerInput!) { createCustomer(input: $c) { errors { code } } }"
 CREATE_ORDER = "mutation($o: SalesOrderInput!) { createSalesOrder(input: $o) { errors { code } } }"
 SMALL = 'query($code: String) { customer(code: $code) { code name } }'
+MAX_LINES = 500  # ERPGRAPH_MAX_LINES's default
 
 
 async def seed(url: str, customers: int) -> tuple[str, str, str]:
@@ -55,6 +56,9 @@ async def seed(url: str, customers: int) -> tuple[str, str, str]:
                                "('ABUSE-1', 'Abuse item', 'RAW_MATERIAL', 'BUY', 1)")
             item = await conn.fetchval("SELECT id FROM items WHERE sku = 'ABUSE-1'")
             customer = await conn.fetchval("SELECT id FROM customers ORDER BY id LIMIT 1")
+            # documents as long as ERPGRAPH_MAX_LINES allows: the nested-lists request costs what
+            # such data makes it cost (the query cost counts each list's real maximum)
+            await long_documents(conn, customer, MAX_LINES)
     finally:
         await conn.close()
     from domain.identity.services import create_token
@@ -67,6 +71,26 @@ async def seed(url: str, customers: int) -> tuple[str, str, str]:
     finally:
         await engine.dispose()
     return token, _gid("Item", item), _gid("Customer", customer)
+
+
+async def long_documents(conn: asyncpg.Connection, customer: int, lines: int) -> None:
+    """Order SO-1 with ``lines`` lines of two kits whose BOMs have ``lines`` lines each."""
+    parts = [await conn.fetchval(
+        "INSERT INTO items (sku, name, kind, procurement) VALUES ($1, $1, 'RAW_MATERIAL', 'BUY') RETURNING id",
+        f"ABUSE-P{i}") for i in range(lines)]
+    kits = [await conn.fetchval(
+        "INSERT INTO items (sku, name, kind, procurement) VALUES ($1, $1, 'FINISHED', 'MAKE') RETURNING id",
+        f"ABUSE-K{i}") for i in range(2)]
+    for kit in kits:
+        await conn.execute("INSERT INTO boms (item_id) VALUES ($1)", kit)
+        await conn.executemany(
+            "INSERT INTO bom_lines (bom_item_id, position, component_id, quantity) VALUES ($1, $2, $3, 1)",
+            [(kit, i, part) for i, part in enumerate(parts)])
+    order = await conn.fetchval("INSERT INTO sales_orders (number, customer_id, status) "
+                                "VALUES ('SO-1', $1, 'DRAFT') RETURNING id", customer)
+    await conn.executemany(
+        "INSERT INTO sales_order_lines (order_id, position, item_id, quantity, unit_price, line_total, tax_amount)"
+        " VALUES ($1, $2, $3, 1, 1, 1, 0)", [(order, i, kits[i % 2]) for i in range(lines)])
 
 
 def _gid(kind: str, pk: int) -> str:

@@ -136,7 +136,9 @@ class GraphQLApp(GraphQL[Context, None]):
         request.state.sub_response = sub_response
         return sub_response
 
-    def decode_json(self, data: str | bytes) -> object:
+    def parse_json(self, data: str | bytes) -> object:
+        # HTTP bodies and query parameters only: websocket messages go through decode_json,
+        # whose malformed shapes the transport handler closes with 4400 (api.ws_limits)
         return decode_body(data)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
