@@ -20,11 +20,8 @@ import asyncio
 import base64
 import contextlib
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -34,7 +31,7 @@ import asyncpg
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, asyncpg_dsn, free_port, load, scratch_database, servers
+from common import asyncpg_dsn, load, scratch_database, serve_process, servers
 
 MIB = 1024 * 1024
 CREATE_CUSTOMER = "mutation($c: CustomerInput!) { createCustomer(input: $c) { errors { code } } }"
@@ -95,34 +92,6 @@ async def long_documents(conn: asyncpg.Connection, customer: int, lines: int) ->
 
 def _gid(kind: str, pk: int) -> str:
     return base64.b64encode(f"{kind}:{pk}".encode()).decode()
-
-
-@contextlib.asynccontextmanager
-async def api_process(database_url: str, redis_url: str) -> AsyncIterator[tuple[str, int]]:
-    """`erpgraph serve` in production mode: (base URL, pid)."""
-    port = free_port()
-    env = os.environ | {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "ERPGRAPH_ENV": "production"}
-    log = tempfile.NamedTemporaryFile(prefix="erpgraph-abuse-api-", suffix=".log", delete=False)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "erpgraph.cli", "serve", "--port", str(port), "--workers", "1"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(300):
-                if proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {Path(log.name).read_text()}")
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get(base + "/health")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
-        os.unlink(log.name)
 
 
 def rss_mib(pid: int) -> float:
@@ -292,7 +261,7 @@ async def main(customers: int, searchers: int, seconds: float) -> None:
     with servers() as (server_url, redis_url):
         async with scratch_database(server_url) as url:
             token, item, customer = await seed(url, customers)
-            async with api_process(url, redis_url) as (base, pid):
+            async with serve_process(url, redis_url) as (base, pid):
                 limits = httpx.Limits(max_connections=searchers + 5, max_keepalive_connections=searchers + 5)
                 async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120,
                                              headers={"Authorization": f"Bearer {token}"}) as http:

@@ -66,7 +66,14 @@ def free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def api_process(database_url: str, redis_url: str, workers: int = 1) -> AsyncIterator[str]:
-    """`erpgraph serve` in production mode, in its own process(es)."""
+    """`erpgraph serve` in production mode, in its own process(es): its base URL."""
+    async with serve_process(database_url, redis_url, workers) as (base, _):
+        yield base
+
+
+@contextlib.asynccontextmanager
+async def serve_process(database_url: str, redis_url: str, workers: int = 1) -> AsyncIterator[tuple[str, int]]:
+    """`erpgraph serve` in production mode, in its own process(es): (base URL, pid)."""
     port = free_port()
     env = os.environ | {"DATABASE_URL": database_url, "REDIS_URL": redis_url,
                         "ERPGRAPH_ENV": "production"}
@@ -86,7 +93,7 @@ async def api_process(database_url: str, redis_url: str, workers: int = 1) -> As
                     if (await client.get(base + "/health")).status_code == 200:
                         break
                 await asyncio.sleep(0.1)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=20)
