@@ -5,20 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
-
 from domain.crm.models import Opportunity
 from domain.finance.models import CreditNote, Invoice
-from erpgraph.settings import Settings
 from tests.integration import order_builders as build
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    # The statement count of the full view: 50 orders with their lines cost more than the
-    # default allows (a plain list counts ERPGRAPH_MAX_LINES entries).
-    return settings.model_copy(update={"max_cost": 100_000_000})
-
 
 CUSTOMER_360 = """
 query($n: Int!) { customer(code: "C360") {

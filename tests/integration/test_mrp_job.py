@@ -29,8 +29,8 @@ from tests.integration.sales_helpers import confirm, create_customer, create_ord
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    # Planned orders with their pegging, firmed documents with their lines: plain lists the
-    # query cost counts with ERPGRAPH_MAX_LINES entries each, over the default cost in full pages.
+    # Planned orders with their pegging: a list without a cheap real maximum (api.list_maxima),
+    # counted with ERPGRAPH_MAX_LINES entries, over the default cost in full pages of 100.
     return settings.model_copy(update={"max_cost": 100_000_000})
 
 

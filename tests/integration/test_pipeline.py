@@ -5,23 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from sqlalchemy import func, insert, select, update
 
 from api.relay import from_global_id, to_global_id
 from domain.crm.models import Activity, Customer, Lead, Opportunity, OpportunityLine, OpportunityStageChange
 from domain.inventory.models import Item
 from domain.shared.events import DomainEvent
-from erpgraph.settings import Settings
 from tests.integration.helpers import create_item
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    # The statement-count tests read full pages of opportunities with their lines and activities,
-    # which cost more than the default allows (each plain list counts ERPGRAPH_MAX_LINES items).
-    return settings.model_copy(update={"max_cost": 100_000_000})
-
 
 CREATE_CUSTOMER = """
 mutation($input: CustomerInput!) { createCustomer(input: $input) { customer { id } errors { code } } }"""

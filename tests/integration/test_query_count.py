@@ -5,22 +5,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import delete, insert
 
 from domain.crm.models import CreditLimitChange, Customer
 from domain.finance.models import CreditNote, Invoice, Payment
 from domain.inventory.models import Bom, BomLine, Item, StockBalance, Warehouse
 from domain.sales.models import SalesOrder, SalesOrderLine, Shipment, ShipmentLine
-from erpgraph.settings import Settings
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    # Statement counts, not cost: full pages of documents with every nested list cost more
-    # than the default allows (each plain list counts ERPGRAPH_MAX_LINES items).
-    return settings.model_copy(update={"max_cost": 100_000_000})
-
 
 ITEMS = """
 query($first: Int!) {
