@@ -91,6 +91,17 @@ async def test_create_order_bad_input_changes_nothing(gql, sessionmaker, world) 
     assert await snapshot(sessionmaker) == before
 
 
+async def test_the_orders_list_of_one_customer_refuses_a_bad_customer(gql, world) -> None:
+    await draft(gql, world["customer"], world["item"], "1")
+    query = "query($c: ID) { salesOrders(first: 5, customerId: $c) { totalCount } }"
+    assert (await gql(query, {"c": world["customer"]}))["data"]["salesOrders"]["totalCount"] == 1
+    for bad, code in ((to_global_id("Customer", 999), "NOT_FOUND"), (world["item"], "NOT_FOUND"),
+                      ("garbage", "INVALID")):
+        body = await gql(query, {"c": bad}, expect_errors=True)
+        assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in body["errors"]] == [
+            (code, ["customerId"])], bad
+
+
 async def test_confirm_reserves_across_warehouses_and_promises(gql, sessionmaker, world) -> None:
     order_id = await draft(gql, world["customer"], world["item"], "4")
     payload = await confirm(gql, order_id)

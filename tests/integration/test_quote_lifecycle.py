@@ -252,8 +252,11 @@ async def test_quotes_list_pages_filters_and_searches(gql) -> None:
         return [edge["node"]["number"] for edge in body["data"]["quotes"]["edges"]]
 
     assert await numbers(customerId=other) == [q["number"] for q in theirs]
-    assert await numbers(customerId=to_global_id("Customer", 999)) == []
-    assert await numbers(customerId=w["pump"]) == []
+    # an unknown or wrong-type customer is an error, as in every list's filter
+    for bad in (to_global_id("Customer", 999), w["pump"]):
+        refused = await gql(QUOTES, {"customerId": bad}, expect_errors=True)
+        assert [(e["extensions"]["code"], e["extensions"]["field"]) for e in refused["errors"]] == [
+            ("NOT_FOUND", ["customerId"])]
     assert await numbers(search=mine[3]["number"].lower()) == [mine[3]["number"]]
     assert await numbers(search="zed_") == [q["number"] for q in theirs]  # customer code
     assert await numbers(search="customer acme") == [q["number"] for q in mine]  # customer name

@@ -8,7 +8,7 @@ from sqlalchemy import Select, or_, select
 
 from api.context import Info
 from api.permissions import requires
-from api.relay import Connection, decode_id, lookup, paginate
+from api.relay import Connection, existing_id, lookup, paginate
 from api.sales.types import OrderStatus, Quote, QuoteStatus, SalesOrder
 from api.search import contains
 from domain.crm.models import Customer as CustomerRow
@@ -16,7 +16,6 @@ from domain.identity.scopes import Scope
 from domain.sales.models import Quote as QuoteRow
 from domain.sales.models import SalesOrder as OrderRow
 from domain.sales.quotes import status_column
-from domain.shared.errors import DomainError
 
 
 def orders_statement(customer_id: int | None, status: list[OrderStatus] | None) -> Select[Any]:
@@ -46,13 +45,12 @@ def quotes_statement(
     return stmt
 
 
-def _customer(customer_id: strawberry.ID | None) -> int | None:
-    if not customer_id:
+async def _customer(info: Info, customer_id: strawberry.ID | None) -> int | None:
+    """The customer a list is narrowed to: a bad or unknown id is an error (like every
+    other list's filter), not an empty page."""
+    if customer_id is None:
         return None
-    try:
-        return decode_id(customer_id, "Customer", "customerId")
-    except DomainError:
-        return 0  # no customer has id 0: an unknown customer has none
+    return await existing_id(customer_id, "Customer", "customerId", info.context.loaders.crm.customer)
 
 
 @strawberry.type
@@ -69,7 +67,7 @@ class SalesQuery:
         status: list[QuoteStatus] | None = None, customer_id: strawberry.ID | None = None,
         search: str | None = None,
     ) -> Connection[Quote]:
-        stmt = quotes_statement(_customer(customer_id), status, search, date.today())
+        stmt = quotes_statement(await _customer(info, customer_id), status, search, date.today())
         return await paginate(info, stmt, QuoteRow.id, Quote.from_row, first=first, after=after,
                               search=bool(search))
 
@@ -88,5 +86,5 @@ class SalesQuery:
         self, info: Info, first: int | None = None, after: str | None = None,
         status: list[OrderStatus] | None = None, customer_id: strawberry.ID | None = None,
     ) -> Connection[SalesOrder]:
-        stmt = orders_statement(_customer(customer_id), status)
+        stmt = orders_statement(await _customer(info, customer_id), status)
         return await paginate(info, stmt, OrderRow.id, SalesOrder.from_row, first=first, after=after)
