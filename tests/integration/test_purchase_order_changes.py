@@ -322,3 +322,18 @@ async def test_purchase_orders_list_filters(gql, world) -> None:
     page = (await gql(LIST, {"first": 2}))["data"]["purchaseOrders"]
     assert page["pageInfo"]["hasNextPage"] is True
     assert await numbers(first=2, after=page["pageInfo"]["endCursor"]) == (3, [nuts["number"]])
+
+
+async def test_a_new_purchase_order_brings_waiting_promises_forward(gql, world) -> None:
+    """5 bolts ordered with none on hand nor coming: promised at the lead time (day 30).
+    A purchase order of 10 due on day 7 is placed: the order is promised on day 7 at once,
+    and its history says why. A purchase order of other items moves nothing."""
+    order = await draft(gql, world["customer"], world["bolt"], "5")
+    assert (await confirm(gql, order))["order"]["promisedDate"] == due(30)
+    nuts = (await create_po(gql, [{"itemId": world["nut"], "quantity": "4", "dueDate": due(3)}]))["purchaseOrder"]
+    assert promise_moves(await order_state(gql, order)) == []
+    po = (await create_po(gql, [{"itemId": world["bolt"], "quantity": "10", "dueDate": due(7)}]))["purchaseOrder"]
+    state = await order_state(gql, order)
+    assert state["promisedDate"] == due(7)
+    assert promise_moves(state) == [moved(30, 7, f"purchase order {po['number']} placed")]
+    assert nuts["number"] != po["number"]

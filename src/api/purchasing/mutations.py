@@ -40,7 +40,7 @@ class PurchasingMutation:
     @command(Scope.PURCHASING_WRITE)
     async def create_purchase_order(self, cmd: Command, input: PurchaseOrderInput) -> PurchaseOrderPayload:
         data = input.to_domain()
-        row = await services.create_purchase_order(cmd.session, data, actor=cmd.actor)
+        row = await services.create_purchase_order(cmd.session, data, actor=cmd.actor, today=cmd.today)
         return PurchaseOrderPayload(purchase_order=PurchaseOrder.from_row(row))
 
     @strawberry.mutation(

@@ -21,6 +21,7 @@ from domain.inventory.items import orderable_items
 from domain.inventory.services import default_warehouse_id
 from domain.purchasing.models import OPEN_STATUSES, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus
 from domain.purchasing.suppliers import usable_supplier
+from domain.sales.promise import repromise
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.limits import check_line_count
@@ -53,10 +54,13 @@ class ReceiptLine:
 
 
 async def create_purchase_order(
-    session: AsyncSession, data: NewPurchaseOrder, actor: str | None = None, *, firmed: bool = False
+    session: AsyncSession, data: NewPurchaseOrder, actor: str | None = None, *, firmed: bool = False,
+    today: date | None = None,
 ) -> PurchaseOrder:
     """A new purchase order. ``firmed``: made from planned orders, which serve demand that
-    exists, so an inactive item (still planned) may be on it."""
+    exists, so an inactive item (still planned) may be on it. With ``today``, the open
+    backorders of its items are promised again: new supply may bring their dates forward
+    (``domain.sales.promise.repromise``, one event per order that moved)."""
     problems = Problems()
     if not data.lines:
         problems.invalid("at least one line is required", "lines")
@@ -100,6 +104,9 @@ async def create_purchase_order(
          "lines": len(data.lines)},
         actor,
     )
+    if today is not None:
+        await repromise(session, {line.item_id for line in data.lines}, today=today,
+                        cause=f"purchase order {order.number} placed", actor=actor)
     return order
 
 
