@@ -28,7 +28,7 @@ from domain.inventory.availability import stock_freed
 from domain.inventory.items import orderable_items
 from domain.sales.atp_inputs import load_atp_inputs
 from domain.sales.locks import lock_order
-from domain.sales.models import OPEN_ORDER_STATUSES, OrderStatus, SalesOrder, SalesOrderLine
+from domain.sales.models import OPEN_ORDER_STATUSES, OrderStatus, Quote, QuoteLine, SalesOrder, SalesOrderLine
 from domain.sales.pricing import PricedLine, check_line, price_line, totals
 from domain.sales.reservations import held_by_warehouse, line_reference, unreserved
 from domain.sales.status import change_status, record_initial
@@ -128,6 +128,21 @@ async def price_lines(session: AsyncSession, lines: Sequence[NewLine]) -> list[P
     ]
 
 
+async def replace_lines(session: AsyncSession, document: Quote | SalesOrder, lines: Sequence[NewLine]) -> None:
+    """Replace every line of a draft quote or order with ``lines``, priced as a new
+    document's are; its totals follow and its version rises even when they do not change."""
+    priced = await price_lines(session, lines)
+    if isinstance(document, Quote):
+        await session.execute(delete(QuoteLine).where(QuoteLine.quote_id == document.id))
+        session.add_all(QuoteLine(quote_id=document.id, **line.columns(i)) for i, line in enumerate(priced))
+    else:
+        await session.execute(delete(SalesOrderLine).where(SalesOrderLine.order_id == document.id))
+        session.add_all(SalesOrderLine(order_id=document.id, **line.columns(i)) for i, line in enumerate(priced))
+    sums = totals(line.price for line in priced)
+    document.subtotal, document.tax_total, document.total = sums.subtotal, sums.tax_total, sums.total
+    touch(document)
+
+
 async def require_customer(session: AsyncSession, customer_id: int) -> None:
     if (await session.execute(select(Customer.id).where(Customer.id == customer_id))).first() is None:
         raise DomainError.one(ErrorCode.NOT_FOUND, "customer not found", ["customerId"])
@@ -178,14 +193,7 @@ async def update_order(
             ["id"],
         )
     if new_lines is not None:
-        priced = await price_lines(session, new_lines)
-        await session.execute(delete(SalesOrderLine).where(SalesOrderLine.order_id == order.id))
-        session.add_all(
-            SalesOrderLine(order_id=order.id, **line.columns(i)) for i, line in enumerate(priced)
-        )
-        sums = totals(line.price for line in priced)
-        order.subtotal, order.tax_total, order.total = sums.subtotal, sums.tax_total, sums.total
-        touch(order)  # the lines changed even when the totals did not
+        await replace_lines(session, order, new_lines)
     if "requested_date" in changes:
         order.requested_date = changes["requested_date"]
     if "notes" in changes:

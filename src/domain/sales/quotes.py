@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, select
+from sqlalchemy import ColumnElement, and_, case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.crm.models import Opportunity
@@ -29,6 +29,7 @@ from domain.sales.orders import (
     check_lines,
     insert_order,
     price_lines,
+    replace_lines,
     require_customer,
 )
 from domain.sales.pricing import PricedLine, totals
@@ -37,7 +38,7 @@ from domain.shared.events import record_event
 from domain.shared.names import camel
 from domain.shared.numbering import next_number
 from domain.shared.numbers import check_text
-from domain.shared.versions import lock_versioned, touch
+from domain.shared.versions import lock_versioned
 
 # The statuses a quote can leave towards ACCEPTED or REJECTED, and in which it expires.
 OPEN = (QuoteStatus.DRAFT, QuoteStatus.SENT)
@@ -144,12 +145,7 @@ async def update_quote(
     if quote.status != QuoteStatus.DRAFT:
         raise _refuse(quote, "update", today, "only a DRAFT quote is edited")
     if new_lines is not None:
-        priced = await price_lines(session, new_lines)
-        await session.execute(delete(QuoteLine).where(QuoteLine.quote_id == quote.id))
-        session.add_all(QuoteLine(quote_id=quote.id, **line.columns(i)) for i, line in enumerate(priced))
-        sums = totals(line.price for line in priced)
-        quote.subtotal, quote.tax_total, quote.total = sums.subtotal, sums.tax_total, sums.total
-        touch(quote)  # the lines changed even when the totals did not
+        await replace_lines(session, quote, new_lines)
     if "valid_until" in changes:
         quote.valid_until = changes["valid_until"]
     if "notes" in changes:
