@@ -14,17 +14,19 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.crm.contacts import NewContact
 from domain.crm.models import ACTIVITY_KINDS, STAGES, Activity, Customer, Lead, Opportunity
 from domain.crm.models import OpportunityLine as LineRow
 from domain.crm.models import OpportunityStageChange as StageChange
 from domain.crm.pipeline_lifecycle import CONVERTIBLE
 from domain.crm.pipeline_rules import CLOSED, DEFAULT_PROBABILITY, lines_amount
-from domain.crm.services import CODE, EMAIL, NewContact, NewCustomer, create_customer
+from domain.crm.services import NewCustomer, create_customer
 from domain.inventory.models import Item
 from domain.shared.errors import DomainError, ErrorCode, Problem, Problems
 from domain.shared.events import record_event
 from domain.shared.limits import check_line_count
 from domain.shared.numbers import check_decimal, check_text
+from domain.shared.parties import CODE, EMAIL
 
 
 @dataclass

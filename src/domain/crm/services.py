@@ -13,15 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.crm.contacts import NewContact, check_contacts, new_contacts
 from domain.crm.models import CreditLimitChange, Customer
 from domain.integration.models import ExternalRef
+from domain.shared.edits import check_changes
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.names import camel
 from domain.shared.numbers import check_decimal, check_text
-from domain.shared.parties import CODE, EMAIL, check_code, check_email, check_terms
+from domain.shared.parties import check_code, check_email, check_terms
 from domain.shared.versions import lock_versioned
-
-# the pipeline (lead conversion) reaches the party rules through this module
-__all__ = ["CODE", "EMAIL", "NewContact", "NewCustomer", "create_customer", "update_customer"]
 
 
 @dataclass
@@ -111,7 +109,7 @@ async def create_customer(
 
 
 UPDATABLE = ("name", "email", "phone", "segment", "tags", "payment_terms_days", "credit_limit")
-NOT_NULL = {"name", "tags", "payment_terms_days", "credit_limit"}
+NULLABLE = ("email", "phone", "segment")
 
 
 async def update_customer(
@@ -123,12 +121,7 @@ async def update_customer(
     ``expected_version``: the version the client read; another one is a CONFLICT.
     """
     problems = Problems()
-    unknown = set(changes) - set(UPDATABLE)
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
-    for key in NOT_NULL & set(changes):
-        if changes[key] is None:
-            problems.invalid("must not be null", camel(key))
+    check_changes(problems, changes, UPDATABLE, nullable=NULLABLE)
     _check_common(problems, {k: v for k, v in changes.items() if v is not None})
     problems.raise_if_any()
 

@@ -26,6 +26,7 @@ from domain.inventory.models import (
 from domain.inventory.warehouses import create_warehouse as create_warehouse
 from domain.inventory.warehouses import default_warehouse_id as default_warehouse_id
 from domain.purchasing.suppliers import usable_supplier
+from domain.shared.edits import check_changes
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.limits import check_line_count
@@ -161,13 +162,8 @@ async def update_item(
     runs depends on these fields: every run reads items and BOMs afresh and computes
     low-level codes from the BOMs (``domain.planning.lowlevel``).
     """
-    unknown = set(changes) - set(ITEM_UPDATABLE)
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
     problems = Problems()
-    for key in set(changes) - ITEM_NULLABLE:
-        if changes[key] is None:
-            problems.invalid("must not be null", camel(key))
+    check_changes(problems, changes, ITEM_UPDATABLE, nullable=ITEM_NULLABLE)
     problems.raise_if_any()
 
     item = await lock_versioned(session, Item, item_id, expected_version, "item")

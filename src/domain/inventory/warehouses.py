@@ -20,6 +20,7 @@ from sqlalchemy import exists, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.inventory.models import Warehouse
+from domain.shared.edits import check_changes
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.names import CODE, camel
@@ -82,13 +83,8 @@ async def update_warehouse(
     *, expected_version: int | None = None,
 ) -> Warehouse:
     """Apply ``changes`` (name, is_default; only the keys given, neither may be null)."""
-    unknown = set(changes) - set(UPDATABLE)
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
     problems = Problems()
-    for key, value in changes.items():
-        if value is None:
-            problems.invalid("must not be null", camel(key))
+    check_changes(problems, changes, UPDATABLE)
     _check(problems, {k: v for k, v in changes.items() if v is not None})
     problems.raise_if_any()
 

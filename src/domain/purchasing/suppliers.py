@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.crm.contacts import NewContact, check_contacts, new_contacts
 from domain.purchasing.models import Supplier
+from domain.shared.edits import check_changes
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.names import camel
@@ -24,7 +25,7 @@ from domain.shared.parties import check_code, check_email, check_terms
 from domain.shared.versions import lock_versioned
 
 UPDATABLE = ("name", "email", "phone", "payment_terms_days", "active")
-NOT_NULL = {"name", "payment_terms_days", "active"}
+NULLABLE = ("email", "phone")
 DEFAULT_TERMS_DAYS = 30
 
 
@@ -96,13 +97,8 @@ async def update_supplier(
 
     ``expected_version``: the version the client read; another one is a CONFLICT.
     """
-    unknown = set(changes) - set(UPDATABLE)
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
     problems = Problems()
-    for key in NOT_NULL & set(changes):
-        if changes[key] is None:
-            problems.invalid("must not be null", camel(key))
+    check_changes(problems, changes, UPDATABLE, nullable=NULLABLE)
     _check(problems, {k: v for k, v in changes.items() if v is not None})
     problems.raise_if_any()
 

@@ -32,6 +32,7 @@ from domain.sales.models import OPEN_ORDER_STATUSES, OrderStatus, Quote, QuoteLi
 from domain.sales.pricing import PricedLine, check_line, price_line, totals
 from domain.sales.reservations import held_by_warehouse, line_reference, unreserved
 from domain.sales.status import change_status, record_initial
+from domain.shared.edits import check_changes
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
 from domain.shared.limits import check_line_count
@@ -98,10 +99,8 @@ def check_lines(problems: Problems, lines: Sequence[NewLine]) -> None:
 
 def check_edit(changes: Mapping[str, Any], updatable: Sequence[str]) -> list[NewLine] | None:
     """The checks of a draft's edit (quote or order): its new lines (None: kept) and notes."""
-    unknown = set(changes) - set(updatable)
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
     problems = Problems()
+    check_changes(problems, changes, updatable, nullable=updatable)  # null lines: below
     new_lines: list[NewLine] | None = changes.get("lines")
     if "lines" in changes:
         if new_lines is None:
