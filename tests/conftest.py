@@ -96,6 +96,16 @@ async def redis_url(services: tuple[str, str]) -> AsyncIterator[str]:
 
 
 @pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Any]:
+    """A client of this test's Redis database (``redis.asyncio.Redis``)."""
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
 def settings(database_url: str, redis_url: str) -> Settings:
     # a queue of its own: a worker of another test run sharing this Redis never takes our jobs
     return Settings(DATABASE_URL=database_url, REDIS_URL=redis_url, ERPGRAPH_ENV="test",

@@ -122,13 +122,6 @@ class Stream:
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 def engine(app: Any) -> AsyncEngine:
     return app.state.resources.engine
 

@@ -55,13 +55,6 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 async def subscriber(redis: aioredis.Redis, config: RelayConfig) -> AsyncIterator[PubSub]:
     pubsub = redis.pubsub()
     await pubsub.subscribe(config.channel)

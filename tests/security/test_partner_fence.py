@@ -284,13 +284,6 @@ async def test_a_partner_creates_a_customer_quotes_orders_and_confirms_for_it(
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
 async def subscribe(app: Any, sessionmaker: Any) -> AsyncIterator[Any]:
     schema = app.routes[0].app.schema
     streams: list[Stream] = []
