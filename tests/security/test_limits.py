@@ -13,13 +13,13 @@ import asyncpg
 import httpx
 import pytest
 from graphql import parse
-from graphql.language import Lexer, Source, TokenKind
 
 from api.schema import schema
 from domain.shared.db import asyncpg_dsn
 from erpgraph.settings import Settings
 from tests.integration.helpers import create_item, create_supplier, set_bom, snapshot_table
 from tests.integration.sales_helpers import create_customer, create_order, draft
+from tests.unit.test_limits import token_count
 
 MAX_LINES = 3
 TIMEOUT_MS = 300
@@ -242,14 +242,6 @@ async def test_variables_count_toward_the_token_limit(gql: Any, sessionmaker: An
     body = await gql(query, {"ids": _ids(99)}, expect_errors=True)
     assert body["data"] is None
     assert "more than" in body["errors"][0]["message"] and "tokens" in body["errors"][0]["message"]
-
-
-def token_count(query: str) -> int:
-    lexer = Lexer(Source(query))
-    count = 0
-    while lexer.advance().kind != TokenKind.EOF:
-        count += 1
-    return count
 
 
 # --- statement timeout ----------------------------------------------------------------
