@@ -51,13 +51,14 @@ def _all(column: InstrumentedAttribute[Any]) -> ColumnElement[int]:
 
 
 _EXTERNAL_REFS = _longest(ExternalRef.entity_type, ExternalRef.entity_id)
+_WAREHOUSES = _all(Warehouse.id)
 
 # "Type.field" -> the longest that list is in the data
 SOURCES: Final[Mapping[str, ColumnElement[int]]] = {
     "Bom.lines": _longest(BomLine.bom_item_id),
     "Item.whereUsed": _longest(BomLine.component_id),
-    "Item.stock": _all(Warehouse.id),  # a level per warehouse at most
-    "Query.warehouses": _all(Warehouse.id),
+    "Item.stock": _WAREHOUSES,  # a level per warehouse at most
+    "Query.warehouses": _WAREHOUSES,
     "Customer.contacts": _longest(Contact.customer_id),
     "Supplier.contacts": _longest(Contact.supplier_id),
     "Customer.creditLimitHistory": _longest(CreditLimitChange.customer_id),
