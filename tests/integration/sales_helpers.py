@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from api.relay import from_global_id
 from domain.finance.models import Invoice
-from domain.inventory.models import StockBalance, StockMove
+from domain.inventory.models import ItemValuation, StockBalance, StockMove
 from domain.sales.models import Quote, QuoteLine, SalesOrder, SalesOrderLine
 from domain.shared.events import DomainEvent
 
@@ -94,7 +94,8 @@ async def snapshot(sessionmaker: Any) -> dict[str, Any]:
 
 
 async def ledger_consistent(sessionmaker: Any) -> None:
-    """Every balance equals the sum of its moves; reserved never exceeds on hand."""
+    """Every balance equals the sum of its moves; reserved never exceeds on hand; every
+    item's valuation holds its on-hand over all warehouses and the sum of its ledger values."""
     async with sessionmaker() as s:
         moves = dict(((r.item_id, r.warehouse_id), (r.oh, r.res)) for r in await s.execute(
             select(StockMove.item_id, StockMove.warehouse_id,
@@ -105,3 +106,12 @@ async def ledger_consistent(sessionmaker: Any) -> None:
         for b in (await s.execute(select(StockBalance))).scalars():
             assert moves.get((b.item_id, b.warehouse_id), (0, 0)) == (b.on_hand, b.reserved)
             assert 0 <= b.reserved <= b.on_hand
+        valued = {r.item_id: (r.oh, r.value) for r in await s.execute(
+            select(StockMove.item_id, func.sum(StockMove.quantity_on_hand).label("oh"),
+                   func.coalesce(func.sum(StockMove.value), 0).label("value"))
+            .group_by(StockMove.item_id)
+        )}
+        valuations = {v.item_id: (v.quantity, v.value) for v in (await s.execute(select(ItemValuation))).scalars()}
+        assert {k: v for k, v in valued.items() if v != (0, 0)} == {
+            k: v for k, v in valuations.items() if v != (0, 0)
+        }

@@ -162,9 +162,9 @@ async def test_receive_partial_then_the_rest(gql, sessionmaker, world) -> None:
             DomainEvent.type == "purchase_order.received").order_by(DomainEvent.id))).scalars().all()
     bolt, nut = pk(world["bolt"]), pk(world["nut"])
     assert [(m[0], m[1], str(m[2]), str(m[3]), m[4]) for m in moves] == [
-        (bolt, "RECEIPT", "6.000000", "1.5000", "PurchaseOrderLine"),
-        (bolt, "RECEIPT", "4.000000", "1.5000", "PurchaseOrderLine"),
-        (nut, "RECEIPT", "4.000000", "0.2500", "PurchaseOrderLine"),
+        (bolt, "RECEIPT", "6.000000", "1.5000000000", "PurchaseOrderLine"),
+        (bolt, "RECEIPT", "4.000000", "1.5000000000", "PurchaseOrderLine"),
+        (nut, "RECEIPT", "4.000000", "0.2500000000", "PurchaseOrderLine"),
     ]
     assert {m[5] for m in moves} == {default}
     assert [e["status"] for e in events] == ["PARTIALLY_RECEIVED", "RECEIVED"]

@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from domain.shared.db import SINGLE_ROW, Base, Quantity, Timestamps, UnitAmount, one_of
+from domain.shared.db import SINGLE_ROW, Base, ExactAmount, Quantity, Timestamps, UnitAmount, one_of
 from domain.shared.versions import Versioned
 
 ITEM_KINDS = ("FINISHED", "SEMI_FINISHED", "RAW_MATERIAL")
@@ -126,8 +126,9 @@ class StockMove(Base):
 
     __tablename__ = "stock_moves"
     __table_args__ = (
+        # a REVALUATION row moves value only
         CheckConstraint(
-            "quantity_on_hand <> 0 OR quantity_reserved <> 0", name="moves_something"
+            "quantity_on_hand <> 0 OR quantity_reserved <> 0 OR value <> 0", name="moves_something"
         ),
         Index("ix_stock_moves_item_wh", "item_id", "warehouse_id", "id"),
         Index("ix_stock_moves_reference", "reference_type", "reference_id"),
@@ -139,9 +140,29 @@ class StockMove(Base):
     kind: Mapped[str] = mapped_column(String(30))
     quantity_on_hand: Mapped[Decimal] = mapped_column(Quantity, server_default=text("0"))
     quantity_reserved: Mapped[Decimal] = mapped_column(Quantity, server_default=text("0"))
-    unit_cost: Mapped[Decimal | None] = mapped_column(UnitAmount)
+    # on-hand changes: the unit cost the stock came in or left at (moving average), and
+    # the signed value; null on reservations. Stored, so later receipts never change them.
+    unit_cost: Mapped[Decimal | None] = mapped_column(ExactAmount)
+    value: Mapped[Decimal | None] = mapped_column(ExactAmount)
     reason: Mapped[str | None] = mapped_column(String(300))
     reference_type: Mapped[str | None] = mapped_column(String(40))
     reference_id: Mapped[int | None] = mapped_column(BigInteger)
     actor: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ItemValuation(Base):
+    """An item's stock as valued (domain.inventory.valuation), kept in step with the ledger.
+
+    ``quantity`` is the item's on-hand over all warehouses and ``value`` the sum of its
+    ledger values; ``average_cost`` is null until stock arrived with a cost. Written
+    only by ``ledger.post`` / ``ledger.revalue``, under this row's lock.
+    """
+
+    __tablename__ = "item_valuations"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(Quantity, server_default=text("0"))
+    value: Mapped[Decimal] = mapped_column(ExactAmount, server_default=text("0"))
+    average_cost: Mapped[Decimal | None] = mapped_column(ExactAmount)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

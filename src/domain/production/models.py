@@ -62,6 +62,8 @@ class WorkOrder(Timestamps, Base):
         ForeignKey("sales_orders.id"), index=True
     )
     labor_hours: Mapped[Decimal] = mapped_column(Quantity, server_default=text("0"))
+    # the day the last unit was reported: costing allocates a period's overhead by it
+    completed_on: Mapped[date | None] = mapped_column(index=True)
 
 
 class WorkOrderComponent(Base):

@@ -254,6 +254,8 @@ async def report_production(
     order.status = (
         WorkOrderStatus.COMPLETED if order.completed_quantity >= order.quantity else WorkOrderStatus.IN_PROGRESS
     )
+    if order.status == WorkOrderStatus.COMPLETED:
+        order.completed_on = today or date.today()
     await session.flush()
     await record_event(
         session, "work_order.production_reported", "WorkOrder", order.id,

@@ -30,6 +30,8 @@ Quantity = Numeric(20, 6)
 UnitAmount = Numeric(18, 4)
 Money = Numeric(18, 2)
 Percent = Numeric(9, 4)
+# Averages and stock values stay unrounded (domain.inventory.valuation.PLACES); cents are for documents.
+ExactAmount = Numeric(32, 10)
 
 
 def one_of(column: str, values: Iterable[str]) -> str:
