@@ -161,7 +161,7 @@ DECLARED: dict[str, dict[str, str]] = {
             "fixedLotSize minOrderQuantity lotMultiple listPrice active version bom whereUsed stock "
             "onHand reserved available incoming availableToPromise"
         ),
-        "hidden costing:read": "standardCost",
+        "hidden costing:read": "standardCost averageCost stockValue",
         "hidden purchasing:read": "defaultSupplier",
     },
     "ItemConnection": {

@@ -8,7 +8,7 @@ from strawberry.dataloader import DataLoader
 
 from api.dataloaders import many_by, one_by
 from domain.inventory.atp import AtpInputs
-from domain.inventory.models import Bom, BomLine, Item, StockBalance, Warehouse
+from domain.inventory.models import Bom, BomLine, Item, ItemValuation, StockBalance, Warehouse
 from domain.sales.atp_inputs import load_atp_inputs
 from domain.shared.db import SessionMaker
 
@@ -21,6 +21,7 @@ class InventoryLoaders:
         self.where_used = many_by(sm, BomLine, BomLine.component_id, BomLine.bom_item_id)
         self.stock_by_item = many_by(sm, StockBalance, StockBalance.item_id, StockBalance.warehouse_id)
         self.warehouse = one_by(sm, Warehouse, Warehouse.id)
+        self.valuation = one_by(sm, ItemValuation, ItemValuation.item_id)
         self.atp = self._atp(sm)
 
     @staticmethod

@@ -17,6 +17,7 @@ from domain.identity.scopes import Scope
 from domain.inventory import models as m
 from domain.inventory.atp import promise
 from domain.shared.errors import DomainError, ErrorCode
+from domain.shared.money import cents
 
 if TYPE_CHECKING:
     from api.purchasing.supplier_types import Supplier
@@ -187,6 +188,25 @@ class Item(Node):
     @visible_with(Scope.COSTING_READ)
     def standard_cost(self, info: Info) -> Decimal | None:
         return self.row.standard_cost
+
+    @strawberry.field(description=(
+        "Moving-average unit cost of the stock (over all warehouses; kept to 10 decimals): each receipt "
+        "blends in at its cost, everything that leaves goes at the average of that moment. Null before "
+        "any stock arrived with a cost, or unless the viewer may see costs."
+    ))
+    @visible_with(Scope.COSTING_READ)
+    async def average_cost(self, info: Info) -> Decimal | None:
+        row = await info.context.loaders.inventory.valuation.load(self.pk)
+        return None if row is None else row.average_cost
+
+    @strawberry.field(description=(
+        "Value of the stock on hand over all warehouses, in cents: the sum of the values of its stock "
+        "movements. Null unless the viewer may see costs."
+    ))
+    @visible_with(Scope.COSTING_READ)
+    async def stock_value(self, info: Info) -> Decimal | None:
+        row = await info.context.loaders.inventory.valuation.load(self.pk)
+        return cents(row.value if row is not None else Decimal(0))
 
     @strawberry.field
     async def bom(self, info: Info) -> Bom | None:

@@ -10,20 +10,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from domain.crm.models import STAGES
+from domain.shared.money import cents
 
 DEFAULT_PROBABILITY: Mapping[str, int] = {
     "PROSPECTING": 10, "QUALIFICATION": 20, "PROPOSAL": 50, "NEGOTIATION": 75, "WON": 100, "LOST": 0,
 }
 # Final stages: an opportunity leaves them only by being reopened.
 CLOSED = frozenset({"WON", "LOST"})
-CENT = Decimal("0.01")
 
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def weighted_amount(amount: Decimal, probability: int) -> Decimal:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-CENT = Decimal("0.01")
+from domain.shared.money import cents
+
 ZERO = Decimal("0.00")
 
 
@@ -46,9 +47,6 @@ def allocate(amount: Decimal, invoices: Sequence[OpenInvoice]) -> Allocation:
         left -= share
     return Allocation(applied=applied, surplus=left)
 
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def invoiced_share(amount: Decimal, quantity: Decimal, invoiced: Decimal, now: Decimal) -> Decimal:

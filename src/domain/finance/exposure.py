@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import Date, String, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.finance.credit import ZERO, CreditPosition, days_overdue
 from domain.finance.models import BALANCE_SQL, UNPAID_INVOICE_STATUSES
 from domain.sales.models import OrderStatus
+from domain.shared.money import cents
 
-CENT = Decimal("0.01")
 # Orders that hold credit until invoiced: confirmed, held, or partly/fully shipped.
 COMMITTED_ORDER_STATUSES = (
     OrderStatus.CREDIT_HOLD, OrderStatus.CONFIRMED, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED,
@@ -81,4 +81,4 @@ async def credit_position(session: AsyncSession, customer_id: int, today: date) 
 
 
 def _cents(value: Decimal | None) -> Decimal:
-    return ZERO if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    return ZERO if value is None else cents(Decimal(value))

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.crm.models import Customer
-from domain.finance.allocation import OpenInvoice, allocate, cents, invoiced_share
+from domain.finance.allocation import OpenInvoice, allocate, invoiced_share
 from domain.finance.models import (
     SETTLED_INVOICE_STATUSES,
     UNPAID_INVOICE_STATUSES,
@@ -34,6 +34,7 @@ from domain.sales.models import OrderStatus, SalesOrderLine
 from domain.sales.status import change_status
 from domain.shared.errors import DomainError, ErrorCode, Problems
 from domain.shared.events import record_event
+from domain.shared.money import cents
 from domain.shared.numbering import next_number
 from domain.shared.numbers import check_decimal, check_text
 

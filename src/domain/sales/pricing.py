@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from domain.shared.errors import Problems
+from domain.shared.money import cents
 from domain.shared.numbers import check_decimal
 
-CENT = Decimal("0.01")
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
@@ -35,9 +35,6 @@ class Totals:
     tax_total: Decimal
     total: Decimal
 
-
-def cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def price_line(
