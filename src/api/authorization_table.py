@@ -121,6 +121,13 @@ DECLARED: dict[str, dict[str, str]] = {
         "needs credit:read": "credit creditLimitHistory",
         "needs finance:read|sales:read": "invoices creditNotes",
         "needs pipeline:read": "opportunities",
+        "hidden costing:read": "profitability",
+    },
+    "CustomerProfitability": {
+        PUBLIC: "from to orders revenue cost margin marginPercent",
+    },
+    "Margin": {
+        PUBLIC: "revenue cost margin marginPercent",
     },
     "CreditLimitChange": {
         PUBLIC: "previousLimit newLimit changedBy changedAt",
@@ -305,6 +312,7 @@ DECLARED: dict[str, dict[str, str]] = {
             "invoices statusHistory externalRefs"
         ),
         "hidden production:read": "workOrders",
+        "hidden costing:read": "margin",
     },
     "SalesOrderConnection": {
         PUBLIC: "edges pageInfo totalCount",

@@ -72,13 +72,14 @@ async def test_items_with_boms_and_stock_constant_statements(gql, sessionmaker, 
 FINANCE_LISTS = """
 query($first: Int!) {
   shipments(first: $first) { totalCount edges { node {
-    number salesOrder { number customer { code } } lines { quantity item { sku } } } } }
+    number salesOrder { number margin { revenue cost marginPercent } customer { code } }
+    lines { quantity item { sku } } } } }
   payments(first: $first) { totalCount edges { node { amount customer { code } } } }
   invoices(first: $first) { totalCount edges { node {
     number balance creditedAmount creditNotes { number amount customer { code } invoice { number } } } } }
   customers(first: $first) { edges { node {
     code creditNotes(first: 2) { totalCount edges { node { number invoice { number } } } }
-    creditLimitHistory { newLimit changedBy } } } }
+    creditLimitHistory { newLimit changedBy } profitability { orders revenue } } } }
 }"""
 
 
@@ -131,6 +132,9 @@ async def test_shipments_payments_and_credit_notes_constant_statements(gql, sess
         assert all(len(e["node"]["creditNotes"]) == 2 and e["node"]["balance"] == "7.00"
                    for e in data["invoices"]["edges"])
         assert all(e["node"]["creditNotes"]["totalCount"] == 2 for e in data["customers"]["edges"])
+        assert all(e["node"]["salesOrder"]["margin"] == {"revenue": "10.00", "cost": "0.00", "marginPercent": "100.00"}
+                   for e in data["shipments"]["edges"])
+        assert all(e["node"]["profitability"] == {"orders": 1, "revenue": "10.00"} for e in data["customers"]["edges"])
         assert all([h["newLimit"] for h in e["node"]["creditLimitHistory"]] == ["2.00", "1.00"]
                    for e in data["customers"]["edges"])
         return counted.count

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from api.context import Info
+from api.costing.margin_types import CustomerProfitability
 from api.dataloaders import RowOf
 from api.errors import UserError
 from api.finance.types import (
@@ -20,12 +21,13 @@ from api.finance.types import (
     customer_invoices,
 )
 from api.integration.types import ExternalRef
-from api.permissions import requires
+from api.permissions import requires, visible_with
 from api.relay import Connection, Node, child_page
 from domain.crm.models import Contact as ContactRow
 from domain.crm.models import CreditLimitChange as CreditLimitChangeRow
 from domain.crm.models import Customer as CustomerRow
 from domain.identity.scopes import Scope
+from domain.shared.errors import DomainError, ErrorCode
 
 if TYPE_CHECKING:
     from api.crm.pipeline_types import Opportunity
@@ -129,6 +131,22 @@ class Customer(Node):
     async def credit_limit_history(self, info: Info) -> list[CreditLimitChange]:
         rows = await info.context.loaders.crm.credit_limit_history.load(self.pk)
         return [CreditLimitChange.from_row(row) for row in reversed(rows)]
+
+    @strawberry.field(description=(
+        "The margin of the customer's orders placed from `from` to `to` (both days included, each "
+        "optional). Null unless the viewer may see costs."
+    ))
+    @visible_with(Scope.COSTING_READ)
+    async def profitability(
+        self, info: Info,
+        start: Annotated[date | None, strawberry.argument(name="from")] = None,
+        end: Annotated[date | None, strawberry.argument(name="to")] = None,
+    ) -> CustomerProfitability | None:
+        if start is not None and end is not None and end < start:
+            raise DomainError.one(ErrorCode.INVALID, "must not be before from", ["to"])
+        costing = info.context.loaders.costing
+        figures = await costing.order_figures.load_many(await costing.customer_orders.load((self.pk, start, end)))
+        return CustomerProfitability.of(start, end, list(figures))
 
     @strawberry.field(permission_classes=[ReadsReceivables])
     async def invoices(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from api.context import Info
+from api.costing.margin_types import Margin
 from api.dataloaders import RowOf, present
 from api.enums import expose
 from api.errors import UserError
@@ -208,6 +209,14 @@ class SalesOrder(Node):
     @strawberry.field
     async def customer(self, info: Info) -> CustomerRef:
         return await customer_of(info, self.row.customer_id)
+
+    @strawberry.field(description=(
+        "What the order earned so far: invoiced (net of credit notes) or shipped revenue, less the cost "
+        "its shipped units left stock at. Null unless the viewer may see costs."
+    ))
+    @visible_with(Scope.COSTING_READ)
+    async def margin(self, info: Info) -> Margin | None:
+        return Margin.of(await info.context.loaders.costing.order_figures.load(self.pk))
 
     @strawberry.field
     async def quote(self, info: Info) -> Quote | None:

@@ -1,0 +1,45 @@
+"""DataLoaders of the costing context."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+
+from strawberry.dataloader import DataLoader
+
+from domain.costing.margin_reads import customer_order_ids, order_figures_by_id
+from domain.costing.margins import Figures
+from domain.shared.db import SessionMaker
+
+
+class CostingLoaders:
+    def __init__(self, sm: SessionMaker) -> None:
+        self.order_figures = self._order_figures(sm)
+        self.customer_orders = self._customer_orders(sm)
+
+    @staticmethod
+    def _order_figures(sm: SessionMaker) -> DataLoader[int, Figures]:
+        async def load(order_ids: Sequence[int]) -> list[Figures]:
+            async with sm() as session:
+                found = await order_figures_by_id(session, order_ids)
+            return [found[order_id] for order_id in order_ids]
+
+        return DataLoader(load_fn=load)
+
+    @staticmethod
+    def _customer_orders(sm: SessionMaker) -> DataLoader[tuple[int, date | None, date | None], list[int]]:
+        """A customer's order ids placed in a period: key (customer id, from, to)."""
+
+        async def load(keys: Sequence[tuple[int, date | None, date | None]]) -> list[list[int]]:
+            by_period: dict[tuple[date | None, date | None], list[int]] = defaultdict(list)
+            for customer_id, start, end in keys:
+                by_period[start, end].append(customer_id)
+            found: dict[tuple[int, date | None, date | None], list[int]] = {}
+            async with sm() as session:
+                for (start, end), customer_ids in by_period.items():
+                    orders = await customer_order_ids(session, customer_ids, start, end)
+                    found.update({(c, start, end): ids for c, ids in orders.items()})
+            return [found[key] for key in keys]
+
+        return DataLoader(load_fn=load)
