@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.costing.models import CostingRun, WorkOrderCost
+from domain.inventory.models import StockMove
 from domain.jobs.models import Job
 from tests.integration.costing_helpers import (
     cost_and_wait,
@@ -133,24 +134,12 @@ async def test_by_labour_hours_and_a_rerun_that_changes_the_cost(gql: Any, sessi
     # what each work order's output has been charged in all now equals its actual cost
     async with sessionmaker() as s:
         for row in (await s.execute(select(WorkOrderCost))).scalars():
-            produced = (await s.execute(
-                select(func.sum(StockMove_value())).where(*_production_of(row.work_order_id))
-            )).scalar_one()
+            produced = await s.scalar(select(func.sum(StockMove.value)).where(
+                StockMove.kind == "PRODUCTION", StockMove.reference_type == "WorkOrder",
+                StockMove.reference_id == row.work_order_id,
+            ))
             assert produced + row.revalued_amount + row.variance == row.total_cost
     await ledger_consistent(sessionmaker)
-
-
-def StockMove_value() -> Any:  # noqa: N802 - a column expression, read like one
-    from domain.inventory.models import StockMove
-
-    return StockMove.value
-
-
-def _production_of(work_order_id: int) -> list[Any]:
-    from domain.inventory.models import StockMove
-
-    return [StockMove.kind == "PRODUCTION", StockMove.reference_type == "WorkOrder",
-            StockMove.reference_id == work_order_id]
 
 
 async def test_a_retried_job_gives_the_same_state(gql: Any, sessionmaker: Any, redis: Any) -> None:
