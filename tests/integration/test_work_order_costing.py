@@ -213,3 +213,22 @@ async def test_labour_hours_without_hours_is_refused(gql: Any, sessionmaker: Any
     # by quantity the same period is fine: nothing issued, so the cost is the overhead alone
     ok = await run_costing_mutation(gql, **period(overheadAmount="5"))
     assert ok["errors"] == [] and ok["job"]["status"] == "QUEUED"
+
+
+async def test_a_worker_runs_the_queued_job_through_the_outbox(gql: Any, sessionmaker: Any, settings: Any) -> None:
+    """runCosting writes a job.queued event; the relay queues run_costing on arq; a real worker runs it."""
+    from tests.integration.mrp_helpers import wait_for_job, worker
+
+    await workshop(gql, sessionmaker)
+    payload = await run_costing_mutation(gql, **period())
+    assert payload["errors"] == [] and payload["job"]["status"] == "QUEUED", payload
+    # the same request while it is still queued returns that job
+    same = await run_costing_mutation(gql, **period())
+    assert same["job"]["id"] == payload["job"]["id"]
+    async with worker(settings):
+        job = await wait_for_job(gql, payload["job"]["id"])
+    assert job["status"] == "SUCCEEDED" and job["kind"] == "COSTING", job
+    assert "costed 2 work orders" in job["message"]
+    found = await costs(gql)
+    assert found["A"] is not None and found["A"]["totalCost"] == "39.02"
+    await ledger_consistent(sessionmaker)
