@@ -33,6 +33,7 @@ DECLARED: dict[str, dict[str, str]] = {
         "per-object": "node nodes job",
     },
     "Mutation": {
+        "needs costing:write": "runCosting",
         "needs costing:write|inventory:write": "updateItem",
         "needs crm:write": "createCustomer",
         "needs pipeline:write": (
@@ -188,6 +189,9 @@ DECLARED: dict[str, dict[str, str]] = {
     },
     "KittingLine": {
         PUBLIC: "required available shortage coveredOn item",
+    },
+    "JobPayload": {
+        PUBLIC: "job errors",
     },
     "Lead": {
         PUBLIC: (
@@ -391,7 +395,10 @@ DECLARED: dict[str, dict[str, str]] = {
         PUBLIC: "edges pageInfo totalCount",
     },
     "WorkOrderCost": {
-        PUBLIC: "materialCost overheadCost totalCost unitCost computedAt",
+        PUBLIC: (
+            "materialCost overheadCost totalCost unitCost computedAt variance revaluedAmount "
+            "allocationBasis periodStart periodEnd"
+        ),
     },
     "WorkOrderEdge": {
         PUBLIC: "cursor node",

@@ -258,3 +258,55 @@ async def test_purchase_orders_and_suppliers_constant_statements(gql, sessionmak
     assert five == forty, (five, forty)
     # orders page, count, suppliers, contacts, lines, items, default suppliers; suppliers page, count, refs
     assert forty <= 12
+
+
+WORK_ORDERS = """
+query($first: Int!) {
+  workOrders(first: $first) { totalCount edges { node {
+    number status item { sku } components { requiredQuantity item { sku } }
+    cost { materialCost overheadCost totalCost unitCost variance revaluedAmount allocationBasis periodStart }
+  } } }
+}"""
+
+
+async def seed_work_orders(sessionmaker, count: int) -> None:
+    """``count`` completed work orders of one item, each with a component and a cost."""
+    from domain.costing.models import CostingRun, WorkOrderCost
+    from domain.jobs.models import Job
+    from domain.production.models import WorkOrder, WorkOrderComponent
+
+    async with sessionmaker.begin() as s:
+        made, part = (await s.execute(insert(Item).returning(Item.id), [
+            {"sku": sku, "name": sku, "kind": kind, "procurement": "MAKE"}
+            for sku, kind in (("MADE", "FINISHED"), ("PART", "RAW_MATERIAL"))
+        ])).scalars().all()
+        orders = (await s.execute(insert(WorkOrder).returning(WorkOrder.id), [
+            {"number": f"WO-{i:03d}", "item_id": made, "quantity": Decimal(2), "completed_quantity": Decimal(2),
+             "status": "COMPLETED", "due_date": date.today(), "completed_on": date.today()}
+            for i in range(count)
+        ])).scalars().all()
+        await s.execute(insert(WorkOrderComponent), [
+            {"work_order_id": o, "position": 0, "item_id": part, "required_quantity": Decimal(1)} for o in orders])
+        job = (await s.execute(insert(Job).values(kind="COSTING", status="SUCCEEDED").returning(Job.id))).scalar_one()
+        run = (await s.execute(insert(CostingRun).values(
+            job_id=job, period_start=date.today(), period_end=date.today(), overhead_amount=Decimal(count),
+            allocation_basis="OUTPUT_QUANTITY").returning(CostingRun.id))).scalar_one()
+        await s.execute(insert(WorkOrderCost), [
+            {"work_order_id": o, "costing_run_id": run, "weight": Decimal(2), "material_cost": Decimal(3),
+             "overhead_cost": Decimal(1), "total_cost": Decimal(4), "unit_cost": Decimal(2)}
+            for o in orders
+        ])
+
+
+async def test_work_orders_with_cost_constant_statements(gql, sessionmaker, sql_counter) -> None:
+    await seed_work_orders(sessionmaker, 30)
+    await gql("{ viewer { name } }")
+    counts = []
+    for first in (3, 30):
+        with sql_counter.measure() as counted:
+            body = await gql(WORK_ORDERS, {"first": first})
+        edges = body["data"]["workOrders"]["edges"]
+        assert len(edges) == first and all(e["node"]["cost"]["totalCost"] == "4.00" for e in edges), body
+        counts.append(counted.count)
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= 8  # page, count, items, components, component items, costs

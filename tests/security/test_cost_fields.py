@@ -48,7 +48,8 @@ async def test_planner_sets_a_purchase_cost_but_does_not_read_it_back(gql, sessi
 
 
 async def test_work_order_cost_is_declared_behind_costing_read() -> None:
-    # the resolver takes info to check costing:read (today nothing has run: always null)
+    # the resolver takes info to check costing:read (tests/integration/test_work_order_costing.py
+    # checks the values: null before costing and for a viewer without costing:read)
     import inspect
 
     from api.production.types import WorkOrder

@@ -1,15 +1,19 @@
-"""DataLoaders of the costing context."""
+"""DataLoaders of the costing context: order figures for margins, customers' orders in a
+period, and the actual cost of work orders with their run."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
+from sqlalchemy import Row, select
 from strawberry.dataloader import DataLoader
 
 from domain.costing.margin_reads import customer_order_ids, order_figures_by_id
 from domain.costing.margins import Figures
+from domain.costing.models import CostingRun, WorkOrderCost
 from domain.shared.db import SessionMaker
 
 
@@ -17,6 +21,7 @@ class CostingLoaders:
     def __init__(self, sm: SessionMaker) -> None:
         self.order_figures = self._order_figures(sm)
         self.customer_orders = self._customer_orders(sm)
+        self.work_order_cost = self._work_order_cost(sm)
 
     @staticmethod
     def _order_figures(sm: SessionMaker) -> DataLoader[int, Figures]:
@@ -41,5 +46,25 @@ class CostingLoaders:
                     orders = await customer_order_ids(session, customer_ids, start, end)
                     found.update({(c, start, end): ids for c, ids in orders.items()})
             return [found[key] for key in keys]
+
+        return DataLoader(load_fn=load)
+
+    @staticmethod
+    def _work_order_cost(sm: SessionMaker) -> DataLoader[int, Row[Any] | None]:
+        """Per work order id: its cost row joined with the run that computed it, or None.
+
+        Read only through a work order (whose own read is fenced), so it needs no fence.
+        """
+
+        async def load(keys: Sequence[int]) -> list[Row[Any] | None]:
+            async with sm() as session:
+                rows = await session.execute(
+                    select(WorkOrderCost.__table__, CostingRun.period_start, CostingRun.period_end,
+                           CostingRun.allocation_basis, CostingRun.job_id)
+                    .join(CostingRun, CostingRun.id == WorkOrderCost.costing_run_id)
+                    .where(WorkOrderCost.work_order_id.in_(keys))
+                )
+                found = {row.work_order_id: row for row in rows}
+            return [found.get(key) for key in keys]
 
         return DataLoader(load_fn=load)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 import strawberry
 
 from api.context import Info
+from api.costing.types import WorkOrderCost
 from api.dataloaders import RowOf, present
 from api.enums import expose
 from api.errors import UserError
@@ -20,15 +21,6 @@ from domain.production.kitting import Kit
 # The domain's enum, served as the schema's (the domain stays strawberry-free).
 WorkOrderStatus = models.WorkOrderStatus
 expose(WorkOrderStatus, name="WorkOrderStatus")
-
-
-@strawberry.type
-class WorkOrderCost:
-    material_cost: Decimal
-    overhead_cost: Decimal
-    total_cost: Decimal
-    unit_cost: Decimal
-    computed_at: datetime
 
 
 @strawberry.type
@@ -79,9 +71,9 @@ class WorkOrder(Node):
         description="Null until costing has run, or when the viewer may not see costs."
     )
     @visible_with(Scope.COSTING_READ)
-    def cost(self, info: Info) -> WorkOrderCost | None:
-        # costing of work orders comes with the costing context; until then nothing has run
-        return None
+    async def cost(self, info: Info) -> WorkOrderCost | None:
+        row = await info.context.loaders.costing.work_order_cost.load(self.pk)
+        return None if row is None else WorkOrderCost.from_row(row)
 
     @classmethod
     def from_row(cls, row: RowOf[models.WorkOrder]) -> WorkOrder:

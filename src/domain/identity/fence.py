@@ -78,7 +78,7 @@ RULES: dict[str, Rule] = {
 # tables owned by a customer's document but read only through it (its lines, its history)
 REACHED_THROUGH_PARENT = frozenset({
     "quote_lines", "sales_order_lines", "shipment_lines", "invoice_lines", "payment_allocations",
-    "opportunity_lines", "opportunity_stage_changes", "work_order_components",
+    "opportunity_lines", "opportunity_stage_changes", "work_order_components", "work_order_costs",
 })
 
 
