@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
 
-CENT = Decimal("0.01")
+from domain.shared.money import CENT
 
 
 def exact_shares(pool: Decimal, weights: Mapping[int, Decimal]) -> dict[int, Fraction]:

@@ -28,12 +28,11 @@ from domain.costing.models import AllocationBasis, CostingRun, WorkOrderCost
 from domain.costing.runs import check_period, completed_in
 from domain.inventory import ledger
 from domain.inventory.models import StockMove
+from domain.production.materials import COMPONENT, WORK_ORDER
 from domain.production.models import WorkOrder, WorkOrderComponent
 from domain.shared.events import record_event
 
 ZERO = Decimal(0)
-WORK_ORDER = "WorkOrder"
-COMPONENT = "WorkOrderComponent"
 COSTED = "costing_run.completed"
 COSTS = cast(Table, WorkOrderCost.__table__)
 

@@ -24,6 +24,8 @@ from domain.shared.errors import DomainError, ErrorCode, Problem
 from domain.shared.numbers import quantity_text
 
 COMPONENT = "WorkOrderComponent"
+# the reference of a work order's PRODUCTION receipts (and of its revaluations, domain.costing)
+WORK_ORDER = "WorkOrder"
 ZERO = Decimal(0)
 
 
@@ -87,7 +89,7 @@ async def move_stock(
         if item_id == order.item_id and produced > 0 and warehouse_id is not None:
             posted = await ledger.post(
                 session, item_id=item_id, warehouse_id=warehouse_id, kind="PRODUCTION",
-                on_hand=produced, reference=ledger.Reference("WorkOrder", order.id), actor=actor,
+                on_hand=produced, reference=ledger.Reference(WORK_ORDER, order.id), actor=actor,
             )
             if posted is None:  # an increase cannot be refused
                 raise RuntimeError(f"production receipt refused for item {item_id}")
