@@ -47,6 +47,8 @@ DECLARED: dict[str, dict[str, str]] = {
             "allocateStock"
         ),
         "needs planning:write": "runMrp firmPlannedOrders",
+        "needs costing:write": "runCostRollup",
+        "needs sales:read": "simulateQuote",
         "needs production:write": (
             "createWorkOrder createWorkOrdersForSalesOrders releaseWorkOrder issueWorkOrderMaterials "
             "reportProduction rescheduleWorkOrder cancelWorkOrder closeWorkOrder"
@@ -85,6 +87,12 @@ DECLARED: dict[str, dict[str, str]] = {
     },
     "Bom": {
         PUBLIC: "outputQuantity version item lines",
+    },
+    "BomCost": {
+        PUBLIC: "unitCost lines",
+    },
+    "BomCostLine": {
+        PUBLIC: "quantity unitCost extendedCost component",
     },
     "BomLine": {
         PUBLIC: "quantity scrapRate component",
@@ -161,7 +169,7 @@ DECLARED: dict[str, dict[str, str]] = {
             "fixedLotSize minOrderQuantity lotMultiple listPrice active version bom whereUsed stock "
             "onHand reserved available incoming availableToPromise"
         ),
-        "hidden costing:read": "standardCost",
+        "hidden costing:read": "standardCost bomCost rolledUpCost",
         "hidden purchasing:read": "defaultSupplier",
     },
     "ItemConnection": {
@@ -175,6 +183,9 @@ DECLARED: dict[str, dict[str, str]] = {
     },
     "Job": {
         PUBLIC: "id kind status progress message error createdAt startedAt finishedAt",
+    },
+    "JobPayload": {
+        PUBLIC: "job errors",
     },
     "KittingAnalysis": {
         PUBLIC: "complete buildableQuantity lines",
@@ -298,6 +309,16 @@ DECLARED: dict[str, dict[str, str]] = {
     "QuotePayload": {
         PUBLIC: "quote errors",
     },
+    "QuoteSimulation": {
+        PUBLIC: "targetMarginPercent lines revenue customer",
+        "hidden costing:read": "cost margin marginPercent",
+    },
+    "QuoteSimulationPayload": {
+        PUBLIC: "simulation errors",
+    },
+    "RolledUpCost": {
+        PUBLIC: "unitCost computedAt",
+    },
     "SalesOrder": {
         PUBLIC: (
             "id number status currency requestedDate promisedDate subtotal taxTotal total "
@@ -335,6 +356,10 @@ DECLARED: dict[str, dict[str, str]] = {
     },
     "ShipmentPayload": {
         PUBLIC: "shipment order errors",
+    },
+    "SimulatedQuoteLine": {
+        PUBLIC: "quantity unitPrice lineTotal item",
+        "hidden costing:read": "unitCost",
     },
     "StockAdjustmentPayload": {
         PUBLIC: "stock errors",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from api.costing.loaders import CostingLoaders
 from api.crm.loaders import CrmLoaders
 from api.finance.loaders import FinanceLoaders
 from api.integration.loaders import IntegrationLoaders
@@ -51,6 +52,10 @@ class Loaders:
     @cached_property
     def planning(self) -> PlanningLoaders:
         return PlanningLoaders(self._sm)
+
+    @cached_property
+    def costing(self) -> CostingLoaders:
+        return CostingLoaders(self._sm)
 
     @cached_property
     def integration(self) -> IntegrationLoaders:

@@ -12,6 +12,7 @@ from strawberry.extensions import DisableIntrospection, MaskErrors
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from api.costing.mutations import CostingMutation
 from api.crm.contact_mutations import ContactMutation
 from api.crm.mutations import CrmMutation
 from api.crm.pipeline_mutations import PipelineMutation
@@ -57,7 +58,7 @@ Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery
 Subscription = merge_types("Subscription", (SalesSubscription, PlanningSubscription))
 Mutation = merge_types("Mutation", (CrmMutation, ContactMutation, PipelineMutation, InventoryMutation, SalesMutation,
                                    FulfilmentMutation, FinanceMutation, PurchasingMutation,
-                                   ProductionMutation, PlanningMutation))
+                                   ProductionMutation, PlanningMutation, CostingMutation))
 
 NODE_IMPLEMENTATIONS = [Customer, Contact, Lead, Opportunity, Activity, Item, Warehouse,
                         Invoice, Payment, CreditNote, Shipment, Supplier, PurchaseOrder, WorkOrder, Job, MrpRun,

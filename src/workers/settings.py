@@ -20,8 +20,9 @@ import domain.shared.models  # noqa: F401  # every mapped class, so the ORM can 
 from domain.shared.db import asyncpg_dsn, make_engine, make_sessionmaker
 from domain.shared.limits import set_max_lines
 from erpgraph.settings import Settings
+from workers.costing import ROLLUP_TIMEOUT_S, run_cost_rollup
 from workers.mrp import MRP_TIMEOUT_S, run_mrp
-from workers.names import ALLOCATE_STOCK, RUN_MRP
+from workers.names import ALLOCATE_STOCK, RUN_COST_ROLLUP, RUN_MRP
 from workers.outbox import RelayConfig, relay, relay_events
 from workers.stock import MAX_TRIES, allocate_stock
 from workers.wakeup import listen_and_relay
@@ -37,6 +38,7 @@ def _functions() -> list[Function]:
         func(relay_events, name="relay_events", max_tries=1, timeout=RELAY_TIMEOUT_S),
         # a re-run after a lost worker claims the job row again (see workers.mrp)
         func(run_mrp, name=RUN_MRP, max_tries=3, timeout=MRP_TIMEOUT_S),
+        func(run_cost_rollup, name=RUN_COST_ROLLUP, max_tries=3, timeout=ROLLUP_TIMEOUT_S),
         func(allocate_stock, name=ALLOCATE_STOCK, max_tries=MAX_TRIES, timeout=ALLOCATE_TIMEOUT_S),
     ]
 

@@ -19,6 +19,7 @@ from domain.inventory.atp import promise
 from domain.shared.errors import DomainError, ErrorCode
 
 if TYPE_CHECKING:
+    from api.costing.types import BomCost, RolledUpCost
     from api.purchasing.supplier_types import Supplier
 
 
@@ -187,6 +188,28 @@ class Item(Node):
     @visible_with(Scope.COSTING_READ)
     def standard_cost(self, info: Info) -> Decimal | None:
         return self.row.standard_cost
+
+    @strawberry.field(description=(
+        "Material cost of one unit from its BOM, rolled up now from current costs. Null when the item "
+        "has no BOM (or its BOM is on a cycle), or unless the viewer may see costs."
+    ))
+    @visible_with(Scope.COSTING_READ)
+    async def bom_cost(self, info: Info) -> Annotated[BomCost, strawberry.lazy("api.costing.types")] | None:
+        from api.costing.types import BomCost
+
+        return await BomCost.load(info, self.pk)
+
+    @strawberry.field(description=(
+        "Unit cost saved by the last cost roll-up job (runCostRollup). Null before a roll-up, for an "
+        "item without a BOM, or unless the viewer may see costs."
+    ))
+    @visible_with(Scope.COSTING_READ)
+    async def rolled_up_cost(
+        self, info: Info
+    ) -> Annotated[RolledUpCost, strawberry.lazy("api.costing.types")] | None:
+        from api.costing.types import RolledUpCost
+
+        return await RolledUpCost.load(info, self.pk)
 
     @strawberry.field
     async def bom(self, info: Info) -> Bom | None:

@@ -71,6 +71,12 @@ class Job(Node):
         )
 
 
+@strawberry.type(description="A background job queued by a mutation (runCostRollup, runCosting).")
+class JobPayload:
+    job: Job | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
 @strawberry.type
 class PlanningMessage:
     item_pk: strawberry.Private[int | None]

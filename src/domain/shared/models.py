@@ -1,5 +1,6 @@
 """Imports every context's models so metadata (Alembic, tests) sees all tables."""
 
+from domain.costing import models as costing  # noqa: F401
 from domain.crm import models as crm  # noqa: F401
 from domain.finance import models as finance  # noqa: F401
 from domain.identity import models as identity  # noqa: F401
