@@ -72,43 +72,68 @@ class Loaded:
     read_bytes: int
 
 
+class Parser:
+    """Builds the items from ``_LOAD``'s COPY output (text format), chunk by chunk as it
+    arrives, so the client parses while the server is still sending."""
+
+    def __init__(self) -> None:
+        self.items: dict[int, CostItem] = {}
+        self.bom_lines = 0
+        self.read_bytes = 0
+        self._rest = b""
+        self._decimals = _Decimals()
+        self._factors = _Factors()
+
+    def feed(self, chunk: bytes) -> None:
+        self.read_bytes += len(chunk)
+        data = self._rest + chunk
+        cut = data.rfind(b"\n") + 1
+        self._rest = data[cut:]
+        if cut:
+            self._rows(data[:cut].decode())
+
+    def result(self) -> Loaded:
+        if self._rest:
+            raise ValueError("the COPY output ended inside a row")
+        return Loaded(self.items, self.bom_lines, self.read_bytes)
+
+    def _rows(self, text: str) -> None:
+        items, decimals, factors = self.items, self._decimals, self._factors
+        for row in text.split("\n"):
+            if not row:
+                continue
+            item_id, procurement, scrap, average, standard, output, components, tokens = row.split("\t")
+            pk = int(item_id)
+            cost = unit_cost_now(None if average == NULL else Decimal(average),
+                                 None if standard == NULL else decimals[standard])
+            if output == NULL:
+                items[pk] = CostItem(pk, cost, procurement, False, decimals[scrap])
+                continue
+            ids = tuple(map(int, components.split(" "))) if components != NULL else ()
+            self.bom_lines += len(ids)
+            items[pk] = CostItem(
+                pk, cost, procurement, True, decimals[scrap], decimals[output], ids,
+                tuple(map(factors.__getitem__, tokens.split(" "))) if ids else (),
+            )
+
+
 def parse(data: str) -> Loaded:
-    """The items of ``_LOAD``'s COPY output (text format)."""
-    decimals = _Decimals()
-    factors = _Factors()
-    items: dict[int, CostItem] = {}
-    lines = 0
-    for row in data.split("\n"):
-        if not row:
-            continue
-        item_id, procurement, scrap, average, standard, output, components, tokens = row.split("\t")
-        pk = int(item_id)
-        cost = unit_cost_now(None if average == NULL else Decimal(average),
-                             None if standard == NULL else decimals[standard])
-        if output == NULL:
-            items[pk] = CostItem(pk, cost, procurement, False, decimals[scrap])
-            continue
-        ids = tuple(map(int, components.split(" "))) if components != NULL else ()
-        lines += len(ids)
-        items[pk] = CostItem(
-            pk, cost, procurement, True, decimals[scrap], decimals[output], ids,
-            tuple(map(factors.__getitem__, tokens.split(" "))) if ids else (),
-        )
-    return Loaded(items, lines, len(data))
+    """The items of a whole COPY output of ``_LOAD`` (text format)."""
+    parser = Parser()
+    parser.feed(data.encode())
+    return parser.result()
 
 
 async def load(conn: asyncpg.Connection) -> Loaded:
     """Every item with its cost inputs and BOM, from one snapshot, with COPY."""
-    chunks: list[bytes] = []
+    parser = Parser()
 
     async def sink(chunk: bytes) -> None:
-        chunks.append(chunk)
+        parser.feed(chunk)
 
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         await conn.copy_from_query(_LOAD, output=sink, format="text")
-    data = b"".join(chunks).decode()
-    del chunks
-    return parse(data)
+    return parser.result()
 
 
 async def clear(conn: asyncpg.Connection) -> int:
