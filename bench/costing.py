@@ -180,7 +180,8 @@ class Floor:
     read_mib: float
     raw_read_s: float
     raw_rows: int
-    write_s: float
+    write_s: float  # into cost_rollups after its rows are deleted, as the job writes
+    scratch_write_s: float  # into a table created in the same transaction
     written: int
 
     @property
@@ -223,12 +224,21 @@ async def copy_floor(dsn: str) -> Floor:
                                    "FOREIGN KEY (item_id) REFERENCES items(id) ON DELETE CASCADE")
                 began = time.perf_counter()
                 await conn.copy_to_table("floor_cost_rollups", source=path, columns=COLUMNS, format="binary")
+                scratch_s = time.perf_counter() - began
+            finally:
+                await tx.rollback()
+            tx = conn.transaction()
+            await tx.start()
+            try:
+                await conn.execute("DELETE FROM cost_rollups")  # the job deletes while it loads: not timed
+                began = time.perf_counter()
+                await conn.copy_to_table("cost_rollups", source=path, columns=COLUMNS, format="binary")
                 write_s = time.perf_counter() - began
             finally:
                 await tx.rollback()
     finally:
         await conn.close()
-    return Floor(read_s, mib, raw_s, raw_rows, write_s, written)
+    return Floor(read_s, mib, raw_s, raw_rows, write_s, scratch_s, written)
 
 
 # --------------------------------------------------------------------------- report
@@ -269,7 +279,9 @@ def report(n: int, seeded: Seeded, valued: int, jobs: list[dict[str, Any]], alon
     print(f"\nCOPY floor: read the load query's rows with COPY TO STDOUT: {floor.read_s:.2f} s "
           f"({floor.read_mib:,.1f} MiB); the raw tables instead ({floor.raw_rows:,} rows, binary): "
           f"{floor.raw_read_s:.2f} s")
-    print(f"            write {floor.written:,} rows with COPY FROM STDIN (same key and FK): {floor.write_s:.2f} s")
+    print(f"            write {floor.written:,} rows with COPY FROM STDIN into cost_rollups after deleting its rows "
+          f"(as the job does): {floor.write_s:.2f} s; into a scratch table created in the same transaction "
+          f"(same key and FK): {floor.scratch_write_s:.2f} s")
     print(f"            read + write = {floor.total:.2f} s")
     worst = max(job["total"] for job in jobs)
     ratio = worst / floor.total

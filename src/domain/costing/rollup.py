@@ -91,8 +91,9 @@ class Rollup:
 def roll_up(items: Mapping[int, CostItem]) -> Rollup:
     """Roll up every item of ``items`` (every component must be a key too)."""
     made = {item_id for item_id, item in items.items() if item.has_bom and item.procurement != "BUY"}
+    # only made items need an order: a bought component's cost is known from the start
     codes, cycles = low_level_codes(
-        {item_id: item.components if item_id in made else () for item_id, item in items.items()}
+        {item_id: [c for c in items[item_id].components if c in made] for item_id in made}
     )
     order = sorted(codes, key=codes.__getitem__, reverse=True)
     cost = {item_id: item.unit_cost_now for item_id, item in items.items()}
