@@ -26,6 +26,7 @@ more than one rounding at the 50th digit per level.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
@@ -90,10 +91,22 @@ class Rollup:
 
 def roll_up(items: Mapping[int, CostItem]) -> Rollup:
     """Roll up every item of ``items`` (every component must be a key too)."""
+    # as in domain.planning.mrp.plan: a catalogue makes a million small objects, none garbage;
+    # generation-2 collections rescanning them were a quarter of the time at 200,000 items
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _roll_up(items)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _roll_up(items: Mapping[int, CostItem]) -> Rollup:
     made = {item_id for item_id, item in items.items() if item.has_bom and item.procurement != "BUY"}
     # only made items need an order: a bought component's cost is known from the start
     codes, cycles = low_level_codes(
-        {item_id: [c for c in items[item_id].components if c in made] for item_id in made}
+        {item_id: list(filter(made.__contains__, items[item_id].components)) for item_id in made}
     )
     order = sorted(codes, key=codes.__getitem__, reverse=True)
     cost = {item_id: item.unit_cost_now for item_id, item in items.items()}
