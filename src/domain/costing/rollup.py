@@ -71,11 +71,14 @@ class CostItem(NamedTuple):
         return self.has_bom and self.procurement != "BUY"
 
     def divisor(self) -> Decimal:
-        """``output_quantity × (1 − scrap_rate)``: good units per run of the lines (exact)."""
-        with localcontext(CONTEXT):
-            if not self.scrap_rate:
-                return self.output_quantity
-            return self.output_quantity * (ONE - self.scrap_rate)
+        """``output_quantity × (1 − scrap_rate)``: good units per run of the lines.
+
+        Exact in any context of 27 digits or more (the default has 28): a quantity has at
+        most 20 digits, 1 − scrap at most 7. No context switch: it is called once per item.
+        """
+        if not self.scrap_rate:
+            return self.output_quantity
+        return self.output_quantity * (ONE - self.scrap_rate)
 
 
 @dataclass
@@ -103,31 +106,24 @@ def roll_up(items: Mapping[int, CostItem]) -> Rollup:
 
 
 def _roll_up(items: Mapping[int, CostItem]) -> Rollup:
-    made = {item_id for item_id, item in items.items() if item.has_bom and item.procurement != "BUY"}
-    # only made items need an order: a bought component's cost is known from the start
+    made = {item_id for item_id, item in items.items() if item.made}
+    # only made items need an order (a bought component's cost is known from the start), and
+    # only they can be on a cycle (a bought item's BOM is never walked)
     codes, cycles = low_level_codes(
         {item_id: list(filter(made.__contains__, items[item_id].components)) for item_id in made}
     )
-    order = sorted(codes, key=codes.__getitem__, reverse=True)
     cost = {item_id: item.unit_cost_now for item_id, item in items.items()}
     unit_costs: dict[int, Decimal] = {}
-    on_cycle = {item_id for cycle in cycles for item_id in cycle}
     get = cost.__getitem__
     with localcontext(CONTEXT):
-        for item_id in order:
-            if item_id not in made:
-                continue
+        for item_id in sorted(codes, key=codes.__getitem__, reverse=True):
             item = items[item_id]
             # C-level loops: one multiply and add per line, no Python frame per line
             total = sum(map(mul, item.factors, map(get, item.components)), ZERO)
-            if item.scrap_rate:
-                total /= item.output_quantity * (ONE - item.scrap_rate)
-            elif item.output_quantity != ONE:
-                total /= item.output_quantity
-            unit_costs[item_id] = cost[item_id] = total
+            unit_costs[item_id] = cost[item_id] = total / item.divisor()
         # bought items with a BOM: what their BOM would cost, once every made cost is final
         for item_id, item in items.items():
-            if item.has_bom and item_id not in made and item_id not in on_cycle:
+            if item.has_bom and item_id not in made:
                 total = sum(map(mul, item.factors, map(get, item.components)), ZERO)
                 unit_costs[item_id] = total / item.divisor()
     return Rollup(unit_costs, cost, cycles)
