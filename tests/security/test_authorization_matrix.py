@@ -125,7 +125,11 @@ async def test_every_role_gets_what_the_table_declares(role: str) -> None:
 
 def test_partner_and_sales_see_no_cost_field() -> None:
     costs = [key for key, rule in authorization.declared().items() if Scope.COSTING_READ in rule.scopes]
-    assert sorted(costs) == ["Item.standardCost", "PurchaseOrderLine.unitCost", "WorkOrder.cost"]
+    assert sorted(costs) == [
+        "Item.bomCost", "Item.rolledUpCost", "Item.standardCost", "PurchaseOrderLine.unitCost",
+        "QuoteSimulation.cost", "QuoteSimulation.margin", "QuoteSimulation.marginPercent",
+        "SimulatedQuoteLine.unitCost", "WorkOrder.cost",
+    ]
     for role in ("sales", "partner", "planner"):
         assert not any(authorization.declared()[key].allows(ROLE_SCOPES[role]) for key in costs)
 
