@@ -1,7 +1,7 @@
 """actual work-order costing: costing runs and the cost of each work order
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-11-30 02:40:00
 
 Nothing to backfill: no work order has been costed before.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0017'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

@@ -33,7 +33,7 @@ DECLARED: dict[str, dict[str, str]] = {
         "per-object": "node nodes job",
     },
     "Mutation": {
-        "needs costing:write": "runCosting",
+        "needs costing:write": "runCosting runCostRollup",
         "needs costing:write|inventory:write": "updateItem",
         "needs crm:write": "createCustomer",
         "needs pipeline:write": (
@@ -48,6 +48,7 @@ DECLARED: dict[str, dict[str, str]] = {
             "allocateStock"
         ),
         "needs planning:write": "runMrp firmPlannedOrders",
+        "needs pricing:simulate": "simulateQuote",
         "needs production:write": (
             "createWorkOrder createWorkOrdersForSalesOrders releaseWorkOrder issueWorkOrderMaterials "
             "reportProduction rescheduleWorkOrder cancelWorkOrder closeWorkOrder"
@@ -86,6 +87,12 @@ DECLARED: dict[str, dict[str, str]] = {
     },
     "Bom": {
         PUBLIC: "outputQuantity version item lines",
+    },
+    "BomCost": {
+        PUBLIC: "unitCost lines",
+    },
+    "BomCostLine": {
+        PUBLIC: "quantity unitCost extendedCost component",
     },
     "BomLine": {
         PUBLIC: "quantity scrapRate component",
@@ -169,7 +176,7 @@ DECLARED: dict[str, dict[str, str]] = {
             "fixedLotSize minOrderQuantity lotMultiple listPrice active version bom whereUsed stock "
             "onHand reserved available incoming availableToPromise"
         ),
-        "hidden costing:read": "standardCost averageCost stockValue",
+        "hidden costing:read": "standardCost averageCost stockValue bomCost rolledUpCost",
         "hidden purchasing:read": "defaultSupplier",
     },
     "ItemConnection": {
@@ -184,14 +191,14 @@ DECLARED: dict[str, dict[str, str]] = {
     "Job": {
         PUBLIC: "id kind status progress message error createdAt startedAt finishedAt",
     },
+    "JobPayload": {
+        PUBLIC: "job errors",
+    },
     "KittingAnalysis": {
         PUBLIC: "complete buildableQuantity lines",
     },
     "KittingLine": {
         PUBLIC: "required available shortage coveredOn item",
-    },
-    "JobPayload": {
-        PUBLIC: "job errors",
     },
     "Lead": {
         PUBLIC: (
@@ -309,6 +316,16 @@ DECLARED: dict[str, dict[str, str]] = {
     "QuotePayload": {
         PUBLIC: "quote errors",
     },
+    "QuoteSimulation": {
+        PUBLIC: "targetMarginPercent lines revenue customer",
+        "hidden costing:read": "cost margin marginPercent",
+    },
+    "QuoteSimulationPayload": {
+        PUBLIC: "simulation errors",
+    },
+    "RolledUpCost": {
+        PUBLIC: "unitCost computedAt",
+    },
     "SalesOrder": {
         PUBLIC: (
             "id number status currency requestedDate promisedDate subtotal taxTotal total "
@@ -347,6 +364,10 @@ DECLARED: dict[str, dict[str, str]] = {
     },
     "ShipmentPayload": {
         PUBLIC: "shipment order errors",
+    },
+    "SimulatedQuoteLine": {
+        PUBLIC: "quantity unitPrice lineTotal item",
+        "hidden costing:read": "unitCost",
     },
     "StockAdjustmentPayload": {
         PUBLIC: "stock errors",

@@ -56,6 +56,7 @@ _WAREHOUSES = _all(Warehouse.id)
 # "Type.field" -> the longest that list is in the data
 SOURCES: Final[Mapping[str, ColumnElement[int]]] = {
     "Bom.lines": _longest(BomLine.bom_item_id),
+    "BomCost.lines": _longest(BomLine.bom_item_id),  # a line per BOM line
     "Item.whereUsed": _longest(BomLine.component_id),
     "Item.stock": _WAREHOUSES,  # a level per warehouse at most
     "Query.warehouses": _WAREHOUSES,

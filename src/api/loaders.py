@@ -54,9 +54,9 @@ class Loaders:
         return PlanningLoaders(self._sm)
 
     @cached_property
-    def integration(self) -> IntegrationLoaders:
-        return IntegrationLoaders(self._sm)
-
-    @cached_property
     def costing(self) -> CostingLoaders:
         return CostingLoaders(self._sm)
+
+    @cached_property
+    def integration(self) -> IntegrationLoaders:
+        return IntegrationLoaders(self._sm)

@@ -20,9 +20,10 @@ import domain.shared.models  # noqa: F401  # every mapped class, so the ORM can 
 from domain.shared.db import asyncpg_dsn, make_engine, make_sessionmaker
 from domain.shared.limits import set_max_lines
 from erpgraph.settings import Settings
+from workers.costing import ROLLUP_TIMEOUT_S, run_cost_rollup
 from workers.costing_runs import COSTING_TIMEOUT_S, run_costing
 from workers.mrp import MRP_TIMEOUT_S, run_mrp
-from workers.names import ALLOCATE_STOCK, RUN_COSTING, RUN_MRP
+from workers.names import ALLOCATE_STOCK, RUN_COST_ROLLUP, RUN_COSTING, RUN_MRP
 from workers.outbox import RelayConfig, relay, relay_events
 from workers.stock import MAX_TRIES, allocate_stock
 from workers.wakeup import listen_and_relay
@@ -40,6 +41,7 @@ def _functions() -> list[Function]:
         func(run_mrp, name=RUN_MRP, max_tries=3, timeout=MRP_TIMEOUT_S),
         # idempotent: a re-run after a lost worker gives the same results (see workers.costing_runs)
         func(run_costing, name=RUN_COSTING, max_tries=3, timeout=COSTING_TIMEOUT_S),
+        func(run_cost_rollup, name=RUN_COST_ROLLUP, max_tries=3, timeout=ROLLUP_TIMEOUT_S),
         func(allocate_stock, name=ALLOCATE_STOCK, max_tries=MAX_TRIES, timeout=ALLOCATE_TIMEOUT_S),
     ]
 

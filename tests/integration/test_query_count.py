@@ -20,6 +20,8 @@ query($first: Int!) {
       sku onHand available standardCost active version
       bom { outputQuantity version lines { quantity component { sku onHand whereUsed { sku } } } }
       stock { onHand reserved available warehouse { code isDefault version } }
+      bomCost { unitCost lines { quantity unitCost extendedCost component { sku } } }
+      rolledUpCost { unitCost computedAt }
     } }
   }
 }"""
@@ -57,6 +59,7 @@ async def statements_for(gql, sql_counter, first: int) -> int:
     edges = body["data"]["items"]["edges"]
     assert len(edges) == first
     assert all(len(e["node"]["bom"]["lines"]) == 3 and len(e["node"]["stock"]) == 2 for e in edges)
+    assert all(len(e["node"]["bomCost"]["lines"]) == 3 and e["node"]["rolledUpCost"] is None for e in edges)
     return counted.count
 
 
@@ -66,7 +69,8 @@ async def test_items_with_boms_and_stock_constant_statements(gql, sessionmaker, 
     five = await statements_for(gql, sql_counter, 5)
     fifty = await statements_for(gql, sql_counter, 50)
     assert five == fifty, (five, fifty)
-    assert fifty <= 12  # page, count, bom, lines, components, stock, warehouses, where-used
+    # page, count, bom, lines, components, stock, warehouses, where-used, BOM cost trees, roll-ups
+    assert fifty <= 14
 
 
 FINANCE_LISTS = """

@@ -126,8 +126,10 @@ async def test_every_role_gets_what_the_table_declares(role: str) -> None:
 def test_partner_and_sales_see_no_cost_field() -> None:
     costs = [key for key, rule in authorization.declared().items() if Scope.COSTING_READ in rule.scopes]
     assert sorted(costs) == [
-        "Customer.profitability", "Item.averageCost", "Item.standardCost", "Item.stockValue",
-        "PurchaseOrderLine.unitCost", "SalesOrder.margin", "WorkOrder.cost",
+        "Customer.profitability", "Item.averageCost", "Item.bomCost", "Item.rolledUpCost",
+        "Item.standardCost", "Item.stockValue", "PurchaseOrderLine.unitCost", "QuoteSimulation.cost",
+        "QuoteSimulation.margin", "QuoteSimulation.marginPercent", "SalesOrder.margin",
+        "SimulatedQuoteLine.unitCost", "WorkOrder.cost",
     ]
     for role in ("sales", "partner", "planner"):
         assert not any(authorization.declared()[key].allows(ROLE_SCOPES[role]) for key in costs)

@@ -1,5 +1,6 @@
-"""DataLoaders of the costing context: order figures for margins, customers' orders in a
-period, and the actual cost of work orders with their run."""
+"""DataLoaders of the costing context: roll-ups now (bomCost) and as last saved
+(rolledUpCost), order figures for margins, customers' orders in a period, and the actual
+cost of work orders with their run."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from typing import Any
 from sqlalchemy import Row, select
 from strawberry.dataloader import DataLoader
 
+from api.dataloaders import one_by
 from domain.costing.margin_reads import customer_order_ids, order_figures_by_id
 from domain.costing.margins import Figures
-from domain.costing.models import CostingRun, WorkOrderCost
+from domain.costing.models import CostingRun, CostRollup, WorkOrderCost
+from domain.costing.rollup import Breakdown
+from domain.costing.tree import bom_costs
 from domain.shared.db import SessionMaker
 
 
@@ -22,6 +26,18 @@ class CostingLoaders:
         self.order_figures = self._order_figures(sm)
         self.customer_orders = self._customer_orders(sm)
         self.work_order_cost = self._work_order_cost(sm)
+        self.rolled_up = one_by(sm, CostRollup, CostRollup.item_id)
+        self.bom_cost = self._bom_cost(sm)
+
+    @staticmethod
+    def _bom_cost(sm: SessionMaker) -> DataLoader[int, Breakdown | None]:
+        """``Item.bomCost`` of a batch of items: their trees in one statement, rolled up together."""
+
+        async def load(item_ids: Sequence[int]) -> list[Breakdown | None]:
+            async with sm() as session:
+                return await bom_costs(session, item_ids)
+
+        return DataLoader(load_fn=load)
 
     @staticmethod
     def _order_figures(sm: SessionMaker) -> DataLoader[int, Figures]:

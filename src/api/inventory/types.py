@@ -20,6 +20,7 @@ from domain.shared.errors import DomainError, ErrorCode
 from domain.shared.money import cents
 
 if TYPE_CHECKING:
+    from api.costing.rollup_types import BomCost, RolledUpCost
     from api.purchasing.supplier_types import Supplier
 
 
@@ -207,6 +208,28 @@ class Item(Node):
     async def stock_value(self, info: Info) -> Decimal | None:
         row = await info.context.loaders.inventory.valuation.load(self.pk)
         return cents(row.value if row is not None else Decimal(0))
+
+    @strawberry.field(description=(
+        "Material cost of one unit from its BOM, rolled up now from current costs. Null when the item "
+        "has no BOM (or its BOM is on a cycle), or unless the viewer may see costs."
+    ))
+    @visible_with(Scope.COSTING_READ)
+    async def bom_cost(self, info: Info) -> Annotated[BomCost, strawberry.lazy("api.costing.rollup_types")] | None:
+        from api.costing.rollup_types import BomCost
+
+        return await BomCost.load(info, self.pk)
+
+    @strawberry.field(description=(
+        "Unit cost saved by the last cost roll-up job (runCostRollup). Null before a roll-up, for an "
+        "item without a BOM, or unless the viewer may see costs."
+    ))
+    @visible_with(Scope.COSTING_READ)
+    async def rolled_up_cost(
+        self, info: Info
+    ) -> Annotated[RolledUpCost, strawberry.lazy("api.costing.rollup_types")] | None:
+        from api.costing.rollup_types import RolledUpCost
+
+        return await RolledUpCost.load(info, self.pk)
 
     @strawberry.field
     async def bom(self, info: Info) -> Bom | None:

@@ -9,13 +9,14 @@ from api.context import Info
 from api.permissions import can, checks, requires
 from api.planning.types import Job, MrpRun, PlannedOrder, PlannedOrderKind, item_filter, planned_orders_page
 from api.relay import Connection, from_global_id
+from domain.costing.models import COST_ROLLUP
 from domain.costing.runs import COSTING
 from domain.identity.scopes import Scope
 from domain.planning.models import MrpRun as MrpRunRow
 from domain.planning.services import MRP
 
 # who may follow a job, by kind (a kind not listed is for admins only)
-JOB_SCOPES: dict[str, Scope] = {MRP: Scope.PLANNING_READ, COSTING: Scope.COSTING_READ}
+JOB_SCOPES: dict[str, Scope] = {MRP: Scope.PLANNING_READ, COSTING: Scope.COSTING_READ, COST_ROLLUP: Scope.COSTING_READ}
 
 
 def _pk(global_id: str, type_name: str) -> int | None:
@@ -70,9 +71,10 @@ class PlanningQuery:
             info, run_id=None, first=first, after=after, item_pk=item_filter(item_id), kind=kind
         )
 
-    @strawberry.field(
-        description="A background job, for whoever may follow its kind (MRP: planning:read, COSTING: costing:read)."
-    )
+    @strawberry.field(description=(
+        "A background job, for whoever may follow its kind (MRP: planning:read; COSTING and COST_ROLLUP: "
+        "costing:read)."
+    ))
     @checks(per_object=True)
     async def job(self, info: Info, id: strawberry.ID) -> Job | None:
         pk = _pk(id, "Job")

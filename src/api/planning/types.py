@@ -71,7 +71,7 @@ class Job(Node):
         )
 
 
-@strawberry.type(description="A queued background job, or why none was queued.")
+@strawberry.type(description="A job queued by a mutation (runCosting, runCostRollup), or why none was queued.")
 class JobPayload:
     job: Job | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

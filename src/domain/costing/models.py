@@ -1,4 +1,6 @@
-"""Actual work-order costing: the runs and the cost each work order got from the latest one.
+"""Tables of the costing context: the all-items roll-up, and actual work-order costing.
+
+The roll-up (``domain.costing.rollup``) keeps the last result per made item.
 
 A costing run belongs to one job (kind ``COSTING``) and holds what was asked: the period,
 the overhead pool and how it is allocated. ``work_order_costs`` holds one row per costed
@@ -18,6 +20,8 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from domain.shared.db import Base, ExactAmount, Money, Quantity, one_of
+
+COST_ROLLUP = "COST_ROLLUP"  # the job kind of the all-items roll-up (``workers.costing``)
 
 
 class AllocationBasis(StrEnum):
@@ -64,4 +68,21 @@ class WorkOrderCost(Base):
     variance: Mapped[Decimal] = mapped_column(ExactAmount, server_default=text("0"))
     # the part posted to the stock still on hand (Σ its REVALUATION rows)
     revalued_amount: Mapped[Decimal] = mapped_column(ExactAmount, server_default=text("0"))
+    computed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class CostRollup(Base):
+    """The last roll-up's unit cost of each item with a BOM (``domain.costing.rollup``).
+
+    Replaced as a whole by every roll-up job, in one transaction: readers see the
+    previous roll-up until the new one commits. ``job_id`` names the job that wrote
+    the row; it has no foreign key (written with COPY, one check per row would be most
+    of the save, and job rows are never deleted).
+    """
+
+    __tablename__ = "cost_rollups"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    unit_cost: Mapped[Decimal] = mapped_column(ExactAmount)
+    job_id: Mapped[int] = mapped_column(BigInteger)
     computed_at: Mapped[datetime] = mapped_column(server_default=func.now())

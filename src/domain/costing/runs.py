@@ -1,4 +1,6 @@
-"""Starting an actual-costing run: validated, recorded, queued through the outbox.
+"""Starting costing jobs: an actual-costing run of a period, and the all-items roll-up.
+
+Each is validated, recorded and queued through the outbox.
 
 Like MRP (``domain.planning.services.start_run``): the mutation records a QUEUED job
 (kind ``COSTING``) and its run, and a ``job.queued`` event in the same transaction;
@@ -16,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.costing.models import AllocationBasis, CostingRun
+from domain.costing.models import COST_ROLLUP, AllocationBasis, CostingRun
 from domain.jobs import services as jobs
 from domain.jobs.models import ACTIVE_STATUSES, Job, JobStatus
 from domain.production.models import WorkOrder, WorkOrderStatus
@@ -122,3 +124,29 @@ async def start_run(
     await session.flush()
     await jobs.queue(session, job, queue_name=queue_name, actor=actor)
     return Started(run, job, created=True)
+
+
+@dataclass(frozen=True)
+class RollupStarted:
+    job: Job
+    created: bool  # False: a roll-up was already queued or running and is returned instead
+
+
+async def start_rollup(
+    session: AsyncSession, *, actor: str | None, stale_after_s: float, queue_name: str
+) -> RollupStarted:
+    """Record a QUEUED roll-up job, or return the one already queued or running.
+
+    As for MRP (``domain.planning.services.start_run``): starts are serialised by the
+    kind's advisory lock, a running job whose worker stopped reporting is marked FAILED
+    first, and a QUEUED job, new or found, is (re)queued through the outbox.
+    """
+    await jobs.lock_kind(session, COST_ROLLUP)
+    current = await jobs.active(session, COST_ROLLUP)
+    if current is not None and not await jobs.fail_if_stale(session, current, stale_after_s):
+        if current.status == JobStatus.QUEUED:
+            await jobs.queue(session, current, queue_name=queue_name, actor=actor)
+        return RollupStarted(current, created=False)
+    job = await jobs.create(session, COST_ROLLUP, {}, actor)
+    await jobs.queue(session, job, queue_name=queue_name, actor=actor)
+    return RollupStarted(job, created=True)

@@ -28,6 +28,7 @@ class Scope(StrEnum):
     PIPELINE_WRITE = "pipeline:write"
     SALES_FULFIL = "sales:fulfil"  # ship, cancel, close short: the company's side of an order
     CREDIT_READ = "credit:read"  # credit positions and the credit-limit history
+    PRICING_SIMULATE = "pricing:simulate"  # prices for a target margin: they reveal costs
     ADMIN = "admin"
 
 
@@ -36,9 +37,10 @@ _READ_MASTER = {Scope.CRM_READ, Scope.INVENTORY_READ, Scope.SALES_READ, Scope.PI
 ROLE_SCOPES: dict[str, frozenset[Scope]] = {
     "admin": frozenset(Scope),
     "sales": frozenset(_READ_MASTER | {Scope.CRM_WRITE, Scope.SALES_WRITE, Scope.PRODUCTION_READ}
-                           | {Scope.PIPELINE_WRITE, Scope.SALES_FULFIL}),
+                           | {Scope.PIPELINE_WRITE, Scope.SALES_FULFIL, Scope.PRICING_SIMULATE}),
     "finance": frozenset(
         _READ_MASTER | {Scope.FINANCE_READ, Scope.FINANCE_WRITE, Scope.COSTING_READ, Scope.COSTING_WRITE}
+        | {Scope.PRICING_SIMULATE}
     ),
     "production": frozenset(
         _READ_MASTER
