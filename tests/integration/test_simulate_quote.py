@@ -104,3 +104,18 @@ async def test_bad_input_is_refused_and_changes_nothing(
     assert payload["simulation"] is None
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [(code, field)], payload["errors"]
     assert await snapshot_table(sessionmaker, *TABLES) == before
+
+
+async def test_a_partner_may_not_price_from_costs(gql: Any, sessionmaker: Any, make_token: Any) -> None:
+    """At a 0 % target the price is the cost in cents: simulating is refused to a partner
+    (no pricing:simulate), even for a customer of its own."""
+    ids = await three_levels(gql, sessionmaker)
+    partner = await make_token("partner")
+    body = await gql(
+        "mutation($input: CustomerInput!) { createCustomer(input: $input) { customer { id } errors { code } } }",
+        {"input": {"code": "OWN", "name": "Own customer"}}, token=partner,
+    )
+    own = body["data"]["createCustomer"]["customer"]["id"]
+    payload = await simulate(gql, own, [(ids["T"], "1")], "0", token=partner)
+    assert payload["simulation"] is None
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [("FORBIDDEN", None)]
