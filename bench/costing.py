@@ -77,7 +77,7 @@ async def child_job(url: str, redis_url: str) -> dict[str, Any]:
     from domain.jobs.services import JobState
     from domain.shared.db import make_engine, make_sessionmaker
     from workers.costing import execute_rollup
-    from workers.mrp import Reporter
+    from workers.jobs import Reporter
     from workers.outbox import RelayConfig
 
     engine = make_engine(url, pool_size=2)

@@ -68,7 +68,8 @@ async def child_job(url: str, redis_url: str) -> dict[str, Any]:
     from domain.jobs.services import JobState
     from domain.planning.services import RunRequest, start_run
     from domain.shared.db import make_engine, make_sessionmaker
-    from workers.mrp import Reporter, execute_run
+    from workers.jobs import Reporter
+    from workers.mrp import execute_run
     from workers.outbox import RelayConfig
 
     engine = make_engine(url, pool_size=2)

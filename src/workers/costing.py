@@ -21,14 +21,11 @@ import asyncpg
 
 from domain.costing import rollup_run
 from domain.costing.rollup import roll_up
-from domain.jobs import services as jobs
-from domain.jobs.services import JobState
 from domain.planning.run import Progress
-from domain.shared.db import SessionMaker, asyncpg_dsn
+from domain.shared.db import asyncpg_dsn
 from domain.shared.events import DECLARE_EVENTLESS
-from domain.shared.unit_of_work import unit_of_work
 from erpgraph.settings import Settings
-from workers.mrp import WORKER, Reporter
+from workers.jobs import run_job
 
 logger = logging.getLogger(__name__)
 
@@ -91,24 +88,11 @@ async def execute_rollup(dsn: str, job_id: int, progress: Progress) -> dict[str,
 async def run_cost_rollup(ctx: dict[str, Any], job_id: int) -> dict[str, Any] | None:
     """arq entry point (queued by the outbox relay under ``domain.jobs.services.arq_job_id``)."""
     settings: Settings = ctx["settings"]
-    sessionmaker: SessionMaker = ctx["sessionmaker"]
-    reporter = Reporter(sessionmaker, ctx["redis"], ctx["relay"].channel, job_id)
-    async with unit_of_work(sessionmaker, actor=WORKER) as uow:
-        claimed = await jobs.claim(uow.session, job_id)
-    if claimed is None:
-        logger.info("job %s is finished already; not run again", job_id)
-        return None
-    await reporter.publish(JobState.of(claimed))
-    heartbeat = asyncio.create_task(reporter.heartbeat(), name=f"job-{job_id}-heartbeat")
-    try:
-        assert settings.database_url is not None
-        figures = await execute_rollup(asyncpg_dsn(settings.database_url), job_id, reporter)
-    except Exception as exc:
-        logger.exception("job %s failed", job_id)
-        await reporter.finish(error=f"{type(exc).__name__}: {exc}")
-        return None
-    finally:
-        heartbeat.cancel()
-    cycles = f"; {figures['cycles']:,} BOM cycles left out" if figures["cycles"] else ""
-    await reporter.finish(message=f"rolled up {figures['rolledUp']:,} items with a BOM{cycles}")
-    return figures
+    assert settings.database_url is not None
+    dsn = asyncpg_dsn(settings.database_url)
+
+    def summary(figures: dict[str, Any]) -> str:
+        cycles = f"; {figures['cycles']:,} BOM cycles left out" if figures["cycles"] else ""
+        return f"rolled up {figures['rolledUp']:,} items with a BOM{cycles}"
+
+    return await run_job(ctx, job_id, lambda reporter: execute_rollup(dsn, job_id, reporter), summary)

@@ -25,92 +25,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import asyncpg
-from redis.asyncio import Redis
 from sqlalchemy import select
 
-from domain.jobs import services as jobs
-from domain.jobs.services import JOB_PROGRESS, JobState
 from domain.planning import plan
 from domain.planning import run as planning
 from domain.planning.models import MrpRun
 from domain.shared.db import SessionMaker, asyncpg_dsn
 from domain.shared.events import DECLARE_EVENTLESS
-from domain.shared.unit_of_work import unit_of_work
 from erpgraph.settings import Settings
+from workers.jobs import run_job
 
 logger = logging.getLogger(__name__)
 
-HEARTBEAT_S = 5.0
-WORKER = "worker"  # the actor of the job row's own state changes
 MRP_TIMEOUT_S = 3600
-
-
-def encode_progress(state: JobState) -> str:
-    """The pub/sub message for a job's state (same envelope as relayed domain events)."""
-    return json.dumps(
-        {
-            "type": JOB_PROGRESS,
-            "entityType": "Job",
-            "entityId": state.id,
-            "payload": {
-                "kind": state.kind,
-                "status": state.status,
-                "progress": state.progress,
-                "message": state.message,
-                "error": state.error,
-                "createdAt": state.created_at.isoformat(),
-                "startedAt": state.started_at.isoformat() if state.started_at else None,
-                "finishedAt": state.finished_at.isoformat() if state.finished_at else None,
-            },
-            "occurredAt": datetime.now(UTC).isoformat(),
-            # not a domain event: it has no position in the event order
-            "position": "0:0",
-        },
-        separators=(",", ":"),
-    )
-
-
-class Reporter:
-    """Stores progress on the job row and publishes it; never fails the job itself."""
-
-    def __init__(self, sessionmaker: SessionMaker, redis: Redis, channel: str, job_id: int) -> None:
-        self.sessionmaker = sessionmaker
-        self.redis = redis
-        self.channel = channel
-        self.job_id = job_id
-
-    async def publish(self, state: JobState | None) -> None:
-        if state is None:
-            return
-        try:
-            await self.redis.publish(self.channel, encode_progress(state))
-        except Exception as exc:  # subscribers re-read the row; a lost message costs nothing
-            logger.warning("job %s: progress not published: %s", self.job_id, exc)
-
-    async def __call__(self, progress: float, message: str) -> None:
-        logger.info("job %s: %3.0f%% %s", self.job_id, progress * 100, message)
-        async with unit_of_work(self.sessionmaker, actor=WORKER) as uow:
-            state = await jobs.report(uow.session, self.job_id, progress, message)
-        await self.publish(state)
-
-    async def finish(self, *, error: str | None = None, message: str | None = None) -> None:
-        async with unit_of_work(self.sessionmaker, actor=WORKER) as uow:
-            state = await jobs.finish(uow.session, self.job_id, error=error, message=message)
-        await self.publish(state)
-
-    async def heartbeat(self) -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_S)
-            with contextlib.suppress(Exception):
-                async with unit_of_work(self.sessionmaker, actor=WORKER) as uow:
-                    await jobs.report(uow.session, self.job_id)
 
 
 async def _replace_earlier(conn: asyncpg.Connection, run_id: int) -> tuple[int, float]:
@@ -200,27 +133,14 @@ async def execute_run(
 async def run_mrp(ctx: dict[str, Any], job_id: int) -> dict[str, Any] | None:
     """arq entry point (queued by the outbox relay under ``domain.jobs.services.arq_job_id``)."""
     settings: Settings = ctx["settings"]
-    sessionmaker: SessionMaker = ctx["sessionmaker"]
-    reporter = Reporter(sessionmaker, ctx["redis"], ctx["relay"].channel, job_id)
-    async with unit_of_work(sessionmaker, actor=WORKER) as uow:
-        claimed = await jobs.claim(uow.session, job_id)
-    if claimed is None:
-        logger.info("job %s is finished already; not run again", job_id)
-        return None
-    await reporter.publish(JobState.of(claimed))
-    heartbeat = asyncio.create_task(reporter.heartbeat(), name=f"job-{job_id}-heartbeat")
-    try:
-        assert settings.database_url is not None
-        figures = await execute_run(asyncpg_dsn(settings.database_url), sessionmaker, job_id, reporter)
-    except Exception as exc:
-        logger.exception("job %s failed", job_id)
-        await reporter.finish(error=f"{type(exc).__name__}: {exc}")
-        return None
-    finally:
-        heartbeat.cancel()
-    message = (
-        f"planned {figures['itemsPlanned']:,} items: {figures['plannedOrders']:,} planned orders, "
-        f"{figures['peggings']:,} pegs, {figures['messages']:,} messages"
-    )
-    await reporter.finish(message=message)
-    return figures
+    assert settings.database_url is not None
+    dsn = asyncpg_dsn(settings.database_url)
+
+    def summary(figures: dict[str, Any]) -> str:
+        return (
+            f"planned {figures['itemsPlanned']:,} items: {figures['plannedOrders']:,} planned orders, "
+            f"{figures['peggings']:,} pegs, {figures['messages']:,} messages"
+        )
+
+    return await run_job(ctx, job_id, lambda reporter: execute_run(dsn, ctx["sessionmaker"], job_id, reporter),
+                         summary)

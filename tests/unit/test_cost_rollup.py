@@ -1,4 +1,4 @@
-"""The BOM cost roll-up (domain.costing.rollup) and the unit cost now (domain.costing.current)."""
+"""The BOM cost roll-up (domain.costing.rollup) and the unit cost now (domain.inventory.valuation.unit_cost_now)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.costing.current import unit_cost_now
 from domain.costing.rollup import CostItem, breakdown, line_factor, roll_up
-from domain.inventory.valuation import exact
+from domain.inventory.valuation import exact, unit_cost_now
 
 D = Decimal
 

@@ -31,19 +31,13 @@ class Margin:
 
 
 @strawberry.type(description="The margin of a customer's orders placed in a period (each order as SalesOrder.margin).")
-class CustomerProfitability:
+class CustomerProfitability(Margin):
     start: date | None = strawberry.field(name="from")
     end: date | None = strawberry.field(name="to")
     orders: int = strawberry.field(description="Orders placed in the period.")
-    revenue: Decimal
-    cost: Decimal
-    margin: Decimal
-    margin_percent: Decimal | None = strawberry.field(
-        description=PERCENT
-    )
 
     @classmethod
-    def of(cls, start: date | None, end: date | None, figures: list[margins.Figures]) -> CustomerProfitability:
+    def of_orders(cls, start: date | None, end: date | None, figures: list[margins.Figures]) -> CustomerProfitability:
         shown = margins.margin(margins.total(figures))
         return cls(start=start, end=end, orders=len(figures), revenue=shown.revenue, cost=shown.cost,
                    margin=shown.margin, margin_percent=shown.margin_percent)

@@ -146,7 +146,7 @@ class Customer(Node):
             raise DomainError.one(ErrorCode.INVALID, "must not be before from", ["to"])
         costing = info.context.loaders.costing
         figures = await costing.order_figures.load_many(await costing.customer_orders.load((self.pk, start, end)))
-        return CustomerProfitability.of(start, end, list(figures))
+        return CustomerProfitability.of_orders(start, end, list(figures))
 
     @strawberry.field(permission_classes=[ReadsReceivables])
     async def invoices(

@@ -6,7 +6,7 @@ For an item with a BOM (``output_quantity`` of it from the lines, its own scrap 
                 / (1 − item scrap)
 
 A component's cost is its own roll-up when it is *made* (it has a BOM and its
-procurement is not BUY), else its unit cost now (``domain.costing.current``: average,
+procurement is not BUY), else its unit cost now (``domain.inventory.valuation.unit_cost_now``: average,
 else standard cost, else 0). Odoo's ``_compute_bom_price`` ignores both scraps; we
 don't: 2% line scrap means 1.02 of the component is consumed per unit used, and 2%
 parent scrap means 1/0.98 units are started per good unit.

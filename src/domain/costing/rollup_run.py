@@ -27,9 +27,8 @@ from typing import Any
 
 import asyncpg
 
-from domain.costing.current import unit_cost_now
 from domain.costing.rollup import CostItem, Rollup, line_factor
-from domain.inventory.valuation import exact
+from domain.inventory.valuation import exact, unit_cost_now
 
 _LOAD = """
 SELECT i.id, i.procurement, i.scrap_rate, v.average_cost, i.standard_cost, b.output_quantity,

@@ -17,8 +17,8 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.costing.current import unit_cost_now
 from domain.costing.rollup import Breakdown, CostItem, Rollup, breakdown, line_factor, roll_up
+from domain.inventory.valuation import unit_cost_now
 
 _TREES = text(
     """

@@ -88,10 +88,16 @@ def revalue(state: Valuation, amount: Decimal) -> Valuation:
     return Valuation(state.quantity, new_value, exact(new_value / state.quantity))
 
 
-def incoming_cost(given: Decimal | None, state: Valuation, standard_cost: Decimal | None) -> Decimal:
-    """The unit cost a receipt comes in at: the given one, else the current average,
-    else the item's standard cost, else zero."""
-    for cost in (given, state.average, standard_cost):
-        if cost is not None:
-            return cost
+def unit_cost_now(average: Decimal | None, standard_cost: Decimal | None) -> Decimal:
+    """What a unit of an item costs now: its average, else (no stock ever came in with a
+    cost) its standard cost, else zero. The roll-up and quote pricing use it too."""
+    if average is not None:
+        return average
+    if standard_cost is not None:
+        return standard_cost
     return ZERO
+
+
+def incoming_cost(given: Decimal | None, state: Valuation, standard_cost: Decimal | None) -> Decimal:
+    """The unit cost a receipt comes in at: the given one, else the unit cost now."""
+    return given if given is not None else unit_cost_now(state.average, standard_cost)
