@@ -35,10 +35,11 @@ def period(**extra: Any) -> dict[str, Any]:
 
 
 async def workshop(gql: Any, sessionmaker: Any) -> dict[str, str]:
-    """RAW: 10 in at 1.00 and 10 at 2.00 (average 1.50). A = 2 RAW (standard cost 5.00: its
-    production comes in at 5.00); B = 1 RAW (no cost at all: its production comes in at 0).
+    """RAW: 10 in at 1.00 and 10 at 2.00 (average 1.50). A = 2 RAW (a standard cost of 5.00,
+    not used: its production comes in at what its materials cost the work order, 2 × 1.50 =
+    3.00); B = 1 RAW (comes in at 1.50).
     WO-A: 3 A, 6 RAW issued (9.00), 7 labour hours. WO-B: 7 B, 7 RAW issued (10.50), 3 hours.
-    Then one A leaves (an adjustment, at the average 5.00): 2 of WO-A's 3 are still on hand."""
+    Then one A leaves (an adjustment, at the average 3.00): 2 of WO-A's 3 are still on hand."""
     await create_warehouse(sessionmaker, "MAIN", default=True)
     ids = {
         "raw": await create_item(gql, "RAW"),
@@ -70,10 +71,10 @@ async def test_two_work_orders_by_quantity_with_a_residue_cent_revaluation_and_v
     even) 30.02 + 70.04 = 100.06; the residue −0.01 goes to the largest share: 30.02 + 70.03.
 
     WO-A: material 6 × 1.50 = 9.00, total 39.02, unit 39.02 / 3 = 13.0066666667. Its 3 units
-    came in at 5.00 (15.00): D = 39.02 − 15.00 = 24.02; 2 of 3 still on hand → 24.02 × 2/3 =
-    16.0133333333 revalues A, the rest 8.0066666667 is variance (the unit that left).
-    WO-B: material 7 × 1.50 = 10.50, total 80.53, unit 80.53 / 7 = 11.5042857143; came in at 0,
-    all 7 on hand → 80.53 revalues B, no variance."""
+    came in at 3.00 (9.00): D = 39.02 − 9.00 = 30.02; 2 of 3 still on hand → 30.02 × 2/3 =
+    20.0133333333 revalues A, the rest 10.0066666667 is variance (the unit that left).
+    WO-B: material 7 × 1.50 = 10.50, total 80.53, unit 80.53 / 7 = 11.5042857143; came in at
+    1.50 (10.50), all 7 on hand → 70.03 revalues B, no variance."""
     ids = await workshop(gql, sessionmaker)
     job = await cost_and_wait(gql, sessionmaker, redis, **period())
     assert job["status"] == "SUCCEEDED" and job["kind"] == "COSTING", job
@@ -85,15 +86,15 @@ async def test_two_work_orders_by_quantity_with_a_residue_cent_revaluation_and_v
         D("9.00"), D("30.02"), D("39.02"), D("13.0066666667"))
     assert (D(b["materialCost"]), D(b["overheadCost"]), D(b["totalCost"]), D(b["unitCost"])) == (
         D("10.50"), D("70.03"), D("80.53"), D("11.5042857143"))
-    assert (D(a["revaluedAmount"]), D(a["variance"])) == (D("16.0133333333"), D("8.0066666667"))
-    assert (D(b["revaluedAmount"]), D(b["variance"])) == (D("80.53"), D(0))
+    assert (D(a["revaluedAmount"]), D(a["variance"])) == (D("20.0133333333"), D("10.0066666667"))
+    assert (D(b["revaluedAmount"]), D(b["variance"])) == (D("70.03"), D(0))
     assert (a["allocationBasis"], a["periodStart"], a["periodEnd"]) == (
         "OUTPUT_QUANTITY", str(TODAY - timedelta(days=1)), str(TODAY))
     assert await revaluations(sessionmaker) == [
-        (pk(ids["a"]), pk(ids["wo_a"]), D("16.0133333333")),
-        (pk(ids["b"]), pk(ids["wo_b"]), D("80.53")),
+        (pk(ids["a"]), pk(ids["wo_a"]), D("20.0133333333")),
+        (pk(ids["b"]), pk(ids["wo_b"]), D("70.03")),
     ]
-    # A: 2 left at 5.00 (10.00) + 16.0133333333; B: 0 + 80.53
+    # A: 2 left at 3.00 (6.00) + 20.0133333333; B: 10.50 + 70.03
     assert await stock_value(sessionmaker, pk(ids["a"])) == D("26.0133333333")
     assert await stock_value(sessionmaker, pk(ids["b"])) == D("80.53")
     await ledger_consistent(sessionmaker)
@@ -113,9 +114,9 @@ async def test_by_labour_hours_and_a_rerun_that_changes_the_cost(gql: Any, sessi
 
     After a first run by quantity (WO-A 39.02, WO-B 80.53), a run by hours changes the
     totals to WO-A 9.00 + 70.03 = 79.03 and WO-B 10.50 + 30.02 = 40.52. WO-A: D = 79.03 −
-    (15.00 + 16.0133333333 + 8.0066666667) = 40.01, 2/3 on hand → 26.6733333333 revalued,
-    13.3366666667 more variance (21.3433333334 in all). WO-B: D = 40.52 − 80.53 = −40.01, all
-    on hand → −40.01 revalued (40.52 in all)."""
+    (9.00 + 20.0133333333 + 10.0066666667) = 40.01, 2/3 on hand → 26.6733333333 revalued
+    (46.6866666666 in all), 13.3366666667 more variance (23.3433333334 in all). WO-B: D =
+    40.52 − (10.50 + 70.03) = −40.01, all on hand → −40.01 revalued (30.02 in all)."""
     ids = await workshop(gql, sessionmaker)
     assert (await cost_and_wait(gql, sessionmaker, redis, **period()))["status"] == "SUCCEEDED"
     job = await cost_and_wait(gql, sessionmaker, redis, **period(allocationBasis="LABOR_HOURS"))
@@ -124,12 +125,12 @@ async def test_by_labour_hours_and_a_rerun_that_changes_the_cost(gql: Any, sessi
     a, b = found["A"], found["B"]
     assert a is not None and b is not None
     assert (D(a["overheadCost"]), D(a["totalCost"]), D(a["revaluedAmount"]), D(a["variance"])) == (
-        D("70.03"), D("79.03"), D("16.0133333333") + D("26.6733333333"), D("21.3433333334"))
+        D("70.03"), D("79.03"), D("20.0133333333") + D("26.6733333333"), D("23.3433333334"))
     assert (D(b["overheadCost"]), D(b["totalCost"]), D(b["revaluedAmount"]), D(b["variance"])) == (
-        D("30.02"), D("40.52"), D("40.52"), D(0))
+        D("30.02"), D("40.52"), D("30.02"), D(0))
     assert a["allocationBasis"] == "LABOR_HOURS"
     assert [row[2] for row in await revaluations(sessionmaker)] == [
-        D("16.0133333333"), D("80.53"), D("26.6733333333"), D("-40.01")]
+        D("20.0133333333"), D("70.03"), D("26.6733333333"), D("-40.01")]
     assert await stock_value(sessionmaker, pk(ids["b"])) == D("40.52")
     # what each work order's output has been charged in all now equals its actual cost
     async with sessionmaker() as s:
