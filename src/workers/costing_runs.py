@@ -15,10 +15,12 @@ Failure modes:
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 from domain.costing import services as costing
 from domain.shared.db import SessionMaker
+from domain.shared.money import cents
 from domain.shared.unit_of_work import unit_of_work
 from workers.jobs import WORKER, Reporter, run_job
 
@@ -38,8 +40,10 @@ async def run_costing(ctx: dict[str, Any], job_id: int) -> dict[str, Any] | None
 
     def summary(figures: dict[str, Any]) -> str:
         return (
-            f"costed {figures['workOrders']:,} work orders: overhead {figures['overhead']} allocated, "
-            f"{figures['revalued']} revalued on stock, variance {figures['variance']}"
+            f"costed {figures['workOrders']:,} work orders: overhead {figures['overhead']} allocated; "
+            f"{cents(Decimal(figures['revalued']))} revalued on stock and "
+            f"{cents(Decimal(figures['addedVariance']))} added to variance by this run "
+            f"(variance {cents(Decimal(figures['variance']))} in all)"
         )
 
     return await run_job(ctx, job_id, work, summary)

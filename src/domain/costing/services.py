@@ -168,6 +168,7 @@ async def execute(session: AsyncSession, job_id: int, actor: str | None) -> dict
         "runId": run.id, "workOrders": len(orders), "overhead": str(run.overhead_amount),
         "material": str(sum((c.material for c in costs.values()), ZERO)),
         "revalued": str(posted), "variance": str(sum((v for v in variance.values()), ZERO)),
+        "addedVariance": str(sum((variance[k] - earlier.get(k, ZERO) for k in variance), ZERO)),
     }
     await record_event(session, COSTED, "CostingRun", run.id, figures, actor)
     return figures
