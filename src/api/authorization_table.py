@@ -35,7 +35,7 @@ DECLARED: dict[str, dict[str, str]] = {
     "Mutation": {
         "needs costing:write": "runCosting runCostRollup",
         "needs costing:write|inventory:write": "updateItem",
-        "needs crm:write": "createCustomer",
+        "needs crm:write": "createCustomer upsertCustomerByExternalRef",
         "needs pipeline:write": (
             "createLead convertLead createOpportunity moveOpportunity "
             "reopenOpportunity logActivity qualifyLead disqualifyLead completeActivity"

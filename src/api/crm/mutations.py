@@ -7,7 +7,9 @@ from api.crm.types import Customer, CustomerPayload
 from api.permissions import Command, command
 from api.relay import decode_id
 from domain.crm import services
+from domain.crm.external import upsert_customer
 from domain.identity.scopes import Scope
+from domain.shared.errors import DomainError, ErrorCode
 from domain.shared.names import camel
 
 
@@ -21,6 +23,26 @@ class CrmMutation:
         row = await services.create_customer(
             cmd.session, input.to_domain(), actor=cmd.actor, partner=cmd.partner
         )
+        return CustomerPayload(customer=Customer.from_row(row))
+
+    @strawberry.mutation(description=(
+        "Creates the customer an outside system knows as (system, externalId), or brings it up to the "
+        "fields given (a null field keeps its value; codes never change). One customer per key, however "
+        "often or concurrently it is sent; the same values again change nothing. A partner may use only "
+        "its own system name; creditLimit needs finance:write."
+    ))
+    @command(Scope.CRM_WRITE)
+    async def upsert_customer_by_external_ref(
+        self, cmd: Command, system: str, external_id: str, input: CustomerInput
+    ) -> CustomerPayload:
+        if cmd.partner is not None and system.strip() != cmd.partner:
+            raise DomainError.one(
+                ErrorCode.FORBIDDEN, f"a partner token of {cmd.partner!r} may only use its own system name",
+                ["system"],
+            )
+        if input.credit_limit is not None:
+            cmd.require(Scope.FINANCE_WRITE, "creditLimit")
+        row, _ = await upsert_customer(cmd.session, system, external_id, input.to_domain(), actor=cmd.actor)
         return CustomerPayload(customer=Customer.from_row(row))
 
     @strawberry.mutation(description=(
