@@ -1,4 +1,5 @@
-"""The `erpgraph` command: dev, serve, worker, migrate, token create/list/revoke, export-schema."""
+"""The `erpgraph` command: dev, serve, worker, migrate, token create/list/revoke, export-schema,
+import and export (CSV files)."""
 
 from __future__ import annotations
 
@@ -87,7 +88,27 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", type=Path, default=Path("schema.graphql"),
                         help="file to write (default: schema.graphql)")
     export.set_defaults(handler=_export_schema)
+    _bulk_commands(commands)
     return parser
+
+
+def _bulk_commands(commands: Any) -> None:
+    from domain.integration.bulk import BATCH_SIZE, EXPORT_KINDS, IMPORT_KINDS
+
+    bulk_import = commands.add_parser(
+        "import", help="import a CSV file (docs/bulk-files.md): valid rows applied, a report of the others"
+    )
+    bulk_import.add_argument("kind", choices=IMPORT_KINDS, metavar="|".join(IMPORT_KINDS))
+    bulk_import.add_argument("file", type=Path, metavar="FILE.csv")
+    bulk_import.add_argument("--errors", type=Path, metavar="REPORT.csv",
+                             help="also write the refused rows (row, column, reason) to this file")
+    bulk_import.add_argument("--batch-size", type=_positive, default=BATCH_SIZE,
+                             help=f"rows per transaction (default {BATCH_SIZE})")
+    bulk_import.set_defaults(handler=_import)
+    bulk_export = commands.add_parser("export", help="export to a CSV file (docs/bulk-files.md)")
+    bulk_export.add_argument("kind", choices=EXPORT_KINDS, metavar="|".join(EXPORT_KINDS))
+    bulk_export.add_argument("file", type=Path, metavar="FILE.csv")
+    bulk_export.set_defaults(handler=_export)
 
 
 def _listen_options(parser: argparse.ArgumentParser) -> None:
@@ -283,6 +304,31 @@ async def _in_transaction(url: str, use_case: Callable[..., Any], *args: Any) ->
         raise StartupError(exc.problems[0].message, code=1) from None
     finally:
         await engine.dispose()
+
+
+def _import(args: argparse.Namespace) -> int:
+    """Exit 0 when every row was taken, 1 when some were refused (the report says which)."""
+    from rich.console import Console
+
+    from erpgraph.bulk import import_file, print_report
+
+    if not args.file.is_file():
+        raise StartupError(f"cannot read {args.file}: no such file", code=2)
+    settings = _settings()
+    with _database(settings) as url:
+        report = asyncio.run(import_file(url, args.kind, args.file, batch_size=args.batch_size))
+    print_report(report, Console(), args.errors)
+    return 1 if report.errors else 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from erpgraph.bulk import export_file
+
+    settings = _settings()
+    with _database(settings) as url:
+        written = asyncio.run(export_file(url, args.kind, args.file))
+    print(f"wrote {written} {args.kind} rows to {args.file}", file=sys.stderr)
+    return 0
 
 
 def _export_schema(args: argparse.Namespace) -> int:
