@@ -133,21 +133,22 @@ async def import_file(url: str, kind_name: str, path: Path, *, batch_size: int =
     engine = make_engine(url, pool_size=1)
     sessions = make_sessionmaker(engine)
     try:
-        with _open(path) as file, _progress(console) as progress:
-            task = progress.add_task(f"import {kind_name}", total=total)
+        with _open(path) as file:
             reader = csv.DictReader(file, strict=False)
-            columns = header(kind, reader)
+            columns = header(kind, reader)  # before the bar: a refused file is one line
             rows = read_rows(kind, reader, report)
-            if kind_name == "boms":
-                groups = boms.group_by_parent(list(rows))
-                for batch in _batches(groups, max(batch_size // 10, 1)):
-                    report.add(await _apply_boms(sessions, batch))
-                    progress.advance(task, sum(len(group) for group in batch))
-            else:
-                for batch in _batches(rows, batch_size):
-                    report.add(await _apply(sessions, kind_name, columns, batch))
-                    progress.advance(task, len(batch))
-            progress.update(task, completed=total)
+            with _progress(console) as progress:
+                task = progress.add_task(f"import {kind_name}", total=total)
+                if kind_name == "boms":
+                    groups = boms.group_by_parent(list(rows))
+                    for batch in _batches(groups, max(batch_size // 10, 1)):
+                        report.add(await _apply_boms(sessions, batch))
+                        progress.advance(task, sum(len(group) for group in batch))
+                else:
+                    for batch in _batches(rows, batch_size):
+                        report.add(await _apply(sessions, kind_name, columns, batch))
+                        progress.advance(task, len(batch))
+                progress.update(task, completed=total)
     finally:
         await engine.dispose()
     report.errors.sort(key=lambda e: e.row)
