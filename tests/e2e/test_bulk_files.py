@@ -233,3 +233,26 @@ async def test_orders_export_one_row_per_line(tmp_path: Path, database: str) -> 
     rows = read_csv(tmp_path / "orders.csv")
     assert [(r["order_number"], r["customer_code"], r["line"], r["sku"], r["quantity"], r["line_total"])
             for r in rows] == [("SO-1", "C-1", "1", "BIKE", "1", "524.9"), ("SO-1", "C-1", "2", "FRAME", "1", "524.9")]
+
+
+async def test_a_bom_is_replaced_whole_or_not_at_all(tmp_path: Path, database: str) -> None:
+    """TUBE -> BIKE would close BIKE -> FRAME -> TUBE: all of TUBE's rows refused, FRAME's new BOM applied."""
+    import_all(tmp_path, database)
+    content = ("parent_sku,component_sku,quantity\n"
+               "TUBE,BIKE,1\n"       # row 2: cycle
+               "TUBE,FRAME,1\n"      # row 3: fine alone, not applied with row 2
+               "FRAME,TUBE,3\n")     # row 4: replaces FRAME's line (2.5, scrap 0.1)
+    result = run(tmp_path, database, "import", "boms", write(tmp_path, "b.csv", content), "--errors", "e.csv")
+    assert result.returncode == 1
+    assert (tmp_path / "e.csv").read_text().splitlines()[1:] == [
+        '2,component_sku,"component would make the BOM cyclic (it is, or contains, the item itself)"',
+        "3,parent_sku,not applied: row 2 of this BOM is wrong",
+    ]
+    conn = await asyncpg.connect(dsn(database))
+    try:
+        lines = [tuple(r) for r in await conn.fetch(
+            "SELECT p.sku, c.sku, l.quantity, l.scrap_rate FROM bom_lines l JOIN items p ON p.id = l.bom_item_id "
+            "JOIN items c ON c.id = l.component_id ORDER BY 1, 2")]
+    finally:
+        await conn.close()
+    assert lines == [("BIKE", "FRAME", 1, 0), ("FRAME", "TUBE", 3, 0)]
