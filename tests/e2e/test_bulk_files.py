@@ -236,17 +236,17 @@ async def test_orders_export_one_row_per_line(tmp_path: Path, database: str) -> 
 
 
 async def test_a_bom_is_replaced_whole_or_not_at_all(tmp_path: Path, database: str) -> None:
-    """TUBE -> BIKE would close BIKE -> FRAME -> TUBE: all of TUBE's rows refused, FRAME's new BOM applied."""
+    """FRAME -> BIKE would close BIKE -> FRAME: both FRAME rows refused, its BOM kept; BIKE's replaced."""
     import_all(tmp_path, database)
     content = ("parent_sku,component_sku,quantity\n"
-               "TUBE,BIKE,1\n"       # row 2: cycle
-               "TUBE,FRAME,1\n"      # row 3: fine alone, not applied with row 2
-               "FRAME,TUBE,3\n")     # row 4: replaces FRAME's line (2.5, scrap 0.1)
+               "FRAME,TUBE,3\n"      # row 2: fine alone, not applied with row 3
+               "FRAME,BIKE,1\n"      # row 3: cycle
+               "BIKE,TUBE,2\n")      # row 4: BIKE's BOM is now this one line
     result = run(tmp_path, database, "import", "boms", write(tmp_path, "b.csv", content), "--errors", "e.csv")
     assert result.returncode == 1
     assert (tmp_path / "e.csv").read_text().splitlines()[1:] == [
-        '2,component_sku,"component would make the BOM cyclic (it is, or contains, the item itself)"',
-        "3,parent_sku,not applied: row 2 of this BOM is wrong",
+        "2,parent_sku,not applied: row 3 of this BOM is wrong",
+        '3,component_sku,"component would make the BOM cyclic (it is, or contains, the item itself)"',
     ]
     conn = await asyncpg.connect(dsn(database))
     try:
@@ -255,4 +255,4 @@ async def test_a_bom_is_replaced_whole_or_not_at_all(tmp_path: Path, database: s
             "JOIN items c ON c.id = l.component_id ORDER BY 1, 2")]
     finally:
         await conn.close()
-    assert lines == [("BIKE", "FRAME", 1, 0), ("FRAME", "TUBE", 3, 0)]
+    assert lines == [("BIKE", "TUBE", 2, 0), ("FRAME", "TUBE", Decimal("2.5"), Decimal("0.1"))]
