@@ -35,7 +35,8 @@ class NewCustomer:
     credit_limit: Decimal | None = None
 
 
-def _check_common(problems: Problems, values: Mapping[str, Any]) -> None:
+def check_customer(problems: Problems, values: Mapping[str, Any]) -> None:
+    """The customer fields present in ``values`` (name, email, terms, credit limit...), as every writer checks them."""
     if "name" in values:
         check_text(problems, values["name"], "name", required=True)
     check_email(problems, values.get("email"), "email")
@@ -73,7 +74,7 @@ async def create_customer(
     check_code(problems, code, "code")
     values = {k: getattr(data, k) for k in ("name", "email", "phone", "segment", "tags",
                                              "payment_terms_days", "credit_limit")}
-    _check_common(problems, values)
+    check_customer(problems, values)
     check_contacts(problems, data.contacts)
     problems.raise_if_any()
     if await _code_taken(session, code):
@@ -122,7 +123,7 @@ async def update_customer(
     """
     problems = Problems()
     check_changes(problems, changes, UPDATABLE, nullable=NULLABLE)
-    _check_common(problems, {k: v for k, v in changes.items() if v is not None})
+    check_customer(problems, {k: v for k, v in changes.items() if v is not None})
     problems.raise_if_any()
 
     customer = await lock_versioned(session, Customer, customer_id, expected_version, "customer")

@@ -74,7 +74,7 @@ class StockAdjustment:
     unit_cost: Decimal | None = None
 
 
-def _check_item(problems: Problems, values: Mapping[str, Any]) -> None:
+def check_item(problems: Problems, values: Mapping[str, Any]) -> None:
     """The rules of an item's fields, on a new item's values or an edited item's
     values after the change (so lot sizing is checked with the lot size it will have)."""
     if "sku" in values:
@@ -109,7 +109,7 @@ def _check_item(problems: Problems, values: Mapping[str, Any]) -> None:
 
 async def create_item(session: AsyncSession, data: NewItem, actor: str | None = None) -> Item:
     problems = Problems()
-    _check_item(problems, vars(data))
+    check_item(problems, vars(data))
     problems.raise_if_any()
     sku = data.sku.strip()
     if (await session.execute(select(Item.id).where(Item.sku == sku))).first() is not None:
@@ -167,7 +167,7 @@ async def update_item(
     problems.raise_if_any()
 
     item = await lock_versioned(session, Item, item_id, expected_version, "item")
-    _check_item(problems, {key: getattr(item, key) for key in ITEM_UPDATABLE} | dict(changes))
+    check_item(problems, {key: getattr(item, key) for key in ITEM_UPDATABLE} | dict(changes))
     problems.raise_if_any()
     if changes.get("default_supplier_id") is not None:
         await usable_supplier(session, changes["default_supplier_id"], "defaultSupplierId")

@@ -39,7 +39,8 @@ class NewSupplier:
     contacts: list[NewContact] = field(default_factory=list)
 
 
-def _check(problems: Problems, values: Mapping[str, Any]) -> None:
+def check_supplier(problems: Problems, values: Mapping[str, Any]) -> None:
+    """The supplier fields present in ``values``, as every writer checks them (the API, the bulk import)."""
     if "name" in values:
         check_text(problems, values["name"], "name", required=True)
     check_email(problems, values.get("email"), "email")
@@ -70,7 +71,7 @@ async def create_supplier(session: AsyncSession, data: NewSupplier, actor: str |
     problems = Problems()
     code = data.code.strip()
     check_code(problems, code, "code")
-    _check(problems, {k: getattr(data, k) for k in ("name", "email", "phone", "payment_terms_days")})
+    check_supplier(problems, {k: getattr(data, k) for k in ("name", "email", "phone", "payment_terms_days")})
     check_contacts(problems, data.contacts)
     problems.raise_if_any()
     if (await session.execute(select(Supplier.id).where(Supplier.code == code))).first() is not None:
@@ -99,7 +100,7 @@ async def update_supplier(
     """
     problems = Problems()
     check_changes(problems, changes, UPDATABLE, nullable=NULLABLE)
-    _check(problems, {k: v for k, v in changes.items() if v is not None})
+    check_supplier(problems, {k: v for k, v in changes.items() if v is not None})
     problems.raise_if_any()
 
     supplier = await lock_versioned(session, Supplier, supplier_id, expected_version, "supplier")

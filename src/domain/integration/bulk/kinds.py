@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from domain.crm.services import _check_common as check_customer
+from domain.crm.services import check_customer
 from domain.integration.bulk.rows import (
     Column,
     Row,
@@ -27,9 +27,8 @@ from domain.integration.bulk.rows import (
     text,
 )
 from domain.inventory.models import ITEM_KINDS, LOT_SIZINGS, PROCUREMENTS
-from domain.inventory.services import _check_item as check_item
-from domain.purchasing.suppliers import DEFAULT_TERMS_DAYS
-from domain.purchasing.suppliers import _check as check_supplier
+from domain.inventory.services import check_item
+from domain.purchasing.suppliers import DEFAULT_TERMS_DAYS, check_supplier
 from domain.shared.errors import Problems
 from domain.shared.numbers import check_decimal, check_text
 from domain.shared.parties import check_code
