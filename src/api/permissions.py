@@ -212,7 +212,7 @@ def command(scope: Scope, *others: Scope) -> Callable[[Callable[..., Awaitable[R
                     # a row the viewer's fence hides is missing, whatever the mutation
                     await check_ids(uow.session, fence_for(principal), kwargs)
                     result = await resolver(*args, **kwargs, **{COMMAND_PARAMETER: cmd})
-                    if (claim := claim_of(context.request)) is not None:
+                    if (claim := claim_of(getattr(context, "request", None))) is not None:
                         # the Idempotency-Key's effect commits with the work, or not at all
                         await mark_effect(uow.session, claim)
                     return result
