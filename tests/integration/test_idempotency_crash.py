@@ -160,3 +160,14 @@ async def test_a_server_error_or_a_crash_releases_the_key(app: Any, admin_token:
     [row] = await key_rows(sessionmaker)
     assert (row.owner, row.state, row.status_code, row.body) == (hash_token(admin_token), "DONE", 200,
                                                                  b'{"data": {}}')
+
+
+async def test_purge_deletes_only_expired_keys(admin_token: str, sessionmaker: Any) -> None:
+    """Rows of 25 h and 23 h: the first is past the 24 h the answer is kept, the second not."""
+    await write_key(sessionmaker, admin_token, "k-25h", b"{}", state="DONE", status_code=200,
+                    age=timedelta(hours=25))
+    await write_key(sessionmaker, admin_token, "k-23h", b"{}", state="DONE", status_code=200,
+                    age=timedelta(hours=23))
+    async with sessionmaker.begin() as session:
+        assert await store.purge_expired(session) == 1
+    assert [row.key for row in await key_rows(sessionmaker)] == ["k-23h"]
