@@ -33,6 +33,7 @@ from api.dataloaders import RowOf, one_by
 from api.events import EventHub
 from api.graphiql import STATIC_PATH, render_graphiql, static_app
 from api.http import GRAPHQL_RESPONSE, JSON, decode_body, is_request_error, negotiate, request_error
+from api.idempotency import Idempotency
 from api.list_maxima import ListMaxima
 from api.revocation import RevocationListener
 from api.schema import build_schema
@@ -262,6 +263,8 @@ def create_app(settings: Settings) -> Starlette:
     if graphiql:
         routes.append(Mount(STATIC_PATH, static_app(), name="graphiql-static"))
     app = Starlette(routes=routes, lifespan=lifespan)
+    # inside auth (keys belong to a token) and the body limit (it buffers the body)
+    app.add_middleware(Idempotency, path=GRAPHQL_PATH, lease_s=settings.idempotency_lease_s)
     app.add_middleware(BearerAuth, graphiql=graphiql)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # outermost: before auth
     return app

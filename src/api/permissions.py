@@ -23,9 +23,11 @@ from strawberry.permission import BasePermission
 from api.context import Info
 from api.errors import UserError, user_errors
 from api.fence import check_ids
+from api.idempotency import claim_of
 from api.text import argument_text_error
 from domain.identity.fence import fence_for
 from domain.identity.scopes import Scope
+from domain.integration.idempotency import mark_effect
 from domain.shared.db import SINGLE_ROW, STATEMENT_TIMEOUT_MESSAGE, is_statement_timeout
 from domain.shared.errors import DomainError, ErrorCode, Problem
 from domain.shared.names import camel
@@ -209,7 +211,11 @@ def command(scope: Scope, *others: Scope) -> Callable[[Callable[..., Awaitable[R
                                   principal.partner if principal else None)
                     # a row the viewer's fence hides is missing, whatever the mutation
                     await check_ids(uow.session, fence_for(principal), kwargs)
-                    return await resolver(*args, **kwargs, **{COMMAND_PARAMETER: cmd})
+                    result = await resolver(*args, **kwargs, **{COMMAND_PARAMETER: cmd})
+                    if (claim := claim_of(getattr(context, "request", None))) is not None:
+                        # the Idempotency-Key's effect commits with the work, or not at all
+                        await mark_effect(uow.session, claim)
+                    return result
             except DomainError as error:
                 return payload(errors=user_errors(error))
             except StaleDataError as error:

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Websockets: time to send connection_init, and connections per process still waiting for it.
     ws_init_timeout_s: float = Field(default=10.0, gt=0, alias="ERPGRAPH_WS_INIT_TIMEOUT_S")
     ws_max_pending_inits: int = Field(default=100, ge=1, alias="ERPGRAPH_WS_MAX_PENDING_INITS")
+    # Idempotency-Key (docs/idempotency.md): a request still RUNNING after this long is taken
+    # as lost with its process; a retry then runs it again, unless its effect committed (409).
+    idempotency_lease_s: float = Field(default=300.0, gt=0, alias="ERPGRAPH_IDEMPOTENCY_LEASE_S")
 
     @field_validator("env", mode="before")
     @classmethod

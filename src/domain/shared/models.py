@@ -4,6 +4,7 @@ from domain.costing import models as costing  # noqa: F401
 from domain.crm import models as crm  # noqa: F401
 from domain.finance import models as finance  # noqa: F401
 from domain.identity import models as identity  # noqa: F401
+from domain.integration import idempotency  # noqa: F401
 from domain.integration import models as integration  # noqa: F401
 from domain.inventory import models as inventory  # noqa: F401
 from domain.jobs import models as jobs  # noqa: F401
