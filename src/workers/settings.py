@@ -22,6 +22,7 @@ from domain.shared.limits import set_max_lines
 from erpgraph.settings import Settings
 from workers.costing import ROLLUP_TIMEOUT_S, run_cost_rollup
 from workers.costing_runs import COSTING_TIMEOUT_S, run_costing
+from workers.housekeeping import purge_idempotency_keys
 from workers.mrp import MRP_TIMEOUT_S, run_mrp
 from workers.names import ALLOCATE_STOCK, RUN_COST_ROLLUP, RUN_COSTING, RUN_MRP
 from workers.outbox import RelayConfig, relay, relay_events
@@ -58,7 +59,10 @@ def _cron_jobs() -> list[CronJob]:
             max_tries=1,
             timeout=RELAY_TIMEOUT_S,
             keep_result=0,
-        )
+        ),
+        # hourly; unique: one worker of many runs it
+        cron(purge_idempotency_keys, name="cron:purge_idempotency_keys", minute=17, second=0,
+             unique=True, max_tries=1, timeout=RELAY_TIMEOUT_S, keep_result=0),
     ]
 
 

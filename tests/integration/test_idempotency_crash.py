@@ -168,6 +168,10 @@ async def test_purge_deletes_only_expired_keys(admin_token: str, sessionmaker: A
                     age=timedelta(hours=25))
     await write_key(sessionmaker, admin_token, "k-23h", b"{}", state="DONE", status_code=200,
                     age=timedelta(hours=23))
-    async with sessionmaker.begin() as session:
-        assert await store.purge_expired(session) == 1
+    # as the worker's hourly cron runs it
+    from workers.housekeeping import purge_idempotency_keys
+    from workers.settings import _cron_jobs
+
+    assert "cron:purge_idempotency_keys" in {job.name for job in _cron_jobs()}
+    assert await purge_idempotency_keys({"sessionmaker": sessionmaker}) == 1
     assert [row.key for row in await key_rows(sessionmaker)] == ["k-23h"]
