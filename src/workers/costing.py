@@ -22,10 +22,8 @@ import asyncpg
 from domain.costing import rollup_run
 from domain.costing.rollup import roll_up
 from domain.planning.run import Progress
-from domain.shared.db import asyncpg_dsn
 from domain.shared.events import DECLARE_EVENTLESS
-from erpgraph.settings import Settings
-from workers.jobs import run_job
+from workers.jobs import job_dsn, run_job
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +85,7 @@ async def execute_rollup(dsn: str, job_id: int, progress: Progress) -> dict[str,
 
 async def run_cost_rollup(ctx: dict[str, Any], job_id: int) -> dict[str, Any] | None:
     """arq entry point (queued by the outbox relay under ``domain.jobs.services.arq_job_id``)."""
-    settings: Settings = ctx["settings"]
-    assert settings.database_url is not None
-    dsn = asyncpg_dsn(settings.database_url)
+    dsn = job_dsn(ctx)
 
     def summary(figures: dict[str, Any]) -> str:
         cycles = f"; {figures['cycles']:,} BOM cycles left out" if figures["cycles"] else ""

@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 
 from domain.jobs import services as jobs
 from domain.jobs.services import JOB_PROGRESS, JobState
-from domain.shared.db import SessionMaker
+from domain.shared.db import SessionMaker, asyncpg_dsn
 from domain.shared.errors import DomainError
 from domain.shared.unit_of_work import unit_of_work
 
@@ -94,6 +94,13 @@ class Reporter:
             with contextlib.suppress(Exception):
                 async with unit_of_work(self.sessionmaker, actor=WORKER) as uow:
                     await jobs.report(uow.session, self.job_id)
+
+
+def job_dsn(ctx: dict[str, Any]) -> str:
+    """The asyncpg DSN of the worker's database, for jobs that move rows with COPY."""
+    database_url = ctx["settings"].database_url
+    assert database_url is not None  # the worker refuses to start without it
+    return asyncpg_dsn(database_url)
 
 
 async def run_job(

@@ -36,10 +36,9 @@ from sqlalchemy import select
 from domain.planning import plan
 from domain.planning import run as planning
 from domain.planning.models import MrpRun
-from domain.shared.db import SessionMaker, asyncpg_dsn
+from domain.shared.db import SessionMaker
 from domain.shared.events import DECLARE_EVENTLESS
-from erpgraph.settings import Settings
-from workers.jobs import run_job
+from workers.jobs import job_dsn, run_job
 
 logger = logging.getLogger(__name__)
 
@@ -132,9 +131,7 @@ async def execute_run(
 
 async def run_mrp(ctx: dict[str, Any], job_id: int) -> dict[str, Any] | None:
     """arq entry point (queued by the outbox relay under ``domain.jobs.services.arq_job_id``)."""
-    settings: Settings = ctx["settings"]
-    assert settings.database_url is not None
-    dsn = asyncpg_dsn(settings.database_url)
+    dsn = job_dsn(ctx)
 
     def summary(figures: dict[str, Any]) -> str:
         return (
