@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -58,6 +58,17 @@ class Settings(BaseSettings):
     # Idempotency-Key (docs/idempotency.md): a request still RUNNING after this long is taken
     # as lost with its process; a retry then runs it again, unless its effect committed (409).
     idempotency_lease_s: float = Field(default=300.0, gt=0, alias="ERPGRAPH_IDEMPOTENCY_LEASE_S")
+    # ERP writeback to Tryton (docs/erp-writeback.md): off while the URL is unset.
+    tryton_url: str | None = Field(default=None, alias="ERPGRAPH_TRYTON_URL")
+    tryton_database: str | None = Field(default=None, alias="ERPGRAPH_TRYTON_DATABASE")
+    tryton_user: str = Field(default="admin", alias="ERPGRAPH_TRYTON_USER")
+    tryton_password: SecretStr | None = Field(default=None, alias="ERPGRAPH_TRYTON_PASSWORD")
+    tryton_timeout_s: float = Field(default=30.0, gt=0, alias="ERPGRAPH_TRYTON_TIMEOUT_S")
+    # A record whose writeback failed this many times in a row is FAILED (retrySync re-queues it);
+    # the wait between attempts doubles from sync_backoff_s up to sync_backoff_max_s.
+    sync_max_attempts: int = Field(default=8, ge=1, alias="ERPGRAPH_SYNC_MAX_ATTEMPTS")
+    sync_backoff_s: float = Field(default=2.0, gt=0, alias="ERPGRAPH_SYNC_BACKOFF_S")
+    sync_backoff_max_s: float = Field(default=600.0, gt=0, alias="ERPGRAPH_SYNC_BACKOFF_MAX_S")
 
     @field_validator("env", mode="before")
     @classmethod
