@@ -33,6 +33,7 @@ DECLARED: dict[str, dict[str, str]] = {
         "per-object": "node nodes job",
     },
     "Mutation": {
+        "needs admin": "retrySync",
         "needs costing:write": "runCosting runCostRollup",
         "needs costing:write|inventory:write": "updateItem",
         "needs crm:write": "createCustomer upsertCustomerByExternalRef",

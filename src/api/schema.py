@@ -25,6 +25,7 @@ from api.errors import DomainErrors, timed_out
 from api.finance.mutations import FinanceMutation
 from api.finance.queries import FinanceQuery
 from api.finance.types import CreditNote, Invoice, Payment
+from api.integration.mutations import IntegrationMutation
 from api.inventory.mutations import InventoryMutation
 from api.inventory.queries import InventoryQuery
 from api.inventory.types import Item, Warehouse
@@ -58,7 +59,7 @@ Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery
 Subscription = merge_types("Subscription", (SalesSubscription, PlanningSubscription))
 Mutation = merge_types("Mutation", (CrmMutation, ContactMutation, PipelineMutation, InventoryMutation, SalesMutation,
                                    FulfilmentMutation, FinanceMutation, PurchasingMutation,
-                                   ProductionMutation, PlanningMutation, CostingMutation))
+                                   ProductionMutation, PlanningMutation, CostingMutation, IntegrationMutation))
 
 NODE_IMPLEMENTATIONS = [Customer, Contact, Lead, Opportunity, Activity, Item, Warehouse,
                         Invoice, Payment, CreditNote, Shipment, Supplier, PurchaseOrder, WorkOrder, Job, MrpRun,

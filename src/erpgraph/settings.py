@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     sync_max_attempts: int = Field(default=8, ge=1, alias="ERPGRAPH_SYNC_MAX_ATTEMPTS")
     sync_backoff_s: float = Field(default=2.0, gt=0, alias="ERPGRAPH_SYNC_BACKOFF_S")
     sync_backoff_max_s: float = Field(default=600.0, gt=0, alias="ERPGRAPH_SYNC_BACKOFF_MAX_S")
+    # The sweeper re-queues a PENDING record this long past due (its job lost with Redis, or its
+    # worker killed); longer than a busy queue's wait, or it queues duplicates (harmless, wasted).
+    sync_sweep_grace_s: float = Field(default=300.0, ge=0, alias="ERPGRAPH_SYNC_SWEEP_GRACE_S")
 
     @field_validator("env", mode="before")
     @classmethod

@@ -8,10 +8,11 @@ If Redis loses the cursor (no persistence, failover to a lagging replica) the re
 replays from an older position: delivery is then at-least-once, and a subscriber
 must ignore an event id it has already seen.
 
-A ``job.queued`` event also queues its arq job (``domain.jobs.services.queue``), and a
+A ``job.queued`` event also queues its arq job (``domain.jobs.services.queue``), a
 ``stock.freed`` event an ``allocate_stock`` job on the worker's queue
-(``domain.inventory.availability``), before the batch is published and the cursor
-moves: a crash in between queues it again on the next pass, which arq ignores (the job
+(``domain.inventory.availability``), and, when the ERP writeback is on, a change of a
+customer, an item or an order's confirmation its writeback (``workers.erp``), before the
+batch is published and the cursor moves: a crash in between queues it again on the next pass, which arq ignores (the job
 id is deterministic), and a job that ran already changes nothing the second time. This
 is the only way work reaches the workers, so a process that dies right after its
 commit loses nothing.
@@ -69,9 +70,11 @@ from redis.exceptions import WatchError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.integration.erp import sync as erp_sync
 from domain.inventory.availability import STOCK_FREED
 from domain.jobs.services import JOB_QUEUED
 from domain.shared.events import EVENT_HORIZON
+from workers import erp
 from workers.names import ALLOCATE_STOCK, JOB_FUNCTIONS
 
 logger = logging.getLogger(__name__)
@@ -111,6 +114,8 @@ class RelayConfig:
     lock_ttl_ms: int = 30_000
     # where the work an event asks for (``stock.freed``) is queued: the worker's own queue
     queue_name: str = "arq:queue"
+    # the ERP the writeback fills (``workers.erp.writeback_system``); None: the writeback is off
+    writeback: str | None = None
 
 
 class Position(NamedTuple):
@@ -228,6 +233,19 @@ async def queue_jobs(redis: Redis, rows: list[Any], queue_name: str = RelayConfi
     return len(asking)
 
 
+async def schedule_writeback(redis: Redis, engine: AsyncEngine, rows: list[Any], config: RelayConfig) -> None:
+    """Make the records the events change PENDING for the ERP writeback, and queue their jobs.
+
+    The rows commit before the jobs are queued: a crash in between leaves them due in
+    PostgreSQL, where the writeback's sweeper finds them. A replayed batch schedules nothing
+    new (``domain.integration.erp.sync.schedule``).
+    """
+    assert config.writeback is not None
+    async with engine.begin() as conn:
+        dues = await erp_sync.schedule(conn, config.writeback, rows)
+    await erp.enqueue(redis, dues, config.queue_name)
+
+
 # One batch and its cursor in one MULTI/EXEC; None when another relay moved the cursor.
 async def _relay_batch(redis: Redis, engine: AsyncEngine, config: RelayConfig) -> int | None:
     async with redis.pipeline(transaction=True) as pipe:
@@ -236,7 +254,10 @@ async def _relay_batch(redis: Redis, engine: AsyncEngine, config: RelayConfig) -
         rows = await _fetch(engine, after, config.batch_size)
         if not rows:
             return 0
-        await queue_jobs(redis, rows, config.queue_name)  # first: a failure publishes nothing, retries
+        # first: a failure publishes nothing, and the next pass does it again
+        await queue_jobs(redis, rows, config.queue_name)
+        if config.writeback is not None:
+            await schedule_writeback(redis, engine, rows, config)
         messages = [encode_event(row) for row in rows]
         pipe.multi()  # type: ignore[no-untyped-call]  # untyped in redis-py
         for message in messages:

@@ -22,9 +22,18 @@ from domain.shared.limits import set_max_lines
 from erpgraph.settings import Settings
 from workers.costing import ROLLUP_TIMEOUT_S, run_cost_rollup
 from workers.costing_runs import COSTING_TIMEOUT_S, run_costing
+from workers.erp import (
+    ERP_SYNC_TIMEOUT_S,
+    SWEEP_TIMEOUT_S,
+    erp_sync,
+    make_connector,
+    run_erp_sync,
+    sweep_writeback,
+    writeback_system,
+)
 from workers.housekeeping import purge_idempotency_keys
 from workers.mrp import MRP_TIMEOUT_S, run_mrp
-from workers.names import ALLOCATE_STOCK, RUN_COST_ROLLUP, RUN_COSTING, RUN_MRP
+from workers.names import ALLOCATE_STOCK, ERP_SYNC, RUN_COST_ROLLUP, RUN_COSTING, RUN_ERP_SYNC, RUN_MRP
 from workers.outbox import RelayConfig, relay, relay_events
 from workers.stock import MAX_TRIES, allocate_stock
 from workers.wakeup import listen_and_relay
@@ -44,6 +53,10 @@ def _functions() -> list[Function]:
         func(run_costing, name=RUN_COSTING, max_tries=3, timeout=COSTING_TIMEOUT_S),
         func(run_cost_rollup, name=RUN_COST_ROLLUP, max_tries=3, timeout=ROLLUP_TIMEOUT_S),
         func(allocate_stock, name=ALLOCATE_STOCK, max_tries=MAX_TRIES, timeout=ALLOCATE_TIMEOUT_S),
+        # retries are the writeback's own (state in PostgreSQL): arq runs each attempt once,
+        # and a result kept for a day keeps a late duplicate of its id out
+        func(erp_sync, name=ERP_SYNC, max_tries=1, timeout=ERP_SYNC_TIMEOUT_S, keep_result=86_400),
+        func(run_erp_sync, name=RUN_ERP_SYNC, max_tries=3, timeout=ERP_SYNC_TIMEOUT_S),
     ]
 
 
@@ -61,6 +74,9 @@ def _cron_jobs() -> list[CronJob]:
             keep_result=0,
         ),
         # hourly; unique: one worker of many runs it
+        # every minute; unique: one worker of many runs it
+        cron(sweep_writeback, name="cron:sweep_writeback", second=30, unique=True, max_tries=1,
+             timeout=SWEEP_TIMEOUT_S, keep_result=0),
         cron(purge_idempotency_keys, name="cron:purge_idempotency_keys", minute=17, second=0,
              unique=True, max_tries=1, timeout=RELAY_TIMEOUT_S, keep_result=0),
     ]
@@ -87,7 +103,10 @@ def worker_settings(
         "on_startup": startup,
         "on_shutdown": shutdown,
         # the relay queues the work events ask for (stock.freed) on this worker's queue
-        "ctx": {"settings": settings, "relay": replace(relay or RelayConfig(), queue_name=queue)},
+        "ctx": {
+            "settings": settings,
+            "relay": replace(relay or RelayConfig(), queue_name=queue, writeback=writeback_system(settings)),
+        },
     }
 
 
@@ -99,6 +118,7 @@ async def startup(ctx: dict[str, Any]) -> None:
                          statement_timeout_ms=settings.worker_statement_timeout_ms)
     ctx["engine"] = engine
     ctx["sessionmaker"] = make_sessionmaker(engine)
+    ctx["erp"] = make_connector(settings)
     ctx["relay_listener"] = asyncio.create_task(
         listen_and_relay(
             asyncpg_dsn(settings.database_url), partial(relay, ctx["redis"], engine, ctx["relay"])
@@ -113,6 +133,9 @@ async def shutdown(ctx: dict[str, Any]) -> None:
         listener.cancel()
         # wait() rather than await: the listener's CancelledError is expected, ours is not.
         await asyncio.wait({listener})
+    erp = ctx.pop("erp", None)
+    if erp is not None:
+        await erp.aclose()
     engine = ctx.pop("engine", None)
     ctx.pop("sessionmaker", None)
     if engine is not None:

@@ -57,12 +57,19 @@ def test_worker_settings_are_fresh_per_worker() -> None:
     assert second["ctx"]["relay"] == RelayConfig(queue_name=settings.queue_name)
     assert first["ctx"] is not second["ctx"]
     assert first["cron_jobs"][0] is not second["cron_jobs"][0]
+    # the writeback is off without a Tryton URL, on when it is set
+    assert second["ctx"]["relay"].writeback is None
+    on = Settings(DATABASE_URL="postgresql://u@db/x", REDIS_URL="redis://c/0", ERPGRAPH_TRYTON_URL="http://erp:8000")
+    assert worker_settings(on)["ctx"]["relay"].writeback == "tryton"
     assert first["queue_name"] == "q"
     assert (first["redis_settings"].host, first["redis_settings"].port) == ("cache", 6380)
     assert first["redis_settings"].database == 2
-    relay_cron, purge_cron = first["cron_jobs"]
+    relay_cron, sweep_cron, purge_cron = first["cron_jobs"]
     assert relay_cron.name == "cron:relay_events" and relay_cron.unique
     assert relay_cron.second == set(range(60))
+    # the ERP writeback's sweeper: every minute, on one worker of many
+    assert sweep_cron.name == "cron:sweep_writeback" and sweep_cron.unique
+    assert (sweep_cron.minute, sweep_cron.second) == (None, 30)
     # expired Idempotency-Key rows: hourly, on one worker of many
     assert purge_cron.name == "cron:purge_idempotency_keys" and purge_cron.unique
     assert (purge_cron.minute, purge_cron.second) == (17, 0)

@@ -44,7 +44,8 @@ def _of_orders(table: FromClause, fence: Fence) -> ColumnElement[bool]:
 
 
 def _own_system(table: FromClause, fence: Fence) -> ColumnElement[bool]:
-    return table.c.system == fence.partner
+    # the keys it pushed in; never the ERP writeback's rows, whatever its name
+    return (table.c.system == fence.partner) & ~table.c.writeback
 
 
 def _hidden(table: FromClause, fence: Fence) -> ColumnElement[bool]:
@@ -95,7 +96,9 @@ class Fence:
     def customers(self) -> Select[tuple[int]]:
         """Ids of the partner's customers (a subquery)."""
         refs = ExternalRef.__table__
-        return select(refs.c.entity_id).where(refs.c.entity_type == "Customer", refs.c.system == self.partner)
+        return select(refs.c.entity_id).where(
+            refs.c.entity_type == "Customer", refs.c.system == self.partner, ~refs.c.writeback
+        )
 
     def where(self, table: FromClause) -> ColumnElement[bool] | None:
         """The condition a row of ``table`` must meet to be visible, None when all are."""

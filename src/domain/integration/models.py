@@ -23,6 +23,11 @@ class ExternalRef(Base):
             unique=True,
             postgresql_where=text("external_id IS NOT NULL"),
         ),
+        # one writeback row per (ERP, record): domain.integration.erp.sync
+        Index("uq_external_refs_writeback", "system", "entity_type", "entity_id",
+              unique=True, postgresql_where=text("writeback")),
+        # the sweeper's scan
+        Index("ix_external_refs_due", "next_attempt_at", postgresql_where=text("writeback AND status = 'PENDING'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -34,3 +39,13 @@ class ExternalRef(Base):
     attempts: Mapped[int] = mapped_column(server_default=text("0"))
     last_error: Mapped[str | None] = mapped_column(Text)
     synced_at: Mapped[datetime | None]
+    # True: erpgraph writes this record to the system (the ERP writeback); False: a key a
+    # partner system pushed in (upsertCustomerByExternalRef), which the partner fence reads.
+    writeback: Mapped[bool] = mapped_column(server_default=text("false"))
+    # Writeback scheduling: each (re)scheduling takes the next number, and a job runs only
+    # for the number it was queued with; due at next_attempt_at (a lease while a job runs).
+    sync_seq: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    next_attempt_at: Mapped[datetime | None]
+    # the domain event that last scheduled it: a replayed older event schedules nothing
+    last_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
