@@ -28,8 +28,6 @@ logger = logging.getLogger(__name__)
 
 ERP_SYNC_TIMEOUT_S = 120
 SWEEP_TIMEOUT_S = 60
-# a running attempt keeps its row from the sweeper this long: beyond arq's timeout for it
-LEASE_S = ERP_SYNC_TIMEOUT_S + 60
 
 
 def make_connector(settings: Settings) -> ErpConnector | None:
@@ -49,7 +47,7 @@ def writeback_system(settings: Settings) -> str | None:
 def policy(settings: Settings) -> Policy:
     return Policy(
         max_attempts=settings.sync_max_attempts, backoff_s=settings.sync_backoff_s,
-        backoff_max_s=settings.sync_backoff_max_s, lease_s=LEASE_S,
+        backoff_max_s=settings.sync_backoff_max_s,
     )
 
 

@@ -10,15 +10,15 @@ Redis only carries the jobs that act on them, and loses nothing that counts:
   queues their jobs, so a change is never lost even if the API dies right after its commit.
 * Every (re)scheduling of a row takes the next ``sync_seq``; a job carries the number it
   was queued for and does nothing when the row has moved on (a duplicate delivery, a job
-  from before a retry or a sweep). ``next_attempt_at`` is when the row is due, and a lease
-  while an attempt runs.
+  from before a retry or a sweep). ``next_attempt_at`` is when the row is due.
 * An attempt holds a transaction-scoped advisory lock on the record (``_lock``): two jobs
   for one record, or an order's job writing the customer a customer job is writing, take
   turns, so the ERP's lookup-before-create never races itself. The lock transaction
   writes nothing (no xid: it holds back neither the relay's horizon nor vacuum) and dies
   with its connection when a worker is killed.
 * The sweeper (:func:`sweep`) re-queues rows overdue by a grace period whose record no
-  attempt holds: what Redis lost (a flush, a failover) or a killed worker left behind.
+  attempt holds (the lock tells): what Redis lost (a flush, a failover), or what a killed
+  worker left behind, whose job arq would not run again before its timeout.
 
 Attempts
 --------
@@ -86,8 +86,6 @@ class Policy:
     max_attempts: int = 8
     backoff_s: float = 2.0
     backoff_max_s: float = 600.0
-    # how long a running attempt keeps its row from the sweeper (longer than the job's timeout)
-    lease_s: float = 180.0
 
     def backoff(self, attempts: int) -> float:
         """Seconds before the next attempt after ``attempts`` failures: doubling up to the cap,
@@ -197,7 +195,7 @@ _SWEEP = text(
     SET sync_seq = r.sync_seq + 1, next_attempt_at = now()
     FROM overdue
     WHERE r.id = overdue.id
-      -- a record an attempt is writing right now is not overdue, whatever its lease says
+      -- a record an attempt holds is being written right now: not lost
       AND pg_try_advisory_xact_lock(hashtextextended(
             'erp:' || r.system || ':' || r.entity_type || ':' || r.entity_id, 0))
     RETURNING r.id, r.sync_seq, r.created_at
@@ -266,17 +264,16 @@ async def _lock(locks: AsyncConnection, system: str, entity_type: str, entity_id
 _REF_COLUMNS = "id, entity_type, entity_id, system, sync_seq AS seq, attempts, status, external_id"
 
 
-async def _claim(sm: SessionMaker, ref_id: int, seq: int, lease_s: float) -> _Ref | None:
-    """Start an attempt on the row if the job is still current; None when it is not."""
+async def _claim(sm: SessionMaker, ref_id: int, seq: int) -> _Ref | None:
+    """Start an attempt on the row (under its lock) if the job is still current; None when not."""
     async with sm.begin() as session:
         row = (await session.execute(text(
             f"""
-            UPDATE external_refs SET attempts = attempts + 1,
-                next_attempt_at = now() + make_interval(secs => :lease)
+            UPDATE external_refs SET attempts = attempts + 1
             WHERE id = :id AND sync_seq = :seq AND status = 'PENDING' AND writeback
             RETURNING {_REF_COLUMNS}
             """
-        ), {"id": ref_id, "seq": seq, "lease": lease_s})).one_or_none()
+        ), {"id": ref_id, "seq": seq})).one_or_none()
     return None if row is None else _Ref(**row._mapping)
 
 
@@ -368,7 +365,7 @@ async def sync(
     follow_ups: list[Due] = []
     async with engine.connect() as locks:
         await _lock(locks, first.system, first.entity_type, first.entity_id)
-        ref = await _claim(sm, ref_id, seq, policy.lease_s)
+        ref = await _claim(sm, ref_id, seq)
         if ref is None:
             await locks.rollback()
             return SKIPPED
