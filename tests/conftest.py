@@ -27,6 +27,9 @@ from erpgraph.embedded import embedded_services
 from erpgraph.migrate import upgrade
 from erpgraph.settings import Settings
 
+# a real trytond for the ERP writeback tests (tryton, tryton_connector)
+pytest_plugins = ["tests.tryton_fixtures"]
+
 # another test run on the same Redis (a second checkout) can take its own database number
 TEST_REDIS_DB = int(os.environ.get("ERPGRAPH_TEST_REDIS_DB", "9"))
 
