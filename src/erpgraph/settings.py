@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     def production(self) -> bool:
         return self.env == "production"
 
+    @property
+    def writeback_system(self) -> str | None:
+        """The ``ExternalRef.system`` the ERP writeback fills; None when the writeback is off."""
+        return "tryton" if self.tryton_url else None
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -39,11 +39,6 @@ def make_connector(settings: Settings) -> ErpConnector | None:
     return TrytonConnector.from_settings(settings)
 
 
-def writeback_system(settings: Settings) -> str | None:
-    """The ``ExternalRef.system`` the writeback fills, None when it is off."""
-    return "tryton" if settings.tryton_url else None
-
-
 def policy(settings: Settings) -> Policy:
     return Policy(
         max_attempts=settings.sync_max_attempts, backoff_s=settings.sync_backoff_s,
@@ -92,7 +87,7 @@ async def erp_sync(ctx: dict[str, Any], ref_id: int, seq: int) -> str:
 async def sweep_writeback(ctx: dict[str, Any]) -> int:
     """cron: re-queue writeback rows whose job was lost (Redis flushed, worker killed); how many."""
     settings: Settings = ctx["settings"]
-    system = writeback_system(settings)
+    system = settings.writeback_system
     if system is None:
         return 0
     sessionmaker: SessionMaker = ctx["sessionmaker"]

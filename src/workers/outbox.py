@@ -114,7 +114,7 @@ class RelayConfig:
     lock_ttl_ms: int = 30_000
     # where the work an event asks for (``stock.freed``) is queued: the worker's own queue
     queue_name: str = "arq:queue"
-    # the ERP the writeback fills (``workers.erp.writeback_system``); None: the writeback is off
+    # the ERP the writeback fills (``Settings.writeback_system``); None: the writeback is off
     writeback: str | None = None
 
 

@@ -29,7 +29,6 @@ from workers.erp import (
     make_connector,
     run_erp_sync,
     sweep_writeback,
-    writeback_system,
 )
 from workers.housekeeping import purge_idempotency_keys
 from workers.mrp import MRP_TIMEOUT_S, run_mrp
@@ -105,7 +104,7 @@ def worker_settings(
         # the relay queues the work events ask for (stock.freed) on this worker's queue
         "ctx": {
             "settings": settings,
-            "relay": replace(relay or RelayConfig(), queue_name=queue, writeback=writeback_system(settings)),
+            "relay": replace(relay or RelayConfig(), queue_name=queue, writeback=settings.writeback_system),
         },
     }
 

@@ -12,10 +12,11 @@ from domain.integration.erp import sync
 from domain.inventory.models import Item
 from domain.sales.models import SalesOrder
 from domain.shared.errors import DomainError, ErrorCode
-from workers.erp import writeback_system
 
 # the records the writeback writes, by their GraphQL type
-_WRITTEN = {"Customer": Customer, "Item": Item, "SalesOrder": SalesOrder}
+_WRITTEN: dict[str, type[Customer] | type[Item] | type[SalesOrder]] = {
+    "Customer": Customer, "Item": Item, "SalesOrder": SalesOrder,
+}
 
 
 @strawberry.type
@@ -28,7 +29,7 @@ class IntegrationMutation:
     ))
     @command(Scope.ADMIN)
     async def retry_sync(self, cmd: Command, id: strawberry.ID) -> JobPayload:
-        system = writeback_system(cmd.settings)
+        system = cmd.settings.writeback_system
         if system is None:
             raise DomainError.one(
                 ErrorCode.INVALID_STATE, "the ERP writeback is off (ERPGRAPH_TRYTON_URL is not set)", ("id",)
