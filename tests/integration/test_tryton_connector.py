@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from domain.integration.erp.connector import ErpError, PartyData, ProductData, SaleData, SaleLineData
-from domain.integration.erp.tryton import TrytonConnector
+from domain.integration.erp.tryton import TrytonConnector, _tryton_error
 from erpgraph.settings import Settings
 from erpgraph.tryton_local import LocalTryton
 from tests.e2e.processes import cli_env, command, free_port
@@ -256,3 +256,29 @@ async def test_erpgraph_tryton_local_serves_a_database_erpgraph_can_write_to(
     async with httpx.AsyncClient() as http:
         with pytest.raises(httpx.ConnectError):  # trytond stopped with it
             await http.post(f"http://127.0.0.1:{port}/rpc/", json={})
+
+
+async def test_a_call_that_takes_too_long_is_transient(tryton: LocalTryton) -> None:
+    connector = TrytonConnector(tryton.url, tryton.database, tryton.user, tryton.password, timeout_s=0.001)
+    try:
+        with pytest.raises(ErpError, match="did not answer in time") as caught:
+            await connector.upsert_party(PARTY)
+    finally:
+        await connector.aclose()
+    assert not caught.value.permanent
+
+
+@pytest.mark.parametrize(
+    ("error", "message", "permanent"),
+    [  # trytond's JSON-RPC "error" member, as trytond.protocols.jsonrpc sends it
+        (["UserError", ["Party is required.", "Sale SO-1", None]], "Party is required. Sale SO-1", True),
+        (["UserWarning", ["w1", "Quantity is above stock.", ""]], "Quantity is above stock.", True),
+        (["ConcurrencyException", "Records were modified in the meanwhile"],
+         "Tryton: Records were modified in the meanwhile", False),
+        (["database is locked", "Traceback (most recent call last): ..."], "Tryton server error: database is locked",
+         False),
+    ],
+)
+def test_trytons_errors_are_classified(error: list[Any], message: str, permanent: bool) -> None:
+    classified = _tryton_error(error)
+    assert (str(classified), classified.permanent) == (message, permanent)
