@@ -1,5 +1,5 @@
 """The `erpgraph` command: dev, serve, worker, migrate, token create/list/revoke, export-schema,
-import and export (CSV files)."""
+import and export (CSV files), tryton-local."""
 
 from __future__ import annotations
 
@@ -89,6 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="file to write (default: schema.graphql)")
     export.set_defaults(handler=_export_schema)
     _bulk_commands(commands)
+
+    tryton = commands.add_parser(
+        "tryton-local", help="run a local Tryton to write back to (docs/erp-writeback.md; the tryton extra)"
+    )
+    tryton.add_argument("--dir", type=Path, default=None,
+                        help="its data (default: ERPGRAPH_DATA_DIR/tryton, that is .erpgraph/tryton)")
+    # not 8000: that is where `erpgraph dev` listens
+    tryton.add_argument("--port", type=_port, default=8001, help="TCP port on 127.0.0.1 (default 8001)")
+    tryton.set_defaults(handler=_tryton_local)
     return parser
 
 
@@ -329,6 +338,33 @@ def _export(args: argparse.Namespace) -> int:
         written = asyncio.run(export_file(url, args.kind, args.file))
     print(f"wrote {written} {args.kind} rows to {args.file}", file=sys.stderr)
     return 0
+
+
+def _tryton_local(args: argparse.Namespace) -> int:
+    """Build the database once, then serve it until Ctrl-C (or SIGTERM)."""
+    from erpgraph.tryton_local import LocalTryton, TrytonLocalError, build_template, is_built
+
+    directory: Path = args.dir or _settings().data_dir / "tryton"
+    template = directory / "template"
+    try:
+        if not is_built(template):
+            print(f"building the Tryton database in {template} (about 20 s)", file=sys.stderr)
+        server = LocalTryton(build_template(template), directory, port=args.port)
+        server.start()
+    except TrytonLocalError as exc:
+        raise StartupError(str(exc)) from None
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        print(f"Tryton serves database {server.database!r} at {server.url} (data in {directory}); "
+              "Ctrl-C stops it. Point erpgraph at it with:", file=sys.stderr)
+        for name, value in server.environment.items():
+            print(f"export {name}={value}")
+        sys.stdout.flush()
+        status = server.run_forever()
+    finally:
+        server.stop()
+    print(f"trytond ended with status {status}; its log: {directory / 'trytond.log'}", file=sys.stderr)
+    return 1
 
 
 def _export_schema(args: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ import sys
 import time
 from datetime import date
 from decimal import Decimal
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import TracebackType
 
@@ -42,6 +42,12 @@ class TrytonLocalError(RuntimeError):
     """trytond could not be set up or started; the message ends with its output."""
 
 
+def is_built(directory: Path) -> bool:
+    """Whether ``build_template(directory)`` has nothing left to do."""
+    marker = directory / _MARKER
+    return marker.is_file() and marker.read_text() == _stamp() and (directory / f"{DATABASE}.sqlite").is_file()
+
+
 def build_template(directory: Path) -> Path:
     """The template database file in ``directory``, built unless it is there already.
 
@@ -51,8 +57,7 @@ def build_template(directory: Path) -> Path:
     directory = directory.resolve()
     database = directory / f"{DATABASE}.sqlite"
     marker = directory / _MARKER
-    stamp = f"trytond {version('trytond')}; modules {' '.join(MODULES)}\n"
-    if marker.is_file() and marker.read_text() == stamp and database.is_file():
+    if is_built(directory):
         return database
     directory.mkdir(parents=True, exist_ok=True)
     marker.unlink(missing_ok=True)
@@ -69,25 +74,28 @@ def build_template(directory: Path) -> Path:
         {"TRYTONPASSFILE": str(password_file)},
     )
     _run("create the company", [sys.executable, "-m", "erpgraph.tryton_local", str(config)], _python_path())
-    marker.write_text(stamp)
+    marker.write_text(_stamp())
     return database
 
 
 class LocalTryton:
-    """trytond serving ``directory/erpgraph.sqlite`` (copied from the template when missing).
+    """trytond serving ``directory/erpgraph.sqlite``, a copy of the template unless it is there.
 
     A context manager (start, then stop); ``stop()`` and ``start()`` also take it down and
     bring it back on the same port, with the same data.
     """
 
     def __init__(self, template: Path, directory: Path, port: int | None = None) -> None:
-        self.template = template
         self.directory = directory.resolve()
         self.port = port or _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database = DATABASE
         self.user = USER
-        self.password = (template.parent / _PASSWORD_FILE).read_text().strip()
+        if not self.database_file.is_file():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(template.parent / _PASSWORD_FILE, self.directory / _PASSWORD_FILE)
+            shutil.copyfile(template, self.database_file)
+        self.password = (self.directory / _PASSWORD_FILE).read_text().strip()
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -108,9 +116,6 @@ class LocalTryton:
         """Run trytond and return once it answers."""
         if self._process is not None:
             return
-        self.directory.mkdir(parents=True, exist_ok=True)
-        if not self.database_file.is_file():
-            shutil.copyfile(self.template, self.database_file)
         config = _write_config(self.directory, port=self.port)
         log = (self.directory / "trytond.log").open("ab")
         with log:
@@ -133,10 +138,10 @@ class LocalTryton:
             process.kill()
             process.wait()
 
-    def run_forever(self) -> None:
-        """Wait for trytond to end (Ctrl-C stops it)."""
+    def run_forever(self) -> int:
+        """Wait for trytond to end (Ctrl-C stops it); its exit status."""
         assert self._process is not None
-        self._process.wait()
+        return self._process.wait()
 
     def __enter__(self) -> LocalTryton:
         self.start()
@@ -162,6 +167,15 @@ class LocalTryton:
             time.sleep(0.1)
         self.stop()
         raise TrytonLocalError(f"trytond did not answer on {self.url} within {_STARTUP_TIMEOUT_S:.0f} s")
+
+
+def _stamp() -> str:
+    """What the template was built with: another trytond needs another build."""
+    try:
+        trytond = version("trytond")
+    except PackageNotFoundError:
+        raise TrytonLocalError("trytond is not installed: pip install 'erpgraph[tryton]'") from None
+    return f"trytond {trytond}; modules {' '.join(MODULES)}\n"
 
 
 def _write_config(directory: Path, port: int | None) -> Path:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import signal
 import sqlite3
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from domain.integration.erp.connector import ErpError, PartyData, ProductData, SaleData, SaleLineData
-from domain.integration.erp.tryton import TrytonConnector
+from domain.integration.erp.tryton import TrytonConnector, _tryton_error
 from erpgraph.settings import Settings
 from erpgraph.tryton_local import LocalTryton
+from tests.e2e.processes import cli_env, command, free_port
 
 PARTY = PartyData(code="C-1001", name="Acme GmbH", email="buy@acme.example", phone="+49 30 1234567")
 PRODUCTS = (
@@ -219,3 +225,60 @@ async def test_from_settings(tryton: LocalTryton) -> None:
     with pytest.raises(ErpError, match="ERPGRAPH_TRYTON_URL") as caught:
         TrytonConnector.from_settings(Settings(ERPGRAPH_TRYTON_URL=None))
     assert caught.value.permanent
+
+
+async def test_erpgraph_tryton_local_serves_a_database_erpgraph_can_write_to(
+    tryton_template: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "tryton"
+    shutil.copytree(tryton_template.parent, data / "template")  # built: the command only serves it
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        *command("tryton-local", "--dir", str(data), "--port", str(port)),
+        env=cli_env(tmp_path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [(await process.stdout.readline()).decode() for _ in range(4)]
+        exported = dict(line.removeprefix("export ").strip().split("=", 1) for line in lines)
+        assert exported["ERPGRAPH_TRYTON_URL"] == f"http://127.0.0.1:{port}"
+        connector = TrytonConnector.from_settings(Settings(**exported))
+        try:
+            assert await connector.upsert_party(PARTY)
+        finally:
+            await connector.aclose()
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, errors = await asyncio.wait_for(process.communicate(), 30)
+
+    assert process.returncode == 130, errors
+    assert b"Ctrl-C stops it" in errors
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(httpx.ConnectError):  # trytond stopped with it
+            await http.post(f"http://127.0.0.1:{port}/rpc/", json={})
+
+
+async def test_a_call_that_takes_too_long_is_transient(tryton: LocalTryton) -> None:
+    connector = TrytonConnector(tryton.url, tryton.database, tryton.user, tryton.password, timeout_s=0.001)
+    try:
+        with pytest.raises(ErpError, match="did not answer in time") as caught:
+            await connector.upsert_party(PARTY)
+    finally:
+        await connector.aclose()
+    assert not caught.value.permanent
+
+
+@pytest.mark.parametrize(
+    ("error", "message", "permanent"),
+    [  # trytond's JSON-RPC "error" member, as trytond.protocols.jsonrpc sends it
+        (["UserError", ["Party is required.", "Sale SO-1", None]], "Party is required. Sale SO-1", True),
+        (["UserWarning", ["w1", "Quantity is above stock.", ""]], "Quantity is above stock.", True),
+        (["ConcurrencyException", "Records were modified in the meanwhile"],
+         "Tryton: Records were modified in the meanwhile", False),
+        (["database is locked", "Traceback (most recent call last): ..."], "Tryton server error: database is locked",
+         False),
+    ],
+)
+def test_trytons_errors_are_classified(error: list[Any], message: str, permanent: bool) -> None:
+    classified = _tryton_error(error)
+    assert (str(classified), classified.permanent) == (message, permanent)

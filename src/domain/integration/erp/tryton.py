@@ -54,7 +54,12 @@ class TrytonSettings(Protocol):
 
 
 class TrytonConnector:
-    """Parties, products and confirmed sales in one Tryton database, upserted by key."""
+    """Parties, products and confirmed sales in one Tryton database, upserted by key.
+
+    Look-up-then-create is safe against retries, not against two calls for the same key at
+    once (Tryton has no unique constraint on a sale's reference): the writeback runs one job
+    per record at a time. Use one connector per event loop.
+    """
 
     system = "tryton"
 
