@@ -31,6 +31,7 @@ DECLARED: dict[str, dict[str, str]] = {
         "needs purchasing:read": "suppliers purchaseOrders",
         "needs sales:read": "quotes salesOrder salesOrders shipments",
         "per-object": "node nodes job",
+        "needs admin": "webhooks webhookDeliveries",
     },
     "Mutation": {
         "needs costing:write": "runCosting runCostRollup",
@@ -62,6 +63,7 @@ DECLARED: dict[str, dict[str, str]] = {
             "updateSalesOrder confirmSalesOrder"
         ),
         "needs sales:fulfil": "closeSalesOrderShort cancelSalesOrder shipSalesOrder",
+        "needs admin": "createWebhook deleteWebhook",
     },
     "Subscription": {
         "needs sales:read": "orderStatusChanged",
@@ -106,6 +108,9 @@ DECLARED: dict[str, dict[str, str]] = {
     "ConvertLeadPayload": {
         PUBLIC: "lead customer opportunity errors",
     },
+    "CreateWebhookPayload": {
+        PUBLIC: "webhook secret errors",
+    },
     "CreditNote": {
         PUBLIC: "id number amount reason createdAt createdBy invoice customer",
     },
@@ -133,6 +138,9 @@ DECLARED: dict[str, dict[str, str]] = {
     },
     "CustomerProfitability": {
         PUBLIC: "from to orders revenue cost margin marginPercent",
+    },
+    "DeleteWebhookPayload": {
+        PUBLIC: "webhook errors",
     },
     "Margin": {
         PUBLIC: "revenue cost margin marginPercent",
@@ -404,6 +412,21 @@ DECLARED: dict[str, dict[str, str]] = {
     },
     "WarehousePayload": {
         PUBLIC: "warehouse errors",
+    },
+    "Webhook": {
+        PUBLIC: "id url events description active disabledReason createdAt",
+    },
+    "WebhookAttempt": {
+        PUBLIC: "number attemptedAt durationMs httpStatus error",
+    },
+    "WebhookDelivery": {
+        PUBLIC: "id eventId eventType occurredAt status nextAttemptAt createdAt finishedAt attempts",
+    },
+    "WebhookDeliveryConnection": {
+        PUBLIC: "edges pageInfo totalCount",
+    },
+    "WebhookDeliveryEdge": {
+        PUBLIC: "cursor node",
     },
     "WorkOrder": {
         PUBLIC: "id number quantity completedQuantity status startDate dueDate item salesOrder components",

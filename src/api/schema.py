@@ -25,6 +25,8 @@ from api.errors import DomainErrors, timed_out
 from api.finance.mutations import FinanceMutation
 from api.finance.queries import FinanceQuery
 from api.finance.types import CreditNote, Invoice, Payment
+from api.integration.webhook_mutations import WebhookMutation
+from api.integration.webhook_queries import WebhookQuery
 from api.inventory.mutations import InventoryMutation
 from api.inventory.queries import InventoryQuery
 from api.inventory.types import Item, Warehouse
@@ -54,11 +56,11 @@ from domain.shared.errors import DomainError, ErrorCode
 from erpgraph.settings import Settings
 
 Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery, SalesQuery, FulfilmentQuery,
-                             FinanceQuery, ProductionQuery, PlanningQuery, PurchasingQuery))
+                             FinanceQuery, ProductionQuery, PlanningQuery, PurchasingQuery, WebhookQuery))
 Subscription = merge_types("Subscription", (SalesSubscription, PlanningSubscription))
 Mutation = merge_types("Mutation", (CrmMutation, ContactMutation, PipelineMutation, InventoryMutation, SalesMutation,
                                    FulfilmentMutation, FinanceMutation, PurchasingMutation,
-                                   ProductionMutation, PlanningMutation, CostingMutation))
+                                   ProductionMutation, PlanningMutation, CostingMutation, WebhookMutation))
 
 NODE_IMPLEMENTATIONS = [Customer, Contact, Lead, Opportunity, Activity, Item, Warehouse,
                         Invoice, Payment, CreditNote, Shipment, Supplier, PurchaseOrder, WorkOrder, Job, MrpRun,

@@ -9,6 +9,8 @@ RUN_COSTING = "run_costing"
 RUN_COST_ROLLUP = "run_cost_rollup"
 # queued by the outbox relay for each ``stock.freed`` event (``workers.stock``)
 ALLOCATE_STOCK = "allocate_stock"
+# one attempt of an outbound webhook delivery (``workers.webhooks``)
+DELIVER_WEBHOOK = "deliver_webhook"
 
 # job kind (``jobs.kind``) -> the arq function the outbox relay queues for it
 JOB_FUNCTIONS: dict[str, str] = {MRP: RUN_MRP, COSTING: RUN_COSTING, COST_ROLLUP: RUN_COST_ROLLUP}

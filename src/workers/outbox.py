@@ -73,6 +73,7 @@ from domain.inventory.availability import STOCK_FREED
 from domain.jobs.services import JOB_QUEUED
 from domain.shared.events import EVENT_HORIZON
 from workers.names import ALLOCATE_STOCK, JOB_FUNCTIONS
+from workers.webhooks import queue_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -199,16 +200,20 @@ async def _fetch(engine: AsyncEngine, after: Position, limit: int) -> list[Any]:
         return list(result.all())
 
 
-async def queue_jobs(redis: Redis, rows: list[Any], queue_name: str = RelayConfig.queue_name) -> int:
-    """Queue the arq job each ``job.queued`` or ``stock.freed`` row asks for; how many asked.
+async def queue_jobs(
+    redis: Redis, engine: AsyncEngine, rows: list[Any], queue_name: str = RelayConfig.queue_name
+) -> int:
+    """Queue the arq job each ``job.queued`` or ``stock.freed`` row asks for, and the webhook
+    deliveries of subscribed events (``workers.webhooks``); how many jobs the rows asked for.
 
     Idempotent: every job id is the event's own, and arq ignores an id it holds
     (queued, running or with a kept result).
     """
+    arq = redis if isinstance(redis, ArqRedis) else ArqRedis(connection_pool=redis.connection_pool)
+    await queue_deliveries(arq, engine, rows, queue_name)
     asking = [row for row in rows if row.type in (JOB_QUEUED, STOCK_FREED)]
     if not asking:
         return 0
-    arq = redis if isinstance(redis, ArqRedis) else ArqRedis(connection_pool=redis.connection_pool)
     for row in asking:
         if row.type == STOCK_FREED:
             # the event's position and time: unique even across re-created databases
@@ -236,7 +241,7 @@ async def _relay_batch(redis: Redis, engine: AsyncEngine, config: RelayConfig) -
         rows = await _fetch(engine, after, config.batch_size)
         if not rows:
             return 0
-        await queue_jobs(redis, rows, config.queue_name)  # first: a failure publishes nothing, retries
+        await queue_jobs(redis, engine, rows, config.queue_name)  # first: a failure publishes nothing, retries
         messages = [encode_event(row) for row in rows]
         pipe.multi()  # type: ignore[no-untyped-call]  # untyped in redis-py
         for message in messages:

@@ -24,10 +24,11 @@ from workers.costing import ROLLUP_TIMEOUT_S, run_cost_rollup
 from workers.costing_runs import COSTING_TIMEOUT_S, run_costing
 from workers.housekeeping import purge_idempotency_keys
 from workers.mrp import MRP_TIMEOUT_S, run_mrp
-from workers.names import ALLOCATE_STOCK, RUN_COST_ROLLUP, RUN_COSTING, RUN_MRP
+from workers.names import ALLOCATE_STOCK, DELIVER_WEBHOOK, RUN_COST_ROLLUP, RUN_COSTING, RUN_MRP
 from workers.outbox import RelayConfig, relay, relay_events
 from workers.stock import MAX_TRIES, allocate_stock
 from workers.wakeup import listen_and_relay
+from workers.webhooks import DELIVER_TIMEOUT_S, deliver_webhook, sweep_webhook_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ def _functions() -> list[Function]:
         func(run_costing, name=RUN_COSTING, max_tries=3, timeout=COSTING_TIMEOUT_S),
         func(run_cost_rollup, name=RUN_COST_ROLLUP, max_tries=3, timeout=ROLLUP_TIMEOUT_S),
         func(allocate_stock, name=ALLOCATE_STOCK, max_tries=MAX_TRIES, timeout=ALLOCATE_TIMEOUT_S),
+        # one attempt per job, retried by queueing the next attempt; no result kept, so the sweeper
+        # may queue an attempt again under the same id once its job ran (see workers.webhooks)
+        func(deliver_webhook, name=DELIVER_WEBHOOK, max_tries=1, timeout=DELIVER_TIMEOUT_S, keep_result=0),
     ]
 
 
@@ -62,6 +66,9 @@ def _cron_jobs() -> list[CronJob]:
         ),
         # hourly; unique: one worker of many runs it
         cron(purge_idempotency_keys, name="cron:purge_idempotency_keys", minute=17, second=0,
+             unique=True, max_tries=1, timeout=RELAY_TIMEOUT_S, keep_result=0),
+        # every minute: webhook attempts whose job Redis lost
+        cron(sweep_webhook_deliveries, name="cron:sweep_webhook_deliveries", second=41,
              unique=True, max_tries=1, timeout=RELAY_TIMEOUT_S, keep_result=0),
     ]
 
