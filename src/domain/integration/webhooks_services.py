@@ -158,7 +158,7 @@ async def _order_numbers(session: AsyncSession, order_ids: list[int]) -> dict[in
     if not order_ids:
         return {}
     rows = await session.execute(select(SalesOrder.id, SalesOrder.number).where(SalesOrder.id.in_(set(order_ids))))
-    return {order_id: number for order_id, number in rows.tuples()}
+    return {order_id: number for order_id, number in rows}
 
 
 async def claim(session: AsyncSession, delivery_id: int, attempt: int, lease_s: float) -> Claimed | None:
