@@ -73,8 +73,12 @@ class Receiver:
     secret: str | None = None
     script: list[int] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
+    # seconds to wait before answering each of the first requests
+    delays: list[float] = field(default_factory=list)
 
     async def handle(self, request: Request) -> Response:
+        if self.delays:
+            await asyncio.sleep(self.delays.pop(0))
         body = await request.body()
         headers = dict(request.headers)
         try:
@@ -233,6 +237,24 @@ async def test_failures_are_retried_until_given_up(
     assert [(a["number"], a["httpStatus"]) for a in unanswered["attempts"]] == [(1, None), (2, None), (3, None)]
     assert all(a["error"].startswith("ConnectError") for a in unanswered["attempts"])
     assert unanswered["eventId"] != refused["eventId"]  # one message per endpoint
+
+
+async def test_an_answer_after_the_timeout_is_retried(
+    gql: Any, sessionmaker: Any, settings: Settings, receiver: Receiver
+) -> None:
+    webhook_id = await create_webhook(gql, receiver)
+    order_id = await an_order(gql, sessionmaker)
+    receiver.delays = [settings.webhook_timeout_s + 1]
+    await set_status(sessionmaker, order_id, "CONFIRMED")
+
+    async with worker(settings):
+        [delivery] = await settled(gql, webhook_id)
+
+    assert delivery["status"] == "DELIVERED"
+    timed_out, answered = delivery["attempts"]
+    assert (timed_out["httpStatus"], timed_out["error"]) == (None, "timeout: no answer within 2 s")
+    assert timed_out["durationMs"] >= 2000
+    assert (answered["number"], answered["httpStatus"]) == (2, 200)
 
 
 async def test_a_400_fails_without_a_retry(
