@@ -1,7 +1,7 @@
 """erp writeback: external_refs learn which rows the writeback owns and when each is due
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-11-30 06:00:00
 
 ``writeback`` marks the refs of the ERP writeback (``domain.integration.erp.sync``): one
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0020'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

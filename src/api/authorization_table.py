@@ -31,9 +31,10 @@ DECLARED: dict[str, dict[str, str]] = {
         "needs purchasing:read": "suppliers purchaseOrders",
         "needs sales:read": "quotes salesOrder salesOrders shipments",
         "per-object": "node nodes job",
+        "needs admin": "webhooks webhookDeliveries",
     },
     "Mutation": {
-        "needs admin": "retrySync",
+        "needs admin": "retrySync createWebhook deleteWebhook",
         "needs costing:write": "runCosting runCostRollup",
         "needs costing:write|inventory:write": "updateItem",
         "needs crm:write": "createCustomer upsertCustomerByExternalRef",
@@ -107,6 +108,9 @@ DECLARED: dict[str, dict[str, str]] = {
     "ConvertLeadPayload": {
         PUBLIC: "lead customer opportunity errors",
     },
+    "CreateWebhookPayload": {
+        PUBLIC: "webhook secret errors",
+    },
     "CreditNote": {
         PUBLIC: "id number amount reason createdAt createdBy invoice customer",
     },
@@ -134,6 +138,9 @@ DECLARED: dict[str, dict[str, str]] = {
     },
     "CustomerProfitability": {
         PUBLIC: "from to orders revenue cost margin marginPercent",
+    },
+    "DeleteWebhookPayload": {
+        PUBLIC: "webhook errors",
     },
     "Margin": {
         PUBLIC: "revenue cost margin marginPercent",
@@ -175,7 +182,7 @@ DECLARED: dict[str, dict[str, str]] = {
         PUBLIC: (
             "id sku name uom kind procurement leadTimeDays safetyStock scrapRate lotSizing "
             "fixedLotSize minOrderQuantity lotMultiple listPrice active version bom whereUsed stock "
-            "onHand reserved available incoming availableToPromise"
+            "onHand reserved available incoming availableToPromise externalRefs"
         ),
         "hidden costing:read": "standardCost averageCost stockValue bomCost rolledUpCost",
         "hidden purchasing:read": "defaultSupplier",
@@ -405,6 +412,21 @@ DECLARED: dict[str, dict[str, str]] = {
     },
     "WarehousePayload": {
         PUBLIC: "warehouse errors",
+    },
+    "Webhook": {
+        PUBLIC: "id url events description active disabledReason createdAt",
+    },
+    "WebhookAttempt": {
+        PUBLIC: "number attemptedAt durationMs httpStatus error",
+    },
+    "WebhookDelivery": {
+        PUBLIC: "id eventId eventType occurredAt status nextAttemptAt createdAt finishedAt attempts",
+    },
+    "WebhookDeliveryConnection": {
+        PUBLIC: "edges pageInfo totalCount",
+    },
+    "WebhookDeliveryEdge": {
+        PUBLIC: "cursor node",
     },
     "WorkOrder": {
         PUBLIC: "id number quantity completedQuantity status startDate dueDate item salesOrder components",

@@ -28,6 +28,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from domain.crm.models import Activity, Contact, CreditLimitChange, OpportunityLine
 from domain.finance.models import CreditNote, Invoice
 from domain.integration.models import ExternalRef
+from domain.integration.webhooks import WebhookDelivery
 from domain.inventory.models import BomLine, Warehouse
 from domain.production.models import WorkOrder, WorkOrderComponent
 from domain.purchasing.models import PurchaseOrderLine
@@ -78,6 +79,8 @@ SOURCES: Final[Mapping[str, ColumnElement[int]]] = {
     "Shipment.lines": _longest(ShipmentLine.shipment_id),
     "PurchaseOrder.lines": _longest(PurchaseOrderLine.order_id),
     "WorkOrder.components": _longest(WorkOrderComponent.work_order_id),
+    # a delivery counts its attempts (at most ERPGRAPH_WEBHOOK_MAX_ATTEMPTS when made)
+    "WebhookDelivery.attempts": select(func.coalesce(func.max(WebhookDelivery.attempts), 0)).scalar_subquery(),
 }
 
 

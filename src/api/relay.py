@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
@@ -20,24 +19,12 @@ from api.limits import check_page_size
 from api.search import search_slot
 from domain.shared.errors import DomainError, ErrorCode, Problem
 
+# the id rule lives in the domain (webhook payloads use it too); the API's modules import it from here
+from domain.shared.ids import from_global_id as from_global_id
+from domain.shared.ids import to_global_id as to_global_id
+
 T = TypeVar("T")
 NodeT = TypeVar("NodeT")
-
-
-def to_global_id(type_name: str, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode()
-
-
-def from_global_id(global_id: str) -> tuple[str, int] | None:
-    """``(type name, primary key)``, or None when the id is not one of ours."""
-    try:
-        type_name, _, raw = base64.urlsafe_b64decode(global_id.encode()).decode().partition(":")
-        pk = int(raw)
-    except (binascii.Error, UnicodeError, ValueError):
-        return None
-    if not type_name or pk <= 0 or pk >= 2**63:
-        return None
-    return type_name, pk
 
 
 def decode_id(global_id: str, expected: str, *field: str) -> int:

@@ -26,6 +26,8 @@ from api.finance.mutations import FinanceMutation
 from api.finance.queries import FinanceQuery
 from api.finance.types import CreditNote, Invoice, Payment
 from api.integration.mutations import IntegrationMutation
+from api.integration.webhook_mutations import WebhookMutation
+from api.integration.webhook_queries import WebhookQuery
 from api.inventory.mutations import InventoryMutation
 from api.inventory.queries import InventoryQuery
 from api.inventory.types import Item, Warehouse
@@ -55,11 +57,12 @@ from domain.shared.errors import DomainError, ErrorCode
 from erpgraph.settings import Settings
 
 Query = merge_types("Query", (NodeQuery, CrmQuery, PipelineQuery, InventoryQuery, SalesQuery, FulfilmentQuery,
-                             FinanceQuery, ProductionQuery, PlanningQuery, PurchasingQuery))
+                             FinanceQuery, ProductionQuery, PlanningQuery, PurchasingQuery, WebhookQuery))
 Subscription = merge_types("Subscription", (SalesSubscription, PlanningSubscription))
 Mutation = merge_types("Mutation", (CrmMutation, ContactMutation, PipelineMutation, InventoryMutation, SalesMutation,
                                    FulfilmentMutation, FinanceMutation, PurchasingMutation,
-                                   ProductionMutation, PlanningMutation, CostingMutation, IntegrationMutation))
+                                   ProductionMutation, PlanningMutation, CostingMutation, IntegrationMutation,
+                                   WebhookMutation))
 
 NODE_IMPLEMENTATIONS = [Customer, Contact, Lead, Opportunity, Activity, Item, Warehouse,
                         Invoice, Payment, CreditNote, Shipment, Supplier, PurchaseOrder, WorkOrder, Job, MrpRun,

@@ -72,6 +72,14 @@ class Settings(BaseSettings):
     # The sweeper re-queues a PENDING record this long past due (its job lost with Redis, or its
     # worker killed); longer than a busy queue's wait, or it queues duplicates (harmless, wasted).
     sync_sweep_grace_s: float = Field(default=300.0, ge=0, alias="ERPGRAPH_SYNC_SWEEP_GRACE_S")
+    # Outbound webhooks (docs/webhooks.md): a delivery answered 5xx or 429, or not answered within
+    # webhook_timeout_s, is tried again after webhook_backoff_s, doubling up to webhook_backoff_max_s,
+    # and is GIVEN_UP after webhook_max_attempts attempts.
+    webhook_max_attempts: int = Field(default=8, ge=1, alias="ERPGRAPH_WEBHOOK_MAX_ATTEMPTS")
+    webhook_backoff_s: float = Field(default=10.0, gt=0, alias="ERPGRAPH_WEBHOOK_BACKOFF_S")
+    webhook_backoff_max_s: float = Field(default=3600.0, gt=0, alias="ERPGRAPH_WEBHOOK_BACKOFF_MAX_S")
+    # at most 30 s: a delivery job must end well inside its own timeout (workers.webhooks)
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=30, alias="ERPGRAPH_WEBHOOK_TIMEOUT_S")
 
     @field_validator("env", mode="before")
     @classmethod

@@ -13,6 +13,8 @@ ALLOCATE_STOCK = "allocate_stock"
 # queued by the outbox relay, a retry or the sweeper for one writeback row (``workers.erp``)
 ERP_SYNC = "erp_sync"
 RUN_ERP_SYNC = "run_erp_sync"
+# one attempt of an outbound webhook delivery (``workers.webhooks``)
+DELIVER_WEBHOOK = "deliver_webhook"
 
 # job kind (``jobs.kind``) -> the arq function the outbox relay queues for it
 JOB_FUNCTIONS: dict[str, str] = {

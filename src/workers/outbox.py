@@ -76,6 +76,7 @@ from domain.jobs.services import JOB_QUEUED
 from domain.shared.events import EVENT_HORIZON
 from workers import erp
 from workers.names import ALLOCATE_STOCK, JOB_FUNCTIONS
+from workers.webhooks import queue_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -204,16 +205,20 @@ async def _fetch(engine: AsyncEngine, after: Position, limit: int) -> list[Any]:
         return list(result.all())
 
 
-async def queue_jobs(redis: Redis, rows: list[Any], queue_name: str = RelayConfig.queue_name) -> int:
-    """Queue the arq job each ``job.queued`` or ``stock.freed`` row asks for; how many asked.
+async def queue_jobs(
+    redis: Redis, engine: AsyncEngine, rows: list[Any], queue_name: str = RelayConfig.queue_name
+) -> int:
+    """Queue the arq job each ``job.queued`` or ``stock.freed`` row asks for, and the webhook
+    deliveries of subscribed events (``workers.webhooks``); how many jobs the rows asked for.
 
     Idempotent: every job id is the event's own, and arq ignores an id it holds
     (queued, running or with a kept result).
     """
+    arq = redis if isinstance(redis, ArqRedis) else ArqRedis(connection_pool=redis.connection_pool)
+    await queue_deliveries(arq, engine, rows, queue_name)
     asking = [row for row in rows if row.type in (JOB_QUEUED, STOCK_FREED)]
     if not asking:
         return 0
-    arq = redis if isinstance(redis, ArqRedis) else ArqRedis(connection_pool=redis.connection_pool)
     for row in asking:
         if row.type == STOCK_FREED:
             # the event's position and time: unique even across re-created databases
@@ -255,7 +260,7 @@ async def _relay_batch(redis: Redis, engine: AsyncEngine, config: RelayConfig) -
         if not rows:
             return 0
         # first: a failure publishes nothing, and the next pass does it again
-        await queue_jobs(redis, rows, config.queue_name)
+        await queue_jobs(redis, engine, rows, config.queue_name)
         if config.writeback is not None:
             await schedule_writeback(redis, engine, rows, config)
         messages = [encode_event(row) for row in rows]

@@ -32,10 +32,19 @@ from workers.erp import (
 )
 from workers.housekeeping import purge_idempotency_keys
 from workers.mrp import MRP_TIMEOUT_S, run_mrp
-from workers.names import ALLOCATE_STOCK, ERP_SYNC, RUN_COST_ROLLUP, RUN_COSTING, RUN_ERP_SYNC, RUN_MRP
+from workers.names import (
+    ALLOCATE_STOCK,
+    DELIVER_WEBHOOK,
+    ERP_SYNC,
+    RUN_COST_ROLLUP,
+    RUN_COSTING,
+    RUN_ERP_SYNC,
+    RUN_MRP,
+)
 from workers.outbox import RelayConfig, relay, relay_events
 from workers.stock import MAX_TRIES, allocate_stock
 from workers.wakeup import listen_and_relay
+from workers.webhooks import DELIVER_TIMEOUT_S, deliver_webhook, sweep_webhook_deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +65,9 @@ def _functions() -> list[Function]:
         # and a result kept for a day keeps a late duplicate of its id out
         func(erp_sync, name=ERP_SYNC, max_tries=1, timeout=ERP_SYNC_TIMEOUT_S, keep_result=86_400),
         func(run_erp_sync, name=RUN_ERP_SYNC, max_tries=3, timeout=ERP_SYNC_TIMEOUT_S),
+        # one attempt per job, retried by queueing the next attempt; no result kept, so the sweeper
+        # may queue an attempt again under the same id once its job ran (see workers.webhooks)
+        func(deliver_webhook, name=DELIVER_WEBHOOK, max_tries=1, timeout=DELIVER_TIMEOUT_S, keep_result=0),
     ]
 
 
@@ -77,6 +89,9 @@ def _cron_jobs() -> list[CronJob]:
         cron(sweep_writeback, name="cron:sweep_writeback", second=30, unique=True, max_tries=1,
              timeout=SWEEP_TIMEOUT_S, keep_result=0),
         cron(purge_idempotency_keys, name="cron:purge_idempotency_keys", minute=17, second=0,
+             unique=True, max_tries=1, timeout=RELAY_TIMEOUT_S, keep_result=0),
+        # every minute: webhook attempts whose job Redis lost
+        cron(sweep_webhook_deliveries, name="cron:sweep_webhook_deliveries", second=41,
              unique=True, max_tries=1, timeout=RELAY_TIMEOUT_S, keep_result=0),
     ]
 

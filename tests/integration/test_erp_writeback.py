@@ -135,9 +135,10 @@ async def test_tryton_down_for_a_while_retries_then_succeeds(
 
 
 async def test_after_max_attempts_the_record_fails_and_retry_sync_brings_it_through(
-    gql: Any, sessionmaker: Any, database_url: str, redis_url: str, tryton: LocalTryton
+    gql: Any, sessionmaker: Any, settings: Settings, database_url: str, redis_url: str, tryton: LocalTryton
 ) -> None:
-    limited = writeback_settings(database_url, redis_url, tryton, ERPGRAPH_SYNC_MAX_ATTEMPTS="2")
+    limited = writeback_settings(database_url, redis_url, tryton, ERPGRAPH_SYNC_MAX_ATTEMPTS="2",
+                                 ERPGRAPH_QUEUE_NAME=settings.queue_name)  # where the API queues retrySync
     tryton.stop()
     customer = await create_customer(gql, "ACME")
     async with worker(limited):
@@ -215,7 +216,8 @@ async def test_redis_flushed_mid_queue_the_sweeper_requeues_and_all_end_synced(
     # the relay schedules the rows and queues their jobs; then Redis loses everything
     assert await relay(redis, engine, config)
     assert len(await refs(sessionmaker)) == 8
-    assert await redis.zcard(settings.queue_name) == 8
+    queued = [job_id for job_id in await redis.zrange(settings.queue_name, 0, -1) if job_id.startswith(b"erp:")]
+    assert len(queued) == 8
     await redis.flushdb()
 
     async with worker(settings):

@@ -64,7 +64,7 @@ def test_worker_settings_are_fresh_per_worker() -> None:
     assert first["queue_name"] == "q"
     assert (first["redis_settings"].host, first["redis_settings"].port) == ("cache", 6380)
     assert first["redis_settings"].database == 2
-    relay_cron, sweep_cron, purge_cron = first["cron_jobs"]
+    relay_cron, sweep_cron, purge_cron, hooks_cron = first["cron_jobs"]
     assert relay_cron.name == "cron:relay_events" and relay_cron.unique
     assert relay_cron.second == set(range(60))
     # the ERP writeback's sweeper: every minute, on one worker of many
@@ -73,6 +73,9 @@ def test_worker_settings_are_fresh_per_worker() -> None:
     # expired Idempotency-Key rows: hourly, on one worker of many
     assert purge_cron.name == "cron:purge_idempotency_keys" and purge_cron.unique
     assert (purge_cron.minute, purge_cron.second) == (17, 0)
+    # webhook attempts whose job Redis lost: every minute, on one worker of many
+    assert hooks_cron.name == "cron:sweep_webhook_deliveries" and hooks_cron.unique
+    assert (hooks_cron.minute, hooks_cron.second) == (None, 41)
 
 
 def test_worker_settings_accept_an_embedded_redis_socket() -> None:

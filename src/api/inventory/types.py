@@ -11,6 +11,7 @@ import strawberry
 from api.context import Info
 from api.dataloaders import RowOf, present, present_all
 from api.errors import UserError
+from api.integration.types import ExternalRef
 from api.permissions import visible_with
 from api.relay import Node
 from domain.identity.scopes import Scope
@@ -169,6 +170,11 @@ class Item(Node):
     )
     version: int = strawberry.field(description="Raised by every change; send it back as expectedVersion.")
     row: strawberry.Private[RowOf[m.Item]]
+
+    @strawberry.field(description="Where this item also lives in an external system, and how its writeback stands.")
+    async def external_refs(self, info: Info) -> list[ExternalRef]:
+        rows = await info.context.loaders.integration.external_refs.load(("Item", self.pk))
+        return [ExternalRef.from_row(row) for row in rows]
 
     @strawberry.field(description=(
         "Supplier that firmed planned purchases of this item are ordered from. Null unless the viewer "

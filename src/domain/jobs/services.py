@@ -29,6 +29,9 @@ ARQ_PREFIX = "job:"
 JOB_QUEUED = "job.queued"
 # published on the event channel by a worker for every change of a job's state
 JOB_PROGRESS = "job.progress"
+# the outbox event of a job reaching SUCCEEDED or FAILED (payload: kind, status, message,
+# error), written with that change: outbound webhooks announce it as job.completed/failed
+JOB_FINISHED = "job.finished"
 LOST_WORKER = "the worker stopped during the run (killed or crashed); nothing it did was saved"
 
 
@@ -98,6 +101,7 @@ async def fail_if_stale(session: AsyncSession, job: Job, stale_after_s: float) -
     ).scalar_one_or_none()
     if stale is not None:
         await session.refresh(job)
+        await _record_finished(session, JobState.of(job))
     return stale is not None
 
 
@@ -172,4 +176,13 @@ async def finish(
             update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING).values(**values).returning(Job)
         )
     ).scalar_one_or_none()
-    return None if job is None else JobState.of(job)
+    if job is None:
+        return None
+    state = JobState.of(job)
+    await _record_finished(session, state)
+    return state
+
+
+async def _record_finished(session: AsyncSession, state: JobState) -> None:
+    payload = {"kind": state.kind, "status": state.status, "message": state.message, "error": state.error}
+    await record_event(session, JOB_FINISHED, "Job", state.id, payload)

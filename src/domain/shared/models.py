@@ -6,6 +6,7 @@ from domain.finance import models as finance  # noqa: F401
 from domain.identity import models as identity  # noqa: F401
 from domain.integration import idempotency  # noqa: F401
 from domain.integration import models as integration  # noqa: F401
+from domain.integration import webhooks as webhook_models  # noqa: F401
 from domain.inventory import models as inventory  # noqa: F401
 from domain.jobs import models as jobs  # noqa: F401
 from domain.planning import models as planning  # noqa: F401
