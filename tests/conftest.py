@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -26,6 +25,7 @@ from sqlalchemy.engine import make_url
 from erpgraph.embedded import embedded_services
 from erpgraph.migrate import upgrade
 from erpgraph.settings import Settings
+from tests.support import serving
 
 # a real trytond for the ERP writeback tests (tryton, tryton_connector)
 pytest_plugins = ["tests.tryton_fixtures"]
@@ -216,27 +216,8 @@ def sql_counter(app: Any) -> Iterator[StatementCounter]:
     event.remove(engine, "before_cursor_execute", counter)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 async def live_server(app: Any) -> AsyncIterator[str]:
     """The app served by uvicorn on a loopback port, in this event loop."""
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await asyncio.wait_for(task, 10)
+    async with serving(app) as url:
+        yield url

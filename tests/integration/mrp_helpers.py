@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from erpgraph.settings import Settings
+from tests.support import wait_until
 from workers.settings import run_worker
 
 ERRORS = "errors { code field message }"
@@ -52,13 +53,12 @@ async def run_mrp(gql: Any, **input: Any) -> dict[str, Any]:
 
 async def wait_for_job(gql: Any, job_id: str, timeout: float = 60) -> dict[str, Any]:
     """Poll ``job`` until it is finished; returns it."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
+
+    async def finished() -> dict[str, Any] | None:
         job = (await gql(JOB, {"id": job_id}))["data"]["job"]
-        if job["status"] in ("SUCCEEDED", "FAILED"):
-            return dict(job)
-        assert asyncio.get_running_loop().time() < deadline, f"job still {job['status']}: {job}"
-        await asyncio.sleep(0.1)
+        return dict(job) if job["status"] in ("SUCCEEDED", "FAILED") else None
+
+    return await wait_until(finished, f"job {job_id} to finish", timeout)
 
 
 async def planned(gql: Any, **variables: Any) -> list[dict[str, Any]]:

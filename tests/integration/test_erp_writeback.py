@@ -7,7 +7,11 @@ Each test gets a fresh copy of the Tryton template database on its own trytond
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,22 +23,24 @@ from domain.integration.erp.tryton import TrytonConnector
 from erpgraph.settings import Settings
 from erpgraph.tryton_local import LocalTryton
 from tests.integration.helpers import create_item
-from tests.integration.mrp_helpers import worker
+from tests.integration.mrp_helpers import wait_for_job, worker
 from tests.integration.order_builders import gid
 from tests.integration.sales_helpers import create_customer, draft, pk
 from tests.integration.writeback_helpers import (
+    HoldingProxy,
     all_synced,
     order_world,
     ref_of,
     refs,
     tryton_read,
     tryton_sales,
-    wait_for,
     writeback_settings,
 )
+from tests.support import serving, wait_until
 from workers import erp
 from workers.outbox import RelayConfig, relay
 
+ERPGRAPH = str(Path(sys.executable).with_name("erpgraph"))
 # Tryton moves a confirmed sale on to processing at once (no shipments or invoices to wait for)
 CONFIRMED = ("confirmed", "processing")
 REFS = "externalRefs { system externalId status attempts lastError syncedAt }"
@@ -59,7 +65,7 @@ async def test_a_confirmed_order_becomes_a_confirmed_sale_in_tryton(
     order = world["orders"][0]
 
     async with worker(settings):
-        await wait_for(lambda: all_synced(sessionmaker, 4), "customer, items and order SYNCED")
+        await wait_until(lambda: all_synced(sessionmaker, 4), "customer, items and order SYNCED")
 
     (sale,) = await tryton_sales(tryton_connector, order["number"])
     assert sale["state"] in CONFIRMED
@@ -90,7 +96,7 @@ async def test_a_changed_customer_is_written_again_and_other_changes_are_not(
 ) -> None:
     customer = await create_customer(gql, "ACME")
     async with worker(settings):
-        await wait_for(lambda: all_synced(sessionmaker, 1), "the customer SYNCED")
+        await wait_until(lambda: all_synced(sessionmaker, 1), "the customer SYNCED")
         first = await ref_of(sessionmaker, customer, "Customer")
         assert first is not None
 
@@ -104,12 +110,59 @@ async def test_a_changed_customer_is_written_again_and_other_changes_are_not(
             parties = await tryton_read(tryton_connector, "party.party", [("code", "=", "ACME")], ["name"])
             return [p["name"] for p in parties] == ["Acme Holding AG"]
 
-        await wait_for(renamed, "the party renamed in Tryton")
-        await wait_for(lambda: all_synced(sessionmaker, 1), "the customer SYNCED again")
+        await wait_until(renamed, "the party renamed in Tryton")
+        await wait_until(lambda: all_synced(sessionmaker, 1), "the customer SYNCED again")
     after = await ref_of(sessionmaker, customer, "Customer")
     assert after is not None
     assert after["sync_seq"] == first["sync_seq"] + 1  # the rename only
     assert after["external_id"] == first["external_id"]
+
+
+async def test_a_worker_killed_in_the_middle_of_a_writeback_leaves_exactly_one_sale(
+    gql: Any, sessionmaker: Any, settings: Settings, redis: Any, tryton: LocalTryton,
+    tryton_connector: TrytonConnector,
+) -> None:
+    world = await order_world(gql, sessionmaker)
+    order = world["orders"][0]
+    proxy = HoldingProxy(tryton.url, '"model.sale.sale.confirm"')
+    async with serving(proxy) as proxy_url:
+        env = os.environ | {
+            "DATABASE_URL": str(settings.database_url), "REDIS_URL": str(settings.redis_url),
+            "ERPGRAPH_QUEUE_NAME": settings.queue_name, **tryton.environment, "ERPGRAPH_TRYTON_URL": proxy_url,
+        }
+        process = await asyncio.create_subprocess_exec(
+            ERPGRAPH, "worker", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            # the sale is created and quoted in Tryton; the worker waits for the answer to confirm
+            await asyncio.wait_for(proxy.held.wait(), 60)
+            (sale,) = await tryton_sales(tryton_connector, order["number"])
+            assert sale["state"] == "quotation"
+            row = await ref_of(sessionmaker, order["id"], "SalesOrder")
+            assert row is not None and (row["status"], row["attempts"]) == ("PENDING", 1)
+            process.send_signal(signal.SIGKILL)
+            await process.wait()
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+            proxy.release.set()
+
+    # arq keeps the killed job locked for its timeout; the sweeper sees the row's lock gone with
+    # the worker's connection and queues it again, for a worker restarted straight on Tryton
+    async def swept() -> list[sync.Due]:
+        async with sessionmaker.begin() as session:
+            return await sync.sweep(session, "tryton", grace_s=0)
+
+    dues = await wait_until(swept, "the sweeper to take the killed worker's row")
+    assert len(dues) == 1
+    async with worker(settings):
+        await erp.enqueue(redis, dues, settings.queue_name)
+        await wait_until(lambda: all_synced(sessionmaker, 4), "the order SYNCED after the restart")
+    (sale,) = await tryton_sales(tryton_connector, order["number"])
+    assert sale["state"] in CONFIRMED
+    row = await ref_of(sessionmaker, order["id"], "SalesOrder")
+    assert row is not None and (row["attempts"], row["external_id"]) == (2, str(sale["id"]))
 
 
 async def test_tryton_down_for_a_while_retries_then_succeeds(
@@ -122,12 +175,12 @@ async def test_tryton_down_for_a_while_retries_then_succeeds(
             row = await ref_of(sessionmaker, customer, "Customer")
             return row is not None and row["attempts"] >= 2
 
-        await wait_for(retried, "two failed attempts")
+        await wait_until(retried, "two failed attempts")
         row = await ref_of(sessionmaker, customer, "Customer")
         assert row is not None and row["status"] == "PENDING"
         assert "unreachable" in row["last_error"]
         tryton.start()
-        await wait_for(lambda: all_synced(sessionmaker, 1), "the customer SYNCED once Tryton is back")
+        await wait_until(lambda: all_synced(sessionmaker, 1), "the customer SYNCED once Tryton is back")
     row = await ref_of(sessionmaker, customer, "Customer")
     assert row is not None and row["last_error"] is None
     parties = await tryton_read(tryton_connector, "party.party", [("code", "=", "ACME")], ["name"])
@@ -146,7 +199,7 @@ async def test_after_max_attempts_the_record_fails_and_retry_sync_brings_it_thro
             row = await ref_of(sessionmaker, customer, "Customer")
             return row if row is not None and row["status"] == "FAILED" else None
 
-        row = await wait_for(failed, "the customer FAILED")
+        row = await wait_until(failed, "the customer FAILED")
         assert row["attempts"] == 2 and "unreachable" in row["last_error"]
         tryton.start()
         await asyncio.sleep(1.5)  # longer than any backoff: nothing retries a FAILED record by itself
@@ -157,11 +210,7 @@ async def test_after_max_attempts_the_record_fails_and_retry_sync_brings_it_thro
         payload = body["data"]["retrySync"]
         assert payload["errors"] == [] and payload["job"]["kind"] == "ERP_SYNC"
 
-        async def job_done() -> dict[str, Any] | None:
-            job = (await gql(JOB, {"id": payload["job"]["id"]}))["data"]["job"]
-            return job if job["status"] in ("SUCCEEDED", "FAILED") else None
-
-        job = await wait_for(job_done, "the retry job")
+        job = await wait_for_job(gql, payload["job"]["id"])
     assert job["status"] == "SUCCEEDED", job
     assert "customer ACME written to the ERP" in job["message"]
     row = await ref_of(sessionmaker, customer, "Customer")
@@ -178,7 +227,7 @@ async def test_a_rejected_record_fails_at_once_and_retry_sync_after_the_fix_sync
             row = await ref_of(sessionmaker, item, "Item")
             return row if row is not None and row["status"] == "FAILED" else None
 
-        row = await wait_for(failed, "the item FAILED")
+        row = await wait_until(failed, "the item FAILED")
         assert row["attempts"] == 1  # a permanent error is not retried
         assert "no unit of measure" in row["last_error"] and "box" in row["last_error"]
         shown = (await gql("query($id: ID!) { item(id: $id) { " + REFS + " } }", {"id": item}))
@@ -190,19 +239,12 @@ async def test_a_rejected_record_fails_at_once_and_retry_sync_after_the_fix_sync
             "rounding": 1.0, "digits": 0,
         }])
         job_id = (await gql(RETRY, {"id": item}))["data"]["retrySync"]["job"]["id"]
-        await wait_for(lambda: all_synced(sessionmaker, 1), "the item SYNCED after the fix")
-        job = await wait_for(
-            lambda: _finished(gql, job_id), "the retry job to finish"
-        )
+        await wait_until(lambda: all_synced(sessionmaker, 1), "the item SYNCED after the fix")
+        job = await wait_for_job(gql, job_id)
     assert job["status"] == "SUCCEEDED"
     (product,) = await tryton_read(tryton_connector, "product.product", [("code", "=", "CRATE")],
                                    ["template.default_uom.symbol"])
     assert product["template."]["default_uom."]["symbol"] == "box"
-
-
-async def _finished(gql: Any, job_id: str) -> dict[str, Any] | None:
-    job = (await gql(JOB, {"id": job_id}))["data"]["job"]
-    return dict(job) if job["status"] in ("SUCCEEDED", "FAILED") else None
 
 
 async def test_redis_flushed_mid_queue_the_sweeper_requeues_and_all_end_synced(
@@ -230,7 +272,7 @@ async def test_redis_flushed_mid_queue_the_sweeper_requeues_and_all_end_synced(
             dues = await sync.sweep(session, "tryton", grace_s=0)
         assert len(dues) == 8
         await erp.enqueue(redis, dues, settings.queue_name)
-        await wait_for(lambda: all_synced(sessionmaker, 8), "every record SYNCED after the sweep")
+        await wait_until(lambda: all_synced(sessionmaker, 8), "every record SYNCED after the sweep")
     for order in world["orders"]:
         (sale,) = await tryton_sales(tryton_connector, order["number"])
         assert sale["state"] in CONFIRMED
@@ -309,7 +351,7 @@ async def test_a_partner_named_like_the_erp_sees_none_of_the_writeback(
 ) -> None:
     await create_customer(gql, "ACME")
     async with worker(settings):
-        await wait_for(lambda: all_synced(sessionmaker, 1), "the customer SYNCED")
+        await wait_until(lambda: all_synced(sessionmaker, 1), "the customer SYNCED")
     partner = await make_token("partner", partner="tryton")
     body = await gql("{ customers(first: 10) { totalCount } }", token=partner)
     assert body["data"]["customers"]["totalCount"] == 0

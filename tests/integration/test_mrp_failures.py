@@ -29,6 +29,7 @@ from tests.integration.helpers import graphql_ws
 from tests.integration.mrp_helpers import JOB, planned, run_and_wait, run_mrp, wait_for_job, worker
 from tests.integration.sales_helpers import pk
 from tests.integration.test_mrp_job import bike_company
+from tests.support import wait_until
 
 
 @pytest.fixture
@@ -51,16 +52,6 @@ async def _plan_rows(sessionmaker: Any) -> list[tuple[Any, ...]]:
         return [tuple(row) for row in rows]
 
 
-async def _wait_until(condition: Any, timeout: float = 60, what: str = "condition") -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await condition()
-        if value:
-            return value
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
-
-
 async def _save_blocked(watcher: asyncpg.Connection) -> None:
     """Until a save waits on the previous plan's rows (the test's lock) with its DELETE."""
 
@@ -70,7 +61,7 @@ async def _save_blocked(watcher: asyncpg.Connection) -> None:
             " AND wait_event_type = 'Lock' AND query LIKE 'DELETE FROM planned_orders%'"
         ))
 
-    await _wait_until(waiting, what="the save to wait on the DELETE")
+    await wait_until(waiting, what="the save to wait on the DELETE")
 
 
 async def test_worker_killed_while_saving_leaves_the_previous_plan(
@@ -119,7 +110,7 @@ async def test_worker_killed_while_saving_leaves_the_previous_plan(
         return left == 0
 
     try:
-        await _wait_until(server_gave_up, what="the killed worker's transaction to end")
+        await wait_until(server_gave_up, what="the killed worker's transaction to end")
     finally:
         await blocker.close()
         await watcher.close()

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import uvicorn
 from arq import ArqRedis
 from sqlalchemy import func, select, text
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -28,6 +27,7 @@ from tests.integration.helpers import create_item
 from tests.integration.mrp_helpers import wait_for_job, worker
 from tests.integration.sales_helpers import create_customer, create_order, pk
 from tests.integration.test_order_status_stream import set_status
+from tests.support import serving
 from workers.outbox import RelayConfig, relay
 from workers.webhooks import arq_job_id, deliver_webhook, sweep_webhook_deliveries
 
@@ -101,18 +101,9 @@ class Receiver:
 async def receiver() -> AsyncIterator[Receiver]:
     receiver = Receiver()
     app = Starlette(routes=[Route("/hook", receiver.handle, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.02)
-    assert server.started, "the receiver did not start"
-    port = server.servers[0].sockets[0].getsockname()[1]
-    receiver.url = f"http://127.0.0.1:{port}/hook"
-    yield receiver
-    server.should_exit = True
-    await asyncio.wait_for(task, 10)
+    async with serving(app) as url:
+        receiver.url = f"{url}/hook"
+        yield receiver
 
 
 async def create_webhook(gql: Any, receiver: Receiver, events: list[str] | None = None) -> str:

@@ -4,9 +4,7 @@ records to write, reading what reached Tryton, and waiting for the writeback's r
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import text
@@ -65,20 +63,6 @@ async def ref_of(sessionmaker: Any, global_id: str, entity_type: str) -> dict[st
     return (await refs(sessionmaker)).get((entity_type, pk(global_id)))
 
 
-async def wait_for(
-    check: Callable[[], Awaitable[Any]], what: str, timeout_s: float = 60.0, every_s: float = 0.1
-) -> Any:
-    """Poll ``check`` until it returns something truthy; its value."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(every_s)
-
-
 async def all_synced(sessionmaker: Any, expected: int) -> bool:
     rows = await refs(sessionmaker)
     return len(rows) == expected and all(row["status"] == "SYNCED" for row in rows.values())
@@ -93,3 +77,40 @@ async def tryton_read(connector: TrytonConnector, model: str, domain: list[Any],
 async def tryton_sales(connector: TrytonConnector, reference: str) -> list[Any]:
     return await tryton_read(connector, "sale.sale", [("reference", "=", reference)],
                              ["state", "party.code", "currency.code", "lines"])
+
+
+class HoldingProxy:
+    """An HTTP proxy in front of trytond that holds the first call of one JSON-RPC method.
+
+    The caller sees the call hang; ``held`` is set when it arrives. On ``release`` the held
+    call is answered 502 without reaching Tryton (its caller is gone by then in the tests).
+    """
+
+    def __init__(self, target: str, method: str) -> None:
+        self.target = target
+        self.method = method.encode()
+        self.held = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        import httpx
+        from starlette.requests import Request
+        from starlette.responses import Response
+
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        body = await request.body()
+        if self.method in body and not self.held.is_set():
+            self.held.set()
+            await self.release.wait()
+            response = Response(status_code=502)
+        else:
+            async with httpx.AsyncClient() as client:
+                answer = await client.request(
+                    request.method, self.target + request.url.path, content=body,
+                    headers={k: v for k, v in request.headers.items() if k in ("authorization", "content-type")},
+                )
+            response = Response(answer.content, status_code=answer.status_code,
+                                media_type=answer.headers.get("content-type"))
+        await response(scope, receive, send)
