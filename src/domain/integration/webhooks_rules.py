@@ -109,8 +109,3 @@ def outcome(http_status: int | None) -> Outcome:
     if http_status == 410:
         return Outcome.GONE
     return Outcome.REFUSED
-
-
-def backoff_s(attempts_made: int, base_s: float, cap_s: float) -> float:
-    """The wait before the next attempt: ``base_s`` after the first, doubling, at most ``cap_s``."""
-    return float(min(cap_s, base_s * 2 ** min(attempts_made - 1, 62)))

@@ -32,6 +32,7 @@ from domain.integration.webhooks import (
 )
 from domain.integration.webhooks_rules import Outcome
 from domain.sales.models import SalesOrder
+from domain.shared import backoff
 from domain.shared.errors import not_found
 
 DELIVERIES = cast(Table, WebhookDelivery.__table__)
@@ -203,7 +204,7 @@ async def record(
         status = DeliveryStatus.DELIVERED
     elif result is Outcome.RETRY and claimed.attempt < max_attempts:
         status = DeliveryStatus.PENDING
-        retry_in = rules.backoff_s(claimed.attempt, backoff_s, backoff_max_s)
+        retry_in = backoff.backoff_s(claimed.attempt, backoff_s, backoff_max_s)
     elif result is Outcome.RETRY:
         status = DeliveryStatus.GIVEN_UP
     else:

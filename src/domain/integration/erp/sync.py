@@ -36,7 +36,6 @@ are SYNCED already.
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,6 +59,7 @@ from domain.jobs import services as jobs
 from domain.jobs.models import Job
 from domain.sales.models import OrderStatus, SalesOrder, SalesOrderLine
 from domain.sales.status import STATUS_CHANGED
+from domain.shared.backoff import backoff_s, jittered
 from domain.shared.db import SessionMaker
 from domain.shared.errors import DomainError, ErrorCode
 
@@ -90,8 +90,7 @@ class Policy:
     def backoff(self, attempts: int) -> float:
         """Seconds before the next attempt after ``attempts`` failures: doubling up to the cap,
         the upper half jittered so that records failed together do not come back together."""
-        delay = min(self.backoff_max_s, self.backoff_s * 2.0 ** max(0, attempts - 1))
-        return delay / 2 + random.uniform(0, delay / 2)
+        return jittered(backoff_s(attempts, self.backoff_s, self.backoff_max_s))
 
 
 @dataclass(frozen=True)
