@@ -97,15 +97,13 @@ class Seeded:
 
 @dataclass(frozen=True)
 class Result:
+    """One path's run: ``rate`` is orders per second."""
+
     path: str
     workers: int | None
     seconds: float
-    orders: int
+    rate: float
     note: str
-
-    @property
-    def rate(self) -> float:
-        return self.orders / self.seconds
 
 
 # ----------------------------------------------------------------------------- seeding
@@ -272,7 +270,7 @@ async def writeback_run(admin: asyncpg.Connection, server_url: str, redis_url: s
         assert progress["failed_any"] == 0, f"{progress['failed_any']} FAILED rows: {dict(progress)}"
         note = (f"{progress['synced']} orders SYNCED, {progress['failed']} FAILED ({progress['rows']} rows in all, "
                 f"{progress['retried']} retried); first order SYNCED after {first:.1f} s; Tryton: {in_tryton}")
-        return Result("erpgraph worker", workers, seconds, len(seeded.orders), note)
+        return Result("erpgraph worker", workers, seconds, len(seeded.orders) / seconds, note)
     finally:
         await conn.close()
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -311,7 +309,7 @@ async def connector_run(template: Path, seeded: Seeded) -> Result:
         finally:
             await connector.aclose()
         in_tryton = await tryton_sales(tryton, seeded)
-    return Result("connector alone", None, seconds, len(seeded.orders), f"Tryton: {in_tryton}")
+    return Result("connector alone", None, seconds, len(seeded.orders) / seconds, f"Tryton: {in_tryton}")
 
 
 # ----------------------------------------------------------------------------- proteus
@@ -359,7 +357,7 @@ def proteus_run(template: Path, seeded: Seeded) -> Result:
                 sale.click("confirm")
             seconds = time.perf_counter() - began
         in_tryton = asyncio.run(tryton_sales(tryton, seeded))
-    return Result("proteus (XML-RPC)", None, seconds, len(seeded.orders), f"Tryton: {in_tryton}")
+    return Result("proteus (XML-RPC)", None, seconds, len(seeded.orders) / seconds, f"Tryton: {in_tryton}")
 
 
 # ------------------------------------------------------------------------------ report
