@@ -1,4 +1,4 @@
-"""Shared benchmark plumbing: servers, a scratch database, a server process, timing."""
+"""Shared benchmark plumbing: servers, a scratch database, erpgraph processes, timing."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,34 +71,58 @@ async def api_process(database_url: str, redis_url: str, workers: int = 1) -> As
         yield base
 
 
+@dataclass
+class Spawned:
+    """An ``erpgraph`` command running in its own process, and the file its output goes to."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def erpgraph_process(args: Sequence[str], env: Mapping[str, str]) -> Iterator[Spawned]:
+    """``erpgraph ARGS`` in its own process, stopped (SIGTERM, then SIGKILL) at the end.
+
+    Its output goes to a file: a pipe nobody reads fills up and stalls it.
+    """
+    log = tempfile.NamedTemporaryFile(prefix=f"erpgraph-bench-{args[0]}-", suffix=".log", delete=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "erpgraph.cli", *args], env=dict(env), cwd=ROOT,
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )
+    try:
+        yield Spawned(proc, Path(log.name))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        os.unlink(log.name)
+
+
 @contextlib.asynccontextmanager
 async def serve_process(database_url: str, redis_url: str, workers: int = 1) -> AsyncIterator[tuple[str, int]]:
     """`erpgraph serve` in production mode, in its own process(es): (base URL, pid)."""
     port = free_port()
     env = os.environ | {"DATABASE_URL": database_url, "REDIS_URL": redis_url,
                         "ERPGRAPH_ENV": "production"}
-    # The server's log goes to a file: a pipe nobody reads fills up and stalls it.
-    log = tempfile.NamedTemporaryFile(prefix="erpgraph-bench-api-", suffix=".log", delete=False)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "erpgraph.cli", "serve", "--port", str(port), "--workers", str(workers)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with erpgraph_process(["serve", "--port", str(port), "--workers", str(workers)], env) as server:
+        base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient() as client:
             for _ in range(300):
-                if proc.poll() is not None:
-                    raise RuntimeError(f"server exited: {Path(log.name).read_text()}")
+                if server.process.poll() is not None:
+                    raise RuntimeError(f"server exited: {server.output()}")
                 with contextlib.suppress(httpx.TransportError):
                     if (await client.get(base + "/health")).status_code == 200:
                         break
                 await asyncio.sleep(0.1)
-        yield base, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
-        os.unlink(log.name)
+        yield base, server.process.pid
 
 
 @dataclass
