@@ -1,0 +1,330 @@
+"""Plan a read operation into one SQL statement that returns its ``data`` object as JSON text.
+
+The statement concatenates the JSON itself (``'{"sku":' || ... || '}'``) rather than using
+``json_build_object``: PostgreSQL's json output puts spaces around ``:`` and jsonb reorders
+keys, while the response must carry the selection's order and the resolver path's exact
+bytes (compact separators, UTF-8). Strings go through ``to_json(...)::text``, which escapes
+as Python's ``json.dumps(..., ensure_ascii=False)`` does.
+
+:func:`plan` answers None whenever anything in the operation is not compilable (a field
+the catalog does not list, an argument that filters, a root field the viewer may not
+use, a page size out of range, a bad cursor): the resolver path then runs the operation
+whole and reports what it reports. Fragments, inline fragments, aliases, ``__typename``
+and ``@include``/``@skip`` are resolved here against the variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationType,
+    SelectionSetNode,
+    get_operation_ast,
+    value_from_ast,
+)
+from graphql.execution.values import VariableValues, get_directive_values, get_variable_values
+from graphql.language import DocumentNode
+from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql
+
+from api.compiled.catalog import ROOT_CONNECTIONS, Column, Entity, Kind, RootConnection
+from api.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from domain.identity.fence import Fence
+from domain.identity.services import Principal
+from domain.shared.db import Base
+
+
+class NotCompilable(Exception):
+    """Something in the operation is for the resolver path."""
+
+
+@dataclass
+class Plan:
+    """The statement (``:p0``, ``:p1``... binds) and its parameters."""
+
+    sql: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def bind(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+
+@dataclass(frozen=True)
+class _Operation:
+    schema: GraphQLSchema
+    fragments: Mapping[str, FragmentDefinitionNode]
+    variables: VariableValues
+    viewer: Principal
+    fence: Fence
+
+
+def plan(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None,
+    viewer: Principal, fence: Fence,
+) -> Plan | None:
+    """The compiled statement of a validated query operation, or None to use the resolver path
+    (which also reports variables that do not coerce)."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None or operation.operation != OperationType.QUERY:
+        return None
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+    if not isinstance(coerced, VariableValues):
+        return None
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    context = _Operation(schema, fragments, coerced, viewer, fence)
+    out = Plan("")
+    try:
+        members = []
+        for key, node in _fields(context, operation.selection_set, "Query"):
+            members.append((key, _root_field(context, node, out)))
+    except NotCompilable:
+        return None
+    out.sql = "SELECT " + _object(members)
+    return out
+
+
+# ------------------------------------------------------------------ selections
+
+
+def _fields(context: _Operation, selection_set: SelectionSetNode | None, type_name: str) -> list[tuple[str, FieldNode]]:
+    """The fields a selection set asks of an object of ``type_name``, fragments and directives resolved,
+    in order, merged by response key (validation guarantees merged fields are the same field)."""
+    merged: dict[str, FieldNode] = {}
+    order: list[str] = []
+    for node in _collect(context, selection_set, type_name):
+        key = node.alias.value if node.alias else node.name.value
+        if key in merged:
+            merged[key] = _merge(merged[key], node)
+        else:
+            merged[key] = node
+            order.append(key)
+    return [(key, merged[key]) for key in order]
+
+
+def _collect(context: _Operation, selection_set: SelectionSetNode | None, type_name: str) -> list[FieldNode]:
+    if selection_set is None:
+        return []
+    found: list[FieldNode] = []
+    for selection in selection_set.selections:
+        if not _included(context, selection):
+            continue
+        if isinstance(selection, FieldNode):
+            found.append(selection)
+        elif isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition.name.value if selection.type_condition else type_name
+            if condition != type_name:
+                raise NotCompilable  # abstract types (Node) are not compiled yet
+            found.extend(_collect(context, selection.selection_set, type_name))
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = context.fragments[selection.name.value]
+            if fragment.type_condition.name.value != type_name:
+                raise NotCompilable
+            found.extend(_collect(context, fragment.selection_set, type_name))
+    return found
+
+
+def _merge(first: FieldNode, second: FieldNode) -> FieldNode:
+    if first.selection_set is None or second.selection_set is None:
+        return first
+    selections = (*first.selection_set.selections, *second.selection_set.selections)
+    return FieldNode(
+        alias=first.alias, name=first.name, arguments=first.arguments, directives=(),
+        selection_set=SelectionSetNode(selections=selections),
+    )
+
+
+def _included(context: _Operation, node: Any) -> bool:
+    skip = get_directive_values(GraphQLSkipDirective, node, context.variables)
+    if skip and skip.get("if") is True:
+        return False
+    include = get_directive_values(GraphQLIncludeDirective, node, context.variables)
+    return not (include and include.get("if") is False)
+
+
+def _arguments(context: _Operation, node: FieldNode, parent: str) -> dict[str, Any]:
+    definition = context.schema.get_type(parent).fields[node.name.value]  # type: ignore[union-attr]
+    values: dict[str, Any] = {}
+    given = {argument.name.value: argument.value for argument in node.arguments or ()}
+    for name, argument in definition.args.items():
+        if name in given:
+            values[name] = value_from_ast(given[name], argument.type, context.variables.coerced)
+        else:
+            values[name] = argument.default_value
+    return values
+
+
+# ------------------------------------------------------------------ JSON text
+
+
+def _object(members: list[tuple[str, str]]) -> str:
+    """SQL text of a JSON object with these keys (GraphQL names: no escaping) and value expressions."""
+    if not members:
+        return "'{}'"
+    parts = []
+    for index, (key, value) in enumerate(members):
+        prefix = "{" if index == 0 else ","
+        parts.append(f"'{prefix}\"{key}\":' || {value}")
+    return "(" + " || ".join(parts) + " || '}')"
+
+
+def _string(literal: str) -> str:
+    escaped = literal.replace("'", "''")
+    return f"'\"{escaped}\"'"
+
+
+def _value(column: Column, alias: str) -> str:
+    ref = f"{alias}.{column.name}"
+    if column.kind in (Kind.TEXT, Kind.BOOL, Kind.TEXT_LIST):
+        expression = f"to_json({ref})::text"
+    elif column.kind == Kind.INT:
+        expression = f"{ref}::text"
+    elif column.kind == Kind.DECIMAL:
+        expression = f"'\"' || graphql_decimal({ref}) || '\"'"
+    elif column.kind == Kind.DATETIME:
+        expression = f"'\"' || graphql_datetime({ref}) || '\"'"
+    else:  # Kind.DATE
+        expression = f"'\"' || {ref}::text || '\"'"
+    return f"coalesce({expression}, 'null')"
+
+
+# ------------------------------------------------------------------ fields
+
+
+def _root_field(context: _Operation, node: FieldNode, out: Plan) -> str:
+    name = node.name.value
+    if name == "__typename":
+        return _string("Query")
+    connection = ROOT_CONNECTIONS.get(name)
+    if connection is None or not context.viewer.can(connection.scope):
+        raise NotCompilable
+    arguments = _arguments(context, node, "Query")
+    if any(arguments.get(filter_) is not None for filter_ in connection.filters):
+        raise NotCompilable
+    return _connection(context, node, connection, arguments, out)
+
+
+def _connection(
+    context: _Operation, node: FieldNode, connection: RootConnection, arguments: Mapping[str, Any], out: Plan
+) -> str:
+    from api.relay import from_global_id
+
+    first = arguments.get("first")
+    size = DEFAULT_PAGE_SIZE if first is None else first
+    if not 0 <= size <= MAX_PAGE_SIZE:
+        raise NotCompilable
+    after_pk: int | None = None
+    if arguments.get("after") is not None:
+        decoded = from_global_id(arguments["after"])
+        if decoded is None or decoded[0] != "cursor":
+            raise NotCompilable
+        after_pk = decoded[1]
+    entity = connection.entity
+    table = entity.table
+    fence = _fence(context, entity)
+    where = [fence]
+    if after_pk is not None:
+        where.append(f"{table}.id > {out.bind(after_pk)}")
+    condition = " AND ".join(w for w in where if w) or "true"
+    type_name = f"{entity.type_name}Connection"
+    members: list[tuple[str, str]] = []
+    # one row more than the page: hasNextPage
+    page = (
+        f"SELECT {table}.*, row_number() OVER (ORDER BY {table}.id) AS n FROM {table} "
+        f"WHERE {condition} ORDER BY {table}.id LIMIT {out.bind(size + 1)}"
+    )
+    limit = out.bind(size)
+    for key, field_node in _fields(context, node.selection_set, type_name):
+        field_name = field_node.name.value
+        if field_name == "__typename":
+            members.append((key, _string(type_name)))
+        elif field_name == "totalCount":
+            members.append((key, f"(SELECT count(*) FROM {table} WHERE {fence or 'true'})::text"))
+        elif field_name == "edges":
+            edge = _edge(context, field_node, entity)
+            members.append((key, (
+                f"(SELECT coalesce('[' || string_agg({edge}, ',' ORDER BY t.id) || ']', '[]') "
+                f"FROM ({page}) t WHERE t.n <= {limit})"
+            )))
+        elif field_name == "pageInfo":
+            members.append((key, _page_info(context, field_node, page, limit, after_pk is not None)))
+        else:
+            raise NotCompilable
+    return _object(members)
+
+
+def _edge(context: _Operation, node: FieldNode, entity: Entity) -> str:
+    members: list[tuple[str, str]] = []
+    type_name = f"{entity.type_name}Edge"
+    for key, field_node in _fields(context, node.selection_set, type_name):
+        field_name = field_node.name.value
+        if field_name == "__typename":
+            members.append((key, _string(type_name)))
+        elif field_name == "cursor":
+            members.append((key, "'\"' || graphql_cursor(t.id) || '\"'"))
+        elif field_name == "node":
+            members.append((key, _entity(context, field_node, entity, "t")))
+        else:
+            raise NotCompilable
+    return _object(members)
+
+
+def _page_info(context: _Operation, node: FieldNode, page: str, limit: str, has_previous: bool) -> str:
+    members: list[tuple[str, str]] = []
+    for key, field_node in _fields(context, node.selection_set, "PageInfo"):
+        field_name = field_node.name.value
+        if field_name == "__typename":
+            members.append((key, _string("PageInfo")))
+        elif field_name == "hasNextPage":
+            members.append((key, f"(SELECT CASE WHEN count(*) > {limit} THEN 'true' ELSE 'false' END FROM ({page}) t)"))
+        elif field_name == "hasPreviousPage":
+            members.append((key, "'true'" if has_previous else "'false'"))
+        elif field_name in ("startCursor", "endCursor"):
+            pick = "min" if field_name == "startCursor" else "max"
+            members.append((key, (
+                f"coalesce((SELECT '\"' || graphql_cursor({pick}(t.id)) || '\"' FROM ({page}) t "
+                f"WHERE t.n <= {limit}), 'null')"
+            )))
+        else:
+            raise NotCompilable
+    return _object(members)
+
+
+def _entity(context: _Operation, node: FieldNode, entity: Entity, alias: str) -> str:
+    members: list[tuple[str, str]] = []
+    for key, field_node in _fields(context, node.selection_set, entity.type_name):
+        field_name = field_node.name.value
+        if field_name == "__typename":
+            members.append((key, _string(entity.type_name)))
+        elif field_name == "id":
+            members.append((key, f"'\"' || graphql_id('{entity.type_name}', {alias}.id) || '\"'"))
+        elif field_name in entity.columns:
+            column = entity.columns[field_name]
+            if column.hidden_without is not None and not context.viewer.can(column.hidden_without):
+                members.append((key, "'null'"))
+            else:
+                members.append((key, _value(column, alias)))
+        else:
+            raise NotCompilable
+    return _object(members)
+
+
+def _fence(context: _Operation, entity: Entity) -> str:
+    """The partner fence of the entity's table as SQL (literal values: it is part of the plan's key)."""
+    table = Base.metadata.tables[entity.table]
+    assert isinstance(table, Table)
+    condition = context.fence.where(table)
+    if condition is None:
+        return ""
+    compiled = condition.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})  # type: ignore[no-untyped-call]
+    return str(compiled)
