@@ -12,6 +12,7 @@ from strawberry.extensions import DisableIntrospection, MaskErrors
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from api.compiled.extension import CompiledReads
 from api.costing.mutations import CostingMutation
 from api.crm.contact_mutations import ContactMutation
 from api.crm.mutations import CrmMutation
@@ -139,7 +140,7 @@ def build_schema(settings: Settings, list_maxima: ListMaxima | None = None) -> s
             max_list_entries=settings.max_list_entries,
             real_maximum=list_maxima.get if list_maxima is not None else None,
         ),
-    ) + [OneOperation, TextGuard, DomainErrors]
+    ) + [OneOperation, TextGuard, DomainErrors, CompiledReads]  # CompiledReads last: after every refusal
     if settings.production:
         # factories, not instances: an extension keeps the operation it serves on self
         extensions += [DisableIntrospection, partial(MaskErrors, should_mask_error=lambda e: not _expected_error(e))]

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # Idempotency-Key (docs/idempotency.md): a request still RUNNING after this long is taken
     # as lost with its process; a retry then runs it again, unless its effect committed (409).
     idempotency_lease_s: float = Field(default=300.0, gt=0, alias="ERPGRAPH_IDEMPOTENCY_LEASE_S")
+    # Read queries whose every field compiles are answered by one SQL statement that writes
+    # the JSON (api.compiled; docs/architecture.md); 0 sends every query to the resolvers.
+    compiled_reads: bool = Field(default=True, alias="ERPGRAPH_COMPILED_READS")
     # ERP writeback to Tryton (docs/erp-writeback.md): off while the URL is unset.
     tryton_url: str | None = Field(default=None, alias="ERPGRAPH_TRYTON_URL")
     tryton_database: str | None = Field(default=None, alias="ERPGRAPH_TRYTON_DATABASE")

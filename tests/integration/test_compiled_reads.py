@@ -9,12 +9,16 @@ the text its one statement returns. Viewers: admin, sales (cost fields null) and
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from graphql import parse
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from api.compiled.planner import plan
 from api.schema import schema
@@ -23,6 +27,8 @@ from domain.identity.fence import fence_for
 from domain.identity.services import authenticate
 from domain.integration.models import ExternalRef
 from domain.inventory.models import Item
+from erpgraph.settings import Settings
+from tests.conftest import StatementCounter
 
 CORPUS: list[tuple[str, dict[str, Any]]] = [
     ("{ customers { totalCount edges { cursor node { id code name email phone segment tags paymentTermsDays"
@@ -41,6 +47,54 @@ CORPUS: list[tuple[str, dict[str, Any]]] = [
      " } } } }", {"with": False}),
     ("{ __typename items(first: 1) { edges { node { sku } } } }", {}),
 ]
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str) -> Settings:
+    """The app of ``gql`` answers on the resolver path: the reference."""
+    return Settings(DATABASE_URL=database_url, REDIS_URL=redis_url, ERPGRAPH_ENV="test",
+                    ERPGRAPH_QUEUE_NAME=f"arq:queue:test-{uuid.uuid4().hex[:12]}", ERPGRAPH_COMPILED_READS="0")
+
+
+@asynccontextmanager
+async def compiled_app(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, StatementCounter]]:
+    """The same app with compiled reads on, and a count of its statements."""
+    from api.app import create_app
+
+    application = create_app(settings.model_copy(update={"compiled_reads": True}))
+    async with application.router.lifespan_context(application):
+        counter = StatementCounter()
+        event.listen(application.state.resources.engine.sync_engine, "before_cursor_execute", counter)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test") as client:
+            yield client, counter
+
+
+async def test_over_http_the_compiled_path_answers_the_same_bytes_in_one_statement(
+    http: httpx.AsyncClient, sessionmaker: Any, settings: Settings, make_token: Any
+) -> None:
+    await _seed(sessionmaker)
+    token = await make_token("sales")
+    headers = {"Authorization": f"Bearer {token}"}
+    async with compiled_app(settings) as (compiled, counter):
+        for query, variables in CORPUS:
+            body = {"query": query, "variables": variables}
+            reference = await http.post("/graphql", json=body, headers=headers)
+            with counter.measure():
+                answer = await compiled.post("/graphql", json=body, headers=headers)
+            assert reference.headers["x-erpgraph-read-path"] == "resolvers"
+            assert answer.headers["x-erpgraph-read-path"] == "compiled", query
+            assert answer.content == reference.content, query
+            assert answer.headers["content-type"] == reference.headers["content-type"]
+            # one statement answers the query (the token's lookup is authentication's, before GraphQL)
+            assert [s for s in counter.statements if "FROM api_tokens" not in s] == [
+                s for s in counter.statements if s.startswith("SELECT (")
+            ]
+            assert len([s for s in counter.statements if "FROM api_tokens" not in s]) == 1, counter.statements
+        # not compilable: the resolver path, and its answer
+        fallback = await compiled.post("/graphql", json={"query": '{ customers(search: "Acme") { totalCount } }'},
+                                       headers=headers)
+        assert fallback.headers["x-erpgraph-read-path"] == "resolvers"
+        assert fallback.json() == {"data": {"customers": {"totalCount": 2}}}  # C-000 and C-004
 
 
 async def _seed(sessionmaker: Any) -> None:

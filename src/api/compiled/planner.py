@@ -27,6 +27,7 @@ from graphql import (
     InlineFragmentNode,
     OperationType,
     SelectionSetNode,
+    Undefined,
     get_operation_ast,
     value_from_ast,
 )
@@ -157,10 +158,9 @@ def _arguments(context: _Operation, node: FieldNode, parent: str) -> dict[str, A
     values: dict[str, Any] = {}
     given = {argument.name.value: argument.value for argument in node.arguments or ()}
     for name, argument in definition.args.items():
-        if name in given:
-            values[name] = value_from_ast(given[name], argument.type, context.variables.coerced)
-        else:
-            values[name] = argument.default_value
+        value = (value_from_ast(given[name], argument.type, context.variables.coerced) if name in given
+                 else argument.default_value)
+        values[name] = None if value is Undefined else value
     return values
 
 
