@@ -62,9 +62,10 @@ class CompiledReads(SchemaExtension):
     async def _answer(self) -> None:
         execution = self.execution_context
         context = execution.context
-        response = getattr(context, "response", None)
-        if response is None or execution.operation_type is not OperationType.QUERY:
-            return  # websockets and mutations: the resolver path, without a header
+        request = getattr(context, "request", None)
+        if getattr(request, "scope", {}).get("type") != "http" or execution.operation_type is not OperationType.QUERY:
+            return  # websockets, mutations: the resolver path, without a header
+        response = context.response
         if execution.result is not None or not context.settings.compiled_reads or context.principal is None:
             response.headers[READ_PATH_HEADER] = "resolvers"
             return
