@@ -84,13 +84,21 @@ class Spawned:
 
 @contextlib.contextmanager
 def erpgraph_process(args: Sequence[str], env: Mapping[str, str]) -> Iterator[Spawned]:
-    """``erpgraph ARGS`` in its own process, stopped (SIGTERM, then SIGKILL) at the end.
+    """``erpgraph ARGS`` in its own process, stopped (SIGTERM, then SIGKILL) at the end."""
+    with spawned_process([sys.executable, "-m", "erpgraph.cli", *args], env, args[0]) as spawned:
+        yield spawned
+
+
+@contextlib.contextmanager
+def spawned_process(command: Sequence[str], env: Mapping[str, str], name: str,
+                    cwd: Path = ROOT) -> Iterator[Spawned]:
+    """``command`` in its own process, stopped (SIGTERM, then SIGKILL) at the end.
 
     Its output goes to a file: a pipe nobody reads fills up and stalls it.
     """
-    log = tempfile.NamedTemporaryFile(prefix=f"erpgraph-bench-{args[0]}-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile(prefix=f"erpgraph-bench-{name}-", suffix=".log", delete=False)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "erpgraph.cli", *args], env=dict(env), cwd=ROOT,
+        list(command), env=dict(env), cwd=cwd,
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
     )
     try:
@@ -107,22 +115,33 @@ def erpgraph_process(args: Sequence[str], env: Mapping[str, str]) -> Iterator[Sp
 
 
 @contextlib.asynccontextmanager
-async def serve_process(database_url: str, redis_url: str, workers: int = 1) -> AsyncIterator[tuple[str, int]]:
-    """`erpgraph serve` in production mode, in its own process(es): (base URL, pid)."""
+async def serve_process(database_url: str, redis_url: str, workers: int = 1,
+                        settings: Mapping[str, str] | None = None) -> AsyncIterator[tuple[str, int]]:
+    """`erpgraph serve` in production mode, in its own process(es): (base URL, pid).
+
+    ``settings`` adds environment variables (``ERPGRAPH_...``) to compare configurations.
+    """
     port = free_port()
     env = os.environ | {"DATABASE_URL": database_url, "REDIS_URL": redis_url,
-                        "ERPGRAPH_ENV": "production"}
+                        "ERPGRAPH_ENV": "production"} | dict(settings or {})
     with erpgraph_process(["serve", "--port", str(port), "--workers", str(workers)], env) as server:
         base = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient() as client:
-            for _ in range(300):
-                if server.process.poll() is not None:
-                    raise RuntimeError(f"server exited: {server.output()}")
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get(base + "/health")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
+        await wait_ready(server, lambda client: client.get(base + "/health"))
         yield base, server.process.pid
+
+
+async def wait_ready(server: Spawned, probe: Callable[[httpx.AsyncClient], Awaitable[httpx.Response]],
+                     seconds: float = 30) -> None:
+    """Until ``probe`` answers 200 (a server that exits or never answers raises)."""
+    async with httpx.AsyncClient() as client:
+        for _ in range(int(seconds * 10)):
+            if server.process.poll() is not None:
+                raise RuntimeError(f"server exited: {server.output()}")
+            with contextlib.suppress(httpx.TransportError):
+                if (await probe(client)).status_code == 200:
+                    return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"server not ready after {seconds:.0f} s: {server.output()}")
 
 
 @dataclass
@@ -211,9 +230,12 @@ class WrkFigures:
 
 
 async def wrk_load(url: str, token: str, bodies: list[str], ok_marker: str, clients: int,
-                   seconds: float) -> WrkFigures:
+                   seconds: float, *, each_once: bool = True) -> WrkFigures:
     """POST ``bodies`` (each at most once) with wrk, a C load generator: unlike an
-    in-process Python client it leaves the two cores to the server being measured."""
+    in-process Python client it leaves the two cores to the server being measured.
+
+    Reads may repeat a body (``each_once=False``): wrk then cycles through them.
+    """
     threads = 1
     with tempfile.TemporaryDirectory(prefix="erpgraph-wrk-") as tmp:
         script, data = Path(tmp) / "post.lua", Path(tmp) / "bodies.txt"
@@ -230,6 +252,6 @@ async def wrk_load(url: str, token: str, bodies: list[str], ok_marker: str, clie
     if proc.returncode != 0 or line is None:
         raise RuntimeError(f"wrk failed: {out.decode()} {err.decode()}")
     _, requests, duration, p50, p95, _p99, failed = line.split()
-    if int(requests) > len(bodies):
+    if each_once and int(requests) > len(bodies):
         raise RuntimeError("wrk sent more requests than there are distinct bodies: seed more")
     return WrkFigures(int(requests), float(duration), float(p50), float(p95), int(failed))
