@@ -26,7 +26,7 @@ from domain.crm.models import Customer
 from domain.identity.fence import fence_for
 from domain.identity.services import authenticate
 from domain.integration.models import ExternalRef
-from domain.inventory.models import Item
+from domain.inventory.models import Bom, BomLine, Item, StockBalance, Warehouse
 from erpgraph.settings import Settings
 from tests.conftest import StatementCounter
 
@@ -46,6 +46,11 @@ CORPUS: list[tuple[str, dict[str, Any]]] = [
     ("query($with: Boolean!) { items(first: 2) { edges { node { sku @include(if: $with) name @skip(if: $with)"
      " } } } }", {"with": False}),
     ("{ __typename items(first: 1) { edges { node { sku } } } }", {}),
+    # the benchmark's items page: BOMs, components and stock in two warehouses
+    ("query($after: String) { items(first: 100, after: $after) { pageInfo { endCursor hasNextPage } edges { node {"
+     " id sku name onHand reserved available bom { outputQuantity version lines { quantity scrapRate"
+     " component { sku onHand bom { outputQuantity } } } item { sku } } stock { warehouse { id code name isDefault"
+     " version } onHand reserved available item { sku } } } } } }", {}),
 ]
 
 
@@ -114,6 +119,29 @@ async def _seed(sessionmaker: Any) -> None:
                 standard_cost=None if n % 2 else Decimal("7.123456"), fixed_lot_size=None,
                 min_order_quantity=Decimal("10") if n == 3 else None,
             ))
+        main, east = Warehouse(code="MAIN", name="Main", is_default=True), Warehouse(code="EAST", name="Östlich")
+        session.add_all([main, east])
+        await session.flush()
+        items = (await session.execute(text("SELECT id FROM items ORDER BY id"))).scalars().all()
+        for n, item_id in enumerate(items):
+            if n % 2 == 0:  # some items have stock in both warehouses, some in one, some in none
+                session.add(StockBalance(item_id=item_id, warehouse_id=east.id, on_hand=Decimal("7.250000"),
+                                         reserved=Decimal("2.000000")))
+            if n % 3 != 2:
+                session.add(StockBalance(item_id=item_id, warehouse_id=main.id, on_hand=Decimal(n * 100 + 1),
+                                         reserved=Decimal("0.5")))
+        # two BOMs of four and two lines, one of them using the other's item
+        session.add_all([Bom(item_id=items[0], output_quantity=Decimal("1")),
+                         Bom(item_id=items[1], output_quantity=Decimal("2.5"))])
+        await session.flush()
+        for position, (component, quantity) in enumerate(
+            [(items[1], "2"), (items[2], "0.125"), (items[3], "10"), (items[4], "1")]
+        ):
+            session.add(BomLine(bom_item_id=items[0], component_id=component, position=position,
+                                quantity=Decimal(quantity), scrap_rate=Decimal("0.02") if position else Decimal(0)))
+        for position, component in enumerate([items[4], items[3]]):
+            session.add(BomLine(bom_item_id=items[1], component_id=component, position=position,
+                                quantity=Decimal("3"), scrap_rate=Decimal(0)))
         await session.flush()
         first = (await session.execute(text("SELECT min(id) FROM customers"))).scalar_one()
         session.add(ExternalRef(entity_type="Customer", entity_id=first, system="shop", external_id="S-1",
@@ -156,7 +184,7 @@ async def test_what_is_not_compilable_goes_to_the_resolver_path(sessionmaker: An
     token = await make_token("admin")
     for query, variables in [
         ('{ customers(search: "a") { totalCount } }', {}),  # a filter
-        ("{ items { edges { node { onHand } } } }", {}),  # computed in Python today
+        ("{ items { edges { node { incoming } } } }", {}),  # computed in Python today
         ("{ customers(first: 500) { totalCount } }", {}),  # out of range: the resolver path reports it
         ('{ customers(after: "bad") { totalCount } }', {}),
         ("mutation { runMrp { errors { code } } }", {}),

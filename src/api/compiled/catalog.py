@@ -2,7 +2,9 @@
 
 Only what is listed here compiles; any other field makes the whole operation run on the
 resolver path. Each value is written by SQL exactly as the resolver path writes it
-(migration 0021's functions for decimals, date-times, ids and cursors).
+(migration 0021's functions for decimals, date-times, ids and cursors), and each object
+is a row of one table: ``{a}`` in an expression is that row's alias, ``{x}`` the related
+row's.
 """
 
 from __future__ import annotations
@@ -10,9 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from domain.crm.models import Customer
 from domain.identity.scopes import Scope
-from domain.inventory.models import Item
 
 
 class Kind(Enum):
@@ -26,53 +26,108 @@ class Kind(Enum):
 
 
 @dataclass(frozen=True)
-class Column:
-    name: str
+class Value:
+    """A scalar: an expression over the row (``{a}``), a column by default."""
+
+    expression: str
     kind: Kind
     # the field is null for a viewer without this scope (``visible_with``), as on the resolver path
     hidden_without: Scope | None = None
 
 
 @dataclass(frozen=True)
+class One:
+    """An object of ``type_name``: the row of ``table`` (alias ``{x}``) that ``where`` picks; null if none."""
+
+    type_name: str
+    table: str
+    where: str
+
+
+@dataclass(frozen=True)
+class Many:
+    """A list of ``type_name``: the rows of ``table`` that ``where`` picks, in ``order``."""
+
+    type_name: str
+    table: str
+    where: str
+    order: str
+
+
+Field = Value | One | Many
+
+
+@dataclass(frozen=True)
 class Entity:
     type_name: str
     table: str
-    columns: dict[str, Column] = field(default_factory=dict)
+    node: bool  # a Relay node: ``id`` is its global id
+    fields: dict[str, Field] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class RootConnection:
-    entity: Entity
+    entity: str
     scope: Scope  # the root field needs it (else FORBIDDEN, which the resolver path reports)
     # arguments that filter: compiled only while absent or null
     filters: frozenset[str] = frozenset()
 
 
-def _columns(**kinds: Kind) -> dict[str, Column]:
-    return {graphql_name: Column(_snake(graphql_name), kind) for graphql_name, kind in kinds.items()}
+def _columns(**kinds: Kind) -> dict[str, Field]:
+    return {name: Value("{a}." + _snake(name), kind) for name, kind in kinds.items()}
 
 
 def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
-CUSTOMER = Entity("Customer", Customer.__tablename__, _columns(
-    code=Kind.TEXT, name=Kind.TEXT, email=Kind.TEXT, phone=Kind.TEXT, segment=Kind.TEXT, tags=Kind.TEXT_LIST,
-    paymentTermsDays=Kind.INT, creditLimit=Kind.DECIMAL, version=Kind.INT, createdAt=Kind.DATETIME,
-    updatedAt=Kind.DATETIME,
-))
+# sums over an item's stock balances, as Item.onHand / reserved / available add them up
+def _stock_sum(expression: str) -> Value:
+    return Value(f"(SELECT coalesce(sum({expression}), 0) FROM stock_balances s WHERE s.item_id = {{a}}.id)",
+                 Kind.DECIMAL)
 
-ITEM = Entity("Item", Item.__tablename__, {
-    **_columns(
-        sku=Kind.TEXT, name=Kind.TEXT, uom=Kind.TEXT, kind=Kind.TEXT, procurement=Kind.TEXT,
-        leadTimeDays=Kind.INT, safetyStock=Kind.DECIMAL, scrapRate=Kind.DECIMAL, lotSizing=Kind.TEXT,
-        fixedLotSize=Kind.DECIMAL, minOrderQuantity=Kind.DECIMAL, lotMultiple=Kind.DECIMAL,
-        listPrice=Kind.DECIMAL, active=Kind.BOOL, version=Kind.INT,
-    ),
-    "standardCost": Column("standard_cost", Kind.DECIMAL, hidden_without=Scope.COSTING_READ),
-})
+
+ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
+    Entity("Customer", "customers", True, _columns(
+        code=Kind.TEXT, name=Kind.TEXT, email=Kind.TEXT, phone=Kind.TEXT, segment=Kind.TEXT,
+        tags=Kind.TEXT_LIST, paymentTermsDays=Kind.INT, creditLimit=Kind.DECIMAL, version=Kind.INT,
+        createdAt=Kind.DATETIME, updatedAt=Kind.DATETIME,
+    )),
+    Entity("Item", "items", True, {
+        **_columns(
+            sku=Kind.TEXT, name=Kind.TEXT, uom=Kind.TEXT, kind=Kind.TEXT, procurement=Kind.TEXT,
+            leadTimeDays=Kind.INT, safetyStock=Kind.DECIMAL, scrapRate=Kind.DECIMAL, lotSizing=Kind.TEXT,
+            fixedLotSize=Kind.DECIMAL, minOrderQuantity=Kind.DECIMAL, lotMultiple=Kind.DECIMAL,
+            listPrice=Kind.DECIMAL, active=Kind.BOOL, version=Kind.INT,
+        ),
+        "standardCost": Value("{a}.standard_cost", Kind.DECIMAL, hidden_without=Scope.COSTING_READ),
+        "onHand": _stock_sum("s.on_hand"),
+        "reserved": _stock_sum("s.reserved"),
+        "available": _stock_sum("s.on_hand - s.reserved"),
+        "stock": Many("StockLevel", "stock_balances", "{x}.item_id = {a}.id", "{x}.warehouse_id"),
+        "bom": One("Bom", "boms", "{x}.item_id = {a}.id"),
+    }),
+    Entity("StockLevel", "stock_balances", False, {
+        **_columns(onHand=Kind.DECIMAL, reserved=Kind.DECIMAL),
+        "available": Value("({a}.on_hand - {a}.reserved)", Kind.DECIMAL),
+        "warehouse": One("Warehouse", "warehouses", "{x}.id = {a}.warehouse_id"),
+        "item": One("Item", "items", "{x}.id = {a}.item_id"),
+    }),
+    Entity("Warehouse", "warehouses", True, _columns(
+        code=Kind.TEXT, name=Kind.TEXT, isDefault=Kind.BOOL, version=Kind.INT,
+    )),
+    Entity("Bom", "boms", False, {
+        **_columns(outputQuantity=Kind.DECIMAL, version=Kind.INT),
+        "item": One("Item", "items", "{x}.id = {a}.item_id"),
+        "lines": Many("BomLine", "bom_lines", "{x}.bom_item_id = {a}.item_id", "{x}.position"),
+    }),
+    Entity("BomLine", "bom_lines", False, {
+        **_columns(quantity=Kind.DECIMAL, scrapRate=Kind.DECIMAL),
+        "component": One("Item", "items", "{x}.id = {a}.component_id"),
+    }),
+)}
 
 ROOT_CONNECTIONS: dict[str, RootConnection] = {
-    "customers": RootConnection(CUSTOMER, Scope.CRM_READ, frozenset({"search"})),
-    "items": RootConnection(ITEM, Scope.INVENTORY_READ, frozenset({"search", "kind", "active"})),
+    "customers": RootConnection("Customer", Scope.CRM_READ, frozenset({"search"})),
+    "items": RootConnection("Item", Scope.INVENTORY_READ, frozenset({"search", "kind", "active"})),
 }

@@ -37,7 +37,7 @@ from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
 
-from api.compiled.catalog import ROOT_CONNECTIONS, Column, Entity, Kind, RootConnection
+from api.compiled.catalog import ENTITIES, ROOT_CONNECTIONS, Entity, Kind, Many, One, RootConnection, Value
 from api.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from domain.identity.fence import Fence
 from domain.identity.services import Principal
@@ -54,6 +54,12 @@ class Plan:
 
     sql: str
     params: dict[str, Any] = field(default_factory=dict)
+    aliases: int = 0
+
+    def alias(self) -> str:
+        """A fresh table alias for a related row."""
+        self.aliases += 1
+        return f"r{self.aliases}"
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.params)}"
@@ -183,18 +189,18 @@ def _string(literal: str) -> str:
     return f"'\"{escaped}\"'"
 
 
-def _value(column: Column, alias: str) -> str:
-    ref = f"{alias}.{column.name}"
-    if column.kind in (Kind.TEXT, Kind.BOOL, Kind.TEXT_LIST):
+def _value(value: Value, alias: str) -> str:
+    ref = value.expression.format(a=alias)
+    if value.kind in (Kind.TEXT, Kind.BOOL, Kind.TEXT_LIST):
         expression = f"to_json({ref})::text"
-    elif column.kind == Kind.INT:
-        expression = f"{ref}::text"
-    elif column.kind == Kind.DECIMAL:
+    elif value.kind == Kind.INT:
+        expression = f"({ref})::text"
+    elif value.kind == Kind.DECIMAL:
         expression = f"'\"' || graphql_decimal({ref}) || '\"'"
-    elif column.kind == Kind.DATETIME:
+    elif value.kind == Kind.DATETIME:
         expression = f"'\"' || graphql_datetime({ref}) || '\"'"
     else:  # Kind.DATE
-        expression = f"'\"' || {ref}::text || '\"'"
+        expression = f"'\"' || ({ref})::text || '\"'"
     return f"coalesce({expression}, 'null')"
 
 
@@ -229,7 +235,7 @@ def _connection(
         if decoded is None or decoded[0] != "cursor":
             raise NotCompilable
         after_pk = decoded[1]
-    entity = connection.entity
+    entity = ENTITIES[connection.entity]
     table = entity.table
     fence = _fence(context, entity)
     where = [fence]
@@ -251,7 +257,7 @@ def _connection(
         elif field_name == "totalCount":
             members.append((key, f"(SELECT count(*) FROM {table} WHERE {fence or 'true'})::text"))
         elif field_name == "edges":
-            edge = _edge(context, field_node, entity)
+            edge = _edge(context, field_node, entity, out)
             members.append((key, (
                 f"(SELECT coalesce('[' || string_agg({edge}, ',' ORDER BY t.id) || ']', '[]') "
                 f"FROM ({page}) t WHERE t.n <= {limit})"
@@ -263,7 +269,7 @@ def _connection(
     return _object(members)
 
 
-def _edge(context: _Operation, node: FieldNode, entity: Entity) -> str:
+def _edge(context: _Operation, node: FieldNode, entity: Entity, out: Plan) -> str:
     members: list[tuple[str, str]] = []
     type_name = f"{entity.type_name}Edge"
     for key, field_node in _fields(context, node.selection_set, type_name):
@@ -273,7 +279,7 @@ def _edge(context: _Operation, node: FieldNode, entity: Entity) -> str:
         elif field_name == "cursor":
             members.append((key, "'\"' || graphql_cursor(t.id) || '\"'"))
         elif field_name == "node":
-            members.append((key, _entity(context, field_node, entity, "t")))
+            members.append((key, _entity(context, field_node, entity, "t", out)))
         else:
             raise NotCompilable
     return _object(members)
@@ -300,28 +306,53 @@ def _page_info(context: _Operation, node: FieldNode, page: str, limit: str, has_
     return _object(members)
 
 
-def _entity(context: _Operation, node: FieldNode, entity: Entity, alias: str) -> str:
+def _entity(context: _Operation, node: FieldNode, entity: Entity, alias: str, out: Plan) -> str:
+    """The JSON object of one row of ``entity`` (table alias ``alias``) with the fields ``node`` selects."""
     members: list[tuple[str, str]] = []
     for key, field_node in _fields(context, node.selection_set, entity.type_name):
         field_name = field_node.name.value
+        spec = entity.fields.get(field_name)
         if field_name == "__typename":
             members.append((key, _string(entity.type_name)))
-        elif field_name == "id":
+        elif field_name == "id" and entity.node:
             members.append((key, f"'\"' || graphql_id('{entity.type_name}', {alias}.id) || '\"'"))
-        elif field_name in entity.columns:
-            column = entity.columns[field_name]
-            if column.hidden_without is not None and not context.viewer.can(column.hidden_without):
-                members.append((key, "'null'"))
-            else:
-                members.append((key, _value(column, alias)))
+        elif field_node.arguments:
+            raise NotCompilable  # no listed field takes arguments yet
+        elif isinstance(spec, Value):
+            hidden = spec.hidden_without is not None and not context.viewer.can(spec.hidden_without)
+            members.append((key, "'null'" if hidden else _value(spec, alias)))
+        elif isinstance(spec, One):
+            related, row = _related(context, spec.type_name, spec.table), out.alias()
+            where = spec.where.format(a=alias, x=row)
+            inner = _entity(context, field_node, related, row, out)
+            members.append((key, f"coalesce((SELECT {inner} FROM {spec.table} {row} WHERE {where}), 'null')"))
+        elif isinstance(spec, Many):
+            related, row = _related(context, spec.type_name, spec.table), out.alias()
+            where, order = spec.where.format(a=alias, x=row), spec.order.format(a=alias, x=row)
+            inner = _entity(context, field_node, related, row, out)
+            members.append((key, (
+                f"(SELECT coalesce('[' || string_agg({inner}, ',' ORDER BY {order}) || ']', '[]') "
+                f"FROM {spec.table} {row} WHERE {where})"
+            )))
         else:
             raise NotCompilable
     return _object(members)
 
 
+def _related(context: _Operation, type_name: str, table: str) -> Entity:
+    """The entity a relation leads to; a fenced table is reached only through its root for now."""
+    if _fence_of(context, table):
+        raise NotCompilable
+    return ENTITIES[type_name]
+
+
 def _fence(context: _Operation, entity: Entity) -> str:
-    """The partner fence of the entity's table as SQL (literal values: it is part of the plan's key)."""
-    table = Base.metadata.tables[entity.table]
+    return _fence_of(context, entity.table)
+
+
+def _fence_of(context: _Operation, table_name: str) -> str:
+    """The partner fence of a table as SQL (literal values: it is part of the plan's key); "" if none."""
+    table = Base.metadata.tables[table_name]
     assert isinstance(table, Table)
     condition = context.fence.where(table)
     if condition is None:
