@@ -39,6 +39,7 @@ from sqlalchemy.dialects import postgresql
 
 from api.compiled.catalog import ENTITIES, ROOT_CONNECTIONS, Entity, Kind, Many, One, RootConnection, Value
 from api.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from api.relay import from_global_id
 from domain.identity.fence import Fence
 from domain.identity.services import Principal
 from domain.shared.db import Base
@@ -55,6 +56,13 @@ class Plan:
     sql: str
     params: dict[str, Any] = field(default_factory=dict)
     aliases: int = 0
+    # a connection's page, read by its edges and its pageInfo: computed once (a CTE read twice is materialized)
+    pages: list[str] = field(default_factory=list)
+
+    def page(self, select: str) -> str:
+        """The name of a new CTE for ``select``."""
+        self.pages.append(select)
+        return f"page{len(self.pages)}"
 
     def alias(self) -> str:
         """A fresh table alias for a related row."""
@@ -97,7 +105,8 @@ def plan(
             members.append((key, _root_field(context, node, out)))
     except NotCompilable:
         return None
-    out.sql = "SELECT " + _object(members)
+    pages = ", ".join(f"page{n} AS ({select})" for n, select in enumerate(out.pages, 1))
+    out.sql = (f"WITH {pages} " if pages else "") + "SELECT " + _object(members)
     return out
 
 
@@ -223,8 +232,6 @@ def _root_field(context: _Operation, node: FieldNode, out: Plan) -> str:
 def _connection(
     context: _Operation, node: FieldNode, connection: RootConnection, arguments: Mapping[str, Any], out: Plan
 ) -> str:
-    from api.relay import from_global_id
-
     first = arguments.get("first")
     size = DEFAULT_PAGE_SIZE if first is None else first
     if not 0 <= size <= MAX_PAGE_SIZE:
@@ -245,7 +252,7 @@ def _connection(
     type_name = f"{entity.type_name}Connection"
     members: list[tuple[str, str]] = []
     # one row more than the page: hasNextPage
-    page = (
+    page = out.page(
         f"SELECT {table}.*, row_number() OVER (ORDER BY {table}.id) AS n FROM {table} "
         f"WHERE {condition} ORDER BY {table}.id LIMIT {out.bind(size + 1)}"
     )
@@ -260,7 +267,7 @@ def _connection(
             edge = _edge(context, field_node, entity, out)
             members.append((key, (
                 f"(SELECT coalesce('[' || string_agg({edge}, ',' ORDER BY t.id) || ']', '[]') "
-                f"FROM ({page}) t WHERE t.n <= {limit})"
+                f"FROM {page} t WHERE t.n <= {limit})"
             )))
         elif field_name == "pageInfo":
             members.append((key, _page_info(context, field_node, page, limit, after_pk is not None)))
@@ -292,13 +299,13 @@ def _page_info(context: _Operation, node: FieldNode, page: str, limit: str, has_
         if field_name == "__typename":
             members.append((key, _string("PageInfo")))
         elif field_name == "hasNextPage":
-            members.append((key, f"(SELECT CASE WHEN count(*) > {limit} THEN 'true' ELSE 'false' END FROM ({page}) t)"))
+            members.append((key, f"(SELECT CASE WHEN count(*) > {limit} THEN 'true' ELSE 'false' END FROM {page} t)"))
         elif field_name == "hasPreviousPage":
             members.append((key, "'true'" if has_previous else "'false'"))
         elif field_name in ("startCursor", "endCursor"):
             pick = "min" if field_name == "startCursor" else "max"
             members.append((key, (
-                f"coalesce((SELECT '\"' || graphql_cursor({pick}(t.id)) || '\"' FROM ({page}) t "
+                f"coalesce((SELECT '\"' || graphql_cursor({pick}(t.id)) || '\"' FROM {page} t "
                 f"WHERE t.n <= {limit}), 'null')"
             )))
         else:

@@ -444,13 +444,13 @@ async def _dependency(
     ref = await _dependency_ref(sm, system, entity_type, entity_id)
     if ref.status == "SYNCED" and ref.external_id is not None:
         return ref.external_id
-    async with sm() as session:
-        label = await _label(session, entity_type, entity_id)
     try:
         external_id = await _write(locks, sm, connector, ref, policy, follow_ups)
     except ErpError as error:
         outcome = await _failed(sm, ref, error, policy)
         follow_ups.extend(outcome.follow_ups)
+        async with sm() as session:  # named only when it failed
+            label = await _label(session, entity_type, entity_id)
         raise ErpError(f"{label} not written: {error}", permanent=error.permanent) from error
     await _synced(sm, ref, external_id)
     return external_id
