@@ -316,7 +316,8 @@ async def raw_sql(url: str, shapes: list[Shape], codes: list[str], clients: int,
 
 @contextlib.asynccontextmanager
 async def erpgraph(url: str, redis_url: str, compiled: bool) -> AsyncIterator[str]:
-    settings = {"ERPGRAPH_COMPILED_READS": "1" if compiled else "0"}
+    # no access log: PostGraphile runs with --disable-query-log
+    settings = {"ERPGRAPH_COMPILED_READS": "1" if compiled else "0", "ERPGRAPH_ACCESS_LOG": "0"}
     async with serve_process(url, redis_url, settings=settings) as (base, _):
         yield base + "/graphql"
 

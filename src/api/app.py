@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 from cross_web import HTTPException
 from graphql import GraphQLError, get_operation_ast, parse
 from redis.asyncio import Redis
@@ -28,7 +29,7 @@ from strawberry.types.graphql import OperationType
 
 from api.auth import Authenticator, bearer_token
 from api.body_limit import BodySizeLimit
-from api.compiled.extension import encode
+from api.compiled.extension import answer_known, encode, read_pool
 from api.context import Context
 from api.dataloaders import RowOf, one_by
 from api.events import EventHub
@@ -62,6 +63,8 @@ class Resources:
     # Events of one relay burst reach many subscribers at once; this process-wide
     # loader batches their order loads into one query. No cache: nothing goes stale.
     event_orders: DataLoader[int, RowOf[SalesOrderRow] | None]
+    # compiled reads (api.compiled): plain asyncpg, one round trip a statement, read-only sessions
+    reads: asyncpg.Pool | None = None
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -80,6 +83,7 @@ class GraphQLApp(GraphQL[Context, None]):
             principal=request.scope.get("state", {}).get("principal"),
             request=request,
             response=response,
+            reads=resources.reads,
         )
 
     async def on_ws_connect(self, context: Context) -> None:
@@ -110,6 +114,9 @@ class GraphQLApp(GraphQL[Context, None]):
             return ExecutionResult(data=None, errors=[GraphQLError(
                 SUBSCRIPTIONS_NEED_A_WEBSOCKET, extensions={"code": ErrorCode.INVALID.value, "field": []},
             )])
+        known = await answer_known(context, request_data.query, request_data.operation_name, request_data.variables)
+        if known is not None:
+            return known
         return await super().execute_single(
             request, request_adapter, sub_response, context, root_value, request_data
         )
@@ -243,14 +250,17 @@ def create_app(settings: Settings) -> Starlette:
         revocations.start()
         app.state.search_slots = search_slots(settings.max_concurrent_searches)
         app.state.list_maxima = list_maxima
+        reads = await read_pool(settings) if settings.compiled_reads else None
         app.state.resources = Resources(
             engine, sessionmaker, authenticator, redis, events=events,
-            event_orders=one_by(sessionmaker, SalesOrderRow, SalesOrderRow.id, cache=False),
+            event_orders=one_by(sessionmaker, SalesOrderRow, SalesOrderRow.id, cache=False), reads=reads,
         )
         try:
             async with list_maxima.kept_fresh(sessionmaker):
                 yield
         finally:
+            if reads is not None:
+                await reads.close()
             await revocations.stop()
             await events.stop()
             await redis.aclose()

@@ -89,11 +89,16 @@ class ListMaxima:
 
     def __init__(self) -> None:
         self._maxima: dict[str, int] = {}
+        # raised whenever a maximum changes: compiled reads key their plans by it (the cost limit
+        # may answer differently)
+        self.version = 0
 
     def get(self, field: str) -> int | None:
         return self._maxima.get(field)
 
     def set(self, maxima: Mapping[str, int]) -> None:
+        if dict(maxima) != self._maxima:
+            self.version += 1
         self._maxima = dict(maxima)
 
     async def refresh(self, sessionmaker: SessionMaker) -> None:

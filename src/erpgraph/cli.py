@@ -180,6 +180,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         proxy_headers=True,
         log_level="info",
+        access_log=settings.access_log,
     )
     return 0
 

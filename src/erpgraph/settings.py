@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     # Read queries whose every field compiles are answered by one SQL statement that writes
     # the JSON (api.compiled; docs/architecture.md); 0 sends every query to the resolvers.
     compiled_reads: bool = Field(default=True, alias="ERPGRAPH_COMPILED_READS")
+    # `erpgraph serve` logs a line per HTTP request (uvicorn's access log); 0 leaves it out
+    access_log: bool = Field(default=True, alias="ERPGRAPH_ACCESS_LOG")
     # ERP writeback to Tryton (docs/erp-writeback.md): off while the URL is unset.
     tryton_url: str | None = Field(default=None, alias="ERPGRAPH_TRYTON_URL")
     tryton_database: str | None = Field(default=None, alias="ERPGRAPH_TRYTON_DATABASE")

@@ -54,7 +54,19 @@ class Many:
     order: str
 
 
-Field = Value | One | Many
+@dataclass(frozen=True)
+class Connection:
+    """A keyset connection of ``type_name`` in id order: the rows of ``table`` that ``where``
+    picks, paged per parent as ``api.relay.child_page`` pages them (``first``, ``after``).
+    ``filters``: list arguments that narrow by a column (``status: [OrderStatus!]`` → ``status``)."""
+
+    type_name: str
+    table: str
+    where: str
+    filters: dict[str, str] = field(default_factory=dict)
+
+
+Field = Value | One | Many | Connection
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,15 @@ class RootConnection:
     scope: Scope  # the root field needs it (else FORBIDDEN, which the resolver path reports)
     # arguments that filter: compiled only while absent or null
     filters: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class RootLookup:
+    """``Query.customer(id, code)``: one row by its global id, else by a unique key; null if none."""
+
+    entity: str
+    scope: Scope
+    keys: dict[str, str]  # argument -> column
 
 
 def _columns(**kinds: Kind) -> dict[str, Field]:
@@ -92,7 +113,27 @@ ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
         code=Kind.TEXT, name=Kind.TEXT, email=Kind.TEXT, phone=Kind.TEXT, segment=Kind.TEXT,
         tags=Kind.TEXT_LIST, paymentTermsDays=Kind.INT, creditLimit=Kind.DECIMAL, version=Kind.INT,
         createdAt=Kind.DATETIME, updatedAt=Kind.DATETIME,
-    )),
+    ) | {
+        "orders": Connection("SalesOrder", "sales_orders", "{x}.customer_id = {a}.id", {"status": "status"}),
+    }),
+    Entity("SalesOrder", "sales_orders", True, {
+        **_columns(
+            number=Kind.TEXT, status=Kind.TEXT, currency=Kind.TEXT, requestedDate=Kind.DATE,
+            promisedDate=Kind.DATE, subtotal=Kind.DECIMAL, taxTotal=Kind.DECIMAL, total=Kind.DECIMAL,
+            creditHoldReason=Kind.TEXT, notes=Kind.TEXT, version=Kind.INT, createdAt=Kind.DATETIME,
+            updatedAt=Kind.DATETIME,
+        ),
+        "customer": One("Customer", "customers", "{x}.id = {a}.customer_id"),
+        "lines": Many("SalesOrderLine", "sales_order_lines", "{x}.order_id = {a}.id", "{x}.position"),
+    }),
+    Entity("SalesOrderLine", "sales_order_lines", True, {
+        **_columns(
+            quantity=Kind.DECIMAL, unitPrice=Kind.DECIMAL, discountPercent=Kind.DECIMAL, taxRate=Kind.DECIMAL,
+            lineTotal=Kind.DECIMAL, shippedQuantity=Kind.DECIMAL, cancelledQuantity=Kind.DECIMAL,
+            promisedDate=Kind.DATE,
+        ),
+        "item": One("Item", "items", "{x}.id = {a}.item_id"),
+    }),
     Entity("Item", "items", True, {
         **_columns(
             sku=Kind.TEXT, name=Kind.TEXT, uom=Kind.TEXT, kind=Kind.TEXT, procurement=Kind.TEXT,
@@ -131,3 +172,47 @@ ROOT_CONNECTIONS: dict[str, RootConnection] = {
     "customers": RootConnection("Customer", Scope.CRM_READ, frozenset({"search"})),
     "items": RootConnection("Item", Scope.INVENTORY_READ, frozenset({"search", "kind", "active"})),
 }
+
+ROOT_LOOKUPS: dict[str, RootLookup] = {
+    "customer": RootLookup("Customer", Scope.CRM_READ, {"code": "code"}),
+    "item": RootLookup("Item", Scope.INVENTORY_READ, {"sku": "sku"}),
+    "salesOrder": RootLookup("SalesOrder", Scope.SALES_READ, {"number": "number"}),
+}
+
+# Query.node / nodes: the types whose global ids compile, and the scope each needs (else null, as
+# api.node answers)
+NODE_SCOPES: dict[str, Scope] = {
+    "Customer": Scope.CRM_READ, "Item": Scope.INVENTORY_READ, "Warehouse": Scope.INVENTORY_READ,
+    "SalesOrder": Scope.SALES_READ,
+}
+
+PAGE_INFO = ("hasNextPage", "hasPreviousPage", "startCursor", "endCursor")
+
+
+def compilable_fields() -> dict[str, dict[str, frozenset[str]]]:
+    """Every field that compiles, by type: its name and the arguments it may be given.
+
+    Arguments outside this set (filters not compiled yet) send an operation to the resolver
+    path. The differential tests generate their queries from this.
+    """
+    out: dict[str, dict[str, frozenset[str]]] = {"PageInfo": {name: frozenset() for name in PAGE_INFO}}
+    query: dict[str, frozenset[str]] = {"node": frozenset({"id"}), "nodes": frozenset({"ids"})}
+
+    def connection(type_name: str) -> None:
+        out[f"{type_name}Connection"] = {name: frozenset() for name in ("edges", "pageInfo", "totalCount")}
+        out[f"{type_name}Edge"] = {"cursor": frozenset(), "node": frozenset()}
+
+    for name, root in ROOT_CONNECTIONS.items():
+        query[name] = frozenset({"first", "after"})
+        connection(root.entity)
+    for name, lookup in ROOT_LOOKUPS.items():
+        query[name] = frozenset({"id", *lookup.keys})
+    out["Query"] = query
+    for entity in ENTITIES.values():
+        fields: dict[str, frozenset[str]] = {"id": frozenset()} if entity.node else {}
+        for name, spec in entity.fields.items():
+            fields[name] = frozenset({"first", "after", *spec.filters}) if isinstance(spec, Connection) else frozenset()
+            if isinstance(spec, Connection):
+                connection(spec.type_name)
+        out[entity.type_name] = fields
+    return out

@@ -16,12 +16,15 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
+import asyncpg
 from graphql import ExecutionResult
-from sqlalchemy import text
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult as StrawberryResult
 from strawberry.types.graphql import OperationType
 
 from api.compiled.planner import Plan, plan
+from domain.shared.db import asyncpg_dsn
+from erpgraph.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +57,66 @@ class _Plans:
 PLANS = _Plans()
 
 
+async def read_pool(settings: Settings, init: Any = None) -> asyncpg.Pool:
+    """The compiled reads' connections: plain asyncpg, so a read is one round trip (no BEGIN and
+    ROLLBACK around it), its statement prepared once per connection by asyncpg's statement cache.
+    Their sessions are read-only and bounded by the same statement timeout as the engine's."""
+    assert settings.database_url is not None
+    server_settings = {"default_transaction_read_only": "on"}
+    if settings.statement_timeout_ms is not None:
+        server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
+    pool = await asyncpg.create_pool(
+        asyncpg_dsn(settings.database_url), min_size=0, max_size=settings.db_pool_size,
+        server_settings=server_settings, init=init, reset=_reset,
+    )
+    assert pool is not None
+    return pool
+
+
+async def _reset(connection: asyncpg.Connection) -> None:
+    """A read leaves nothing behind (no transaction, setting, listener or lock), so a connection
+    goes back to the pool without asyncpg's reset statement, a round trip per read."""
+    if connection.is_in_transaction():  # only if a read was cut off mid-statement
+        await connection.execute("ROLLBACK")
+
+
+async def run(pool: asyncpg.Pool, compiled: Plan) -> str:
+    """The JSON text of a plan's ``data``."""
+    async with pool.acquire() as connection:
+        written: str = await connection.fetchval(compiled.sql, *compiled.args)
+    return written
+
+
+def _key(
+    query: str | None, operation_name: str | None, variables: dict[str, Any] | None, context: Any
+) -> tuple[Any, ...]:
+    """A plan's cache key: the document, the operation, the variables, who asks (scopes and fence)
+    and the version of the list maxima the cost limit read (api.list_maxima)."""
+    viewer = context.principal
+    maxima = getattr(getattr(getattr(context.request, "app", None), "state", None), "list_maxima", None)
+    return (query, operation_name, json.dumps(variables, sort_keys=True), viewer.scopes, viewer.partner,
+            getattr(maxima, "version", 0))
+
+
+async def answer_known(context: Any, query: str | None, operation_name: str | None,
+                       variables: dict[str, Any] | None) -> StrawberryResult | None:
+    """The answer to a request that is the same as one already served compiled (same key): its
+    document passed validation, the limits and the text guard then, and would again, so the plan
+    runs at once, before strawberry parses anything. None: the request goes the whole way."""
+    if query is None or context.reads is None or context.principal is None:
+        return None
+    _, compiled = PLANS.get(_key(query, operation_name, variables, context))
+    if compiled is None or not compiled.proven:
+        return None
+    try:
+        written = await run(context.reads, compiled)
+    except Exception:  # the whole way then, which reports what it meets
+        logger.exception("compiled read failed; answered the whole way")
+        return None
+    context.response.headers[READ_PATH_HEADER] = "compiled"
+    return StrawberryResult(data=RawJSON(written), errors=None)  # type: ignore[arg-type]  # spliced by encode()
+
+
 class CompiledReads(SchemaExtension):
     async def on_execute(self) -> Any:  # an async generator: strawberry runs it around execution
         await self._answer()
@@ -66,28 +129,26 @@ class CompiledReads(SchemaExtension):
         if getattr(request, "scope", {}).get("type") != "http" or execution.operation_type is not OperationType.QUERY:
             return  # websockets, mutations: the resolver path, without a header
         response = context.response
-        if execution.result is not None or not context.settings.compiled_reads or context.principal is None:
+        if execution.result is not None or context.reads is None or context.principal is None:
             response.headers[READ_PATH_HEADER] = "resolvers"
             return
-        viewer = context.principal
-        key = (execution.query, execution.operation_name, json.dumps(execution.variables, sort_keys=True),
-               viewer.scopes, viewer.partner)
+        key = _key(execution.query, execution.operation_name, execution.variables, context)
         known, compiled = PLANS.get(key)
         if not known:
             assert execution.graphql_document is not None
             compiled = plan(self.execution_context.schema._schema, execution.graphql_document,
-                            execution.operation_name, execution.variables, viewer, context.fence)
+                            execution.operation_name, execution.variables, context.principal, context.fence)
             PLANS.put(key, compiled)
         if compiled is None:
             response.headers[READ_PATH_HEADER] = "resolvers"
             return
         try:
-            async with context.sessionmaker() as session:
-                written = (await session.execute(text(compiled.sql), compiled.params)).scalar_one()
+            written = await run(context.reads, compiled)
         except Exception:  # the resolver path answers instead, and reports what it meets
             logger.exception("compiled read failed; answered by the resolver path")
             response.headers[READ_PATH_HEADER] = "resolvers"
             return
+        compiled.proven = True  # every check before this hook passed: the same request may skip them
         execution.result = ExecutionResult(data=RawJSON(written))  # type: ignore[arg-type]  # spliced by encode()
         response.headers[READ_PATH_HEADER] = "compiled"
 

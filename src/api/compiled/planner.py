@@ -51,13 +51,15 @@ class NotCompilable(Exception):
 
 @dataclass
 class Plan:
-    """The statement (``:p0``, ``:p1``... binds) and its parameters."""
+    """The statement (``$1``, ``$2``... binds, as asyncpg prepares it) and its arguments."""
 
     sql: str
-    params: dict[str, Any] = field(default_factory=dict)
+    args: list[Any] = field(default_factory=list)
     aliases: int = 0
     # a connection's page, read by its edges and its pageInfo: computed once (a CTE read twice is materialized)
     pages: list[str] = field(default_factory=list)
+    # served once after every check of the request passed (api.compiled.extension.answer_known)
+    proven: bool = False
 
     def page(self, select: str) -> str:
         """The name of a new CTE for ``select``."""
@@ -70,9 +72,8 @@ class Plan:
         return f"r{self.aliases}"
 
     def bind(self, value: Any) -> str:
-        name = f"p{len(self.params)}"
-        self.params[name] = value
-        return f":{name}"
+        self.args.append(value)
+        return f"${len(self.args)}"
 
 
 @dataclass(frozen=True)
