@@ -12,6 +12,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,7 @@ from domain.identity.fence import fence_for
 from domain.identity.services import authenticate
 from domain.integration.models import ExternalRef
 from domain.inventory.models import Bom, BomLine, Item, StockBalance, Warehouse
+from domain.sales.models import SalesOrder, SalesOrderLine
 from erpgraph.settings import Settings
 from tests.conftest import StatementCounter
 
@@ -53,6 +55,23 @@ CORPUS: list[tuple[str, dict[str, Any]]] = [
      " id sku name onHand reserved available bom { outputQuantity version lines { quantity scrapRate"
      " component { sku onHand bom { outputQuantity } } } item { sku } } stock { warehouse { id code name isDefault"
      " version } onHand reserved available item { sku } } } } } }", {}),
+    # the benchmark's customer with orders, by code and by id; an order's lines and their items
+    (ORDERS := "query($code: String, $id: ID, $n: Int, $s: [OrderStatus!]) { customer(code: $code, id: $id) {"
+     " id code name orders(first: $n, status: $s) { totalCount pageInfo { startCursor endCursor hasNextPage"
+     " hasPreviousPage } edges { cursor node { id number status currency requestedDate promisedDate subtotal"
+     " taxTotal total creditHoldReason notes version createdAt updatedAt customer { code } lines { id quantity"
+     " unitPrice discountPercent taxRate lineTotal shippedQuantity cancelledQuantity promisedDate item { sku"
+     " name standardCost } } } } } } }", {"code": "C-000"}),
+    (ORDERS, {"code": "C-002", "n": 1}),
+    (ORDERS, {"code": "C-001", "s": ["CONFIRMED", "SHIPPED"]}),
+    (ORDERS, {"code": "C-000", "s": [], "n": 0}),
+    (ORDERS, {"code": "nobody"}),
+    (ORDERS, {}),
+    ("{ customers(first: 3) { edges { node { code orders(first: 2) { totalCount edges { node { number } }"
+     " pageInfo { hasNextPage endCursor } } } } } }", {}),
+    ('{ item(sku: "SKU-1") { sku name } a: item(sku: "none") { sku } salesOrder(number: "SO-0004") { number'
+     " customer { name } } b: salesOrder(number: \"SO-0001\") { number } }", {}),
+    ("query($id: ID) { customer(id: $id, code: \"C-001\") { code } }", {"id": "bm90IG91cnM="}),
 ]
 
 
@@ -161,6 +180,25 @@ async def _seed(sessionmaker: Any) -> None:
                                 quantity=Decimal("3"), scrap_rate=Decimal(0)))
         await session.flush()
         first = (await session.execute(text("SELECT min(id) FROM customers"))).scalar_one()
+        # orders of three customers (the partner sees the first and the third): statuses, dates set
+        # and not, lines with discounts and taxes
+        for n in range(9):
+            order = SalesOrder(
+                number=f"SO-{n:04d}", customer_id=first + n % 3, status=["DRAFT", "CONFIRMED", "SHIPPED"][n % 3],
+                currency="EUR" if n % 2 else "USD", requested_date=date(2026, 1, 1 + n) if n % 2 else None,
+                promised_date=date(2026, 2, 28) if n % 3 == 1 else None, notes='“n” \\ ' + str(n) if n % 4 else None,
+                subtotal=Decimal("100.5") * n, tax_total=Decimal("0.01") * n, total=Decimal("100.51") * n,
+            )
+            session.add(order)
+            await session.flush()
+            for position in range(n % 4):
+                session.add(SalesOrderLine(
+                    order_id=order.id, position=position, item_id=items[(n + position) % len(items)],
+                    quantity=Decimal("2.125") + position, unit_price=Decimal("19.9900"),
+                    discount_percent=Decimal("12.5") if position else Decimal(0), tax_rate=Decimal("19"),
+                    line_total=Decimal("37.12") + position, tax_amount=Decimal("7.05"),
+                    promised_date=date(2026, 3, 1) if position == 1 else None,
+                ))
         session.add(ExternalRef(entity_type="Customer", entity_id=first, system="shop", external_id="S-1",
                                 status="SYNCED"))
         session.add(ExternalRef(entity_type="Customer", entity_id=first + 2, system="shop", external_id="S-3",
@@ -206,6 +244,33 @@ async def test_what_is_not_compilable_goes_to_the_resolver_path(sessionmaker: An
         ("{ customers(first: 500) { totalCount } }", {}),  # out of range: the resolver path reports it
         ('{ customers(after: "bad") { totalCount } }', {}),
         ("mutation { runMrp { errors { code } } }", {}),
-        ('{ node(id: "SXRlbTox") { id } }', {}),
+        ('{ node(id: "TGVhZDox") { id } }', {}),  # a Lead's id: leads do not compile yet
     ]:
         assert await _compiled(sessionmaker, token, query, variables) is None, query
+
+
+NODE = ("query($id: ID!, $ids: [ID!]!) { node(id: $id) { __typename id ... on Customer { code orders(first: 1)"
+        " { totalCount } } ...N } nodes(ids: $ids) { id __typename ...N ... on Node { id } } }"
+        " fragment N on Node { ... on Item { sku stock { onHand } } ... on SalesOrder { number customer { code } }"
+        " ... on Warehouse { code } }")
+
+
+@pytest.mark.parametrize("role", ["admin", "sales", "partner"])
+async def test_node_and_nodes_compile_to_the_resolver_paths_bytes(
+    gql: Any, sessionmaker: Any, make_token: Any, role: str
+) -> None:
+    await _seed(sessionmaker)
+    ids = (await gql("{ customers { edges { node { id orders { edges { node { id } } } } } }"
+                     " items { edges { node { id stock { warehouse { id } } } } } }"))["data"]
+    customers = [edge["node"] for edge in ids["customers"]["edges"]]
+    items = [edge["node"] for edge in ids["items"]["edges"]]
+    known = ([c["id"] for c in customers] + [o["node"]["id"] for c in customers for o in c["orders"]["edges"]]
+             + [i["id"] for i in items] + [s["warehouse"]["id"] for s in items[0]["stock"]])
+    # not ours, of a type that is no node, and a well-formed id of a row that does not exist
+    odd = ["bm90IG91cnM=", "Q3VzdG9tZXI6MA==", "Q3VzdG9tZXI6OTk5OTk5", "SXRlbTo5OTk5OTk="]
+    token = await make_token(role, partner="shop" if role == "partner" else None)
+    for global_id in known + odd:
+        variables = {"id": global_id, "ids": [*known[:6], global_id, *odd]}
+        expected = (await gql(NODE, variables, token=token))["data"]
+        compiled = await _compiled(sessionmaker, token, NODE, variables)
+        assert compiled == json.dumps(expected, separators=(",", ":"), ensure_ascii=False), global_id

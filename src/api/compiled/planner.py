@@ -23,7 +23,10 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
     GraphQLSchema,
+    GraphQLUnionType,
     InlineFragmentNode,
     OperationType,
     SelectionSetNode,
@@ -36,8 +39,21 @@ from graphql.language import DocumentNode
 from graphql.type import GraphQLIncludeDirective, GraphQLSkipDirective
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.util import ClauseAdapter
 
-from api.compiled.catalog import ENTITIES, ROOT_CONNECTIONS, Entity, Kind, Many, One, RootConnection, Value
+from api.compiled.catalog import (
+    ENTITIES,
+    NODE_SCOPES,
+    ROOT_CONNECTIONS,
+    ROOT_LOOKUPS,
+    Connection,
+    Entity,
+    Kind,
+    Many,
+    One,
+    RootLookup,
+    Value,
+)
 from api.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from api.relay import from_global_id
 from domain.identity.fence import Fence
@@ -56,15 +72,8 @@ class Plan:
     sql: str
     args: list[Any] = field(default_factory=list)
     aliases: int = 0
-    # a connection's page, read by its edges and its pageInfo: computed once (a CTE read twice is materialized)
-    pages: list[str] = field(default_factory=list)
     # served once after every check of the request passed (api.compiled.extension.answer_known)
     proven: bool = False
-
-    def page(self, select: str) -> str:
-        """The name of a new CTE for ``select``."""
-        self.pages.append(select)
-        return f"page{len(self.pages)}"
 
     def alias(self) -> str:
         """A fresh table alias for a related row."""
@@ -106,8 +115,7 @@ def plan(
             members.append((key, _root_field(context, node, out)))
     except NotCompilable:
         return None
-    pages = ", ".join(f"page{n} AS ({select})" for n, select in enumerate(out.pages, 1))
-    out.sql = (f"WITH {pages} " if pages else "") + "SELECT " + _object(members)
+    out.sql = "SELECT " + _object(members)
     return out
 
 
@@ -140,15 +148,23 @@ def _collect(context: _Operation, selection_set: SelectionSetNode | None, type_n
             found.append(selection)
         elif isinstance(selection, InlineFragmentNode):
             condition = selection.type_condition.name.value if selection.type_condition else type_name
-            if condition != type_name:
-                raise NotCompilable  # abstract types (Node) are not compiled yet
-            found.extend(_collect(context, selection.selection_set, type_name))
+            if _applies(context, condition, type_name):
+                found.extend(_collect(context, selection.selection_set, type_name))
         elif isinstance(selection, FragmentSpreadNode):
             fragment = context.fragments[selection.name.value]
-            if fragment.type_condition.name.value != type_name:
-                raise NotCompilable
-            found.extend(_collect(context, fragment.selection_set, type_name))
+            if _applies(context, fragment.type_condition.name.value, type_name):
+                found.extend(_collect(context, fragment.selection_set, type_name))
     return found
+
+
+def _applies(context: _Operation, condition: str, type_name: str) -> bool:
+    """Whether a fragment on ``condition`` applies to an object of ``type_name`` (its own type,
+    or an interface or union it belongs to)."""
+    if condition == type_name:
+        return True
+    abstract, concrete = context.schema.get_type(condition), context.schema.get_type(type_name)
+    return (isinstance(abstract, GraphQLInterfaceType | GraphQLUnionType) and isinstance(concrete, GraphQLObjectType)
+            and context.schema.is_sub_type(abstract, concrete))
 
 
 def _merge(first: FieldNode, second: FieldNode) -> FieldNode:
@@ -221,63 +237,118 @@ def _root_field(context: _Operation, node: FieldNode, out: Plan) -> str:
     name = node.name.value
     if name == "__typename":
         return _string("Query")
+    arguments = _arguments(context, node, "Query")
+    if name == "node":
+        return _node(context, node, arguments["id"], out)
+    if name == "nodes":
+        return "('[' || " + " || ',' || ".join(_node(context, node, i, out) for i in arguments["ids"]) + " || ']')" \
+            if arguments["ids"] else "'[]'"
+    lookup = ROOT_LOOKUPS.get(name)
+    if lookup is not None:
+        if not context.viewer.can(lookup.scope):
+            raise NotCompilable  # FORBIDDEN, which the resolver path reports
+        return _lookup(context, node, lookup, arguments, out)
     connection = ROOT_CONNECTIONS.get(name)
     if connection is None or not context.viewer.can(connection.scope):
         raise NotCompilable
-    arguments = _arguments(context, node, "Query")
     if any(arguments.get(filter_) is not None for filter_ in connection.filters):
         raise NotCompilable
-    return _connection(context, node, connection, arguments, out)
+    entity, row = ENTITIES[connection.entity], out.alias()
+    return _connection(context, node, entity, row, [_fence_of(context, entity.table, row)], arguments, out)
 
 
-def _connection(
-    context: _Operation, node: FieldNode, connection: RootConnection, arguments: Mapping[str, Any], out: Plan
-) -> str:
+def _node(context: _Operation, node: FieldNode, global_id: str, out: Plan) -> str:
+    """``node(id:)`` as api.node answers it: null for an id that is not ours or a type the viewer
+    may not read; the row's object (of its concrete type) otherwise."""
+    decoded = from_global_id(global_id)
+    if decoded is None:
+        return "'null'"
+    type_name, pk = decoded
+    scope = NODE_SCOPES.get(type_name)
+    if scope is None:
+        raise NotCompilable  # a type that does not compile yet (or not a node at all: the resolvers say)
+    if not context.viewer.can(scope):
+        return "'null'"
+    return _row(context, node, ENTITIES[type_name], [f"{{x}}.id = {out.bind(pk)}"], out)
+
+
+def _lookup(context: _Operation, node: FieldNode, lookup: RootLookup, arguments: Mapping[str, Any], out: Plan) -> str:
+    """``customer(id, code)`` as api.relay.lookup answers it: by the global id when given (null if it
+    is not one of this type), else by the first key given, else null."""
+    entity = ENTITIES[lookup.entity]
+    if arguments.get("id") is not None:
+        decoded = from_global_id(arguments["id"])
+        if decoded is None or decoded[0] != entity.type_name:
+            return "'null'"
+        return _row(context, node, entity, [f"{{x}}.id = {out.bind(decoded[1])}"], out)
+    for argument, column in lookup.keys.items():
+        if arguments.get(argument) is not None:
+            return _row(context, node, entity, [f"{{x}}.{column} = {out.bind(arguments[argument])}"], out)
+    return "'null'"
+
+
+def _row(context: _Operation, node: FieldNode, entity: Entity, where: list[str], out: Plan) -> str:
+    """The object of the row of ``entity`` that ``where`` (``{x}``: the row) picks, fenced; null if none."""
+    row = out.alias()
+    conditions = [w.format(x=row) for w in where] + [_fence_of(context, entity.table, row)]
+    inner = _entity(context, node, entity, row, out)
+    return f"coalesce((SELECT {inner} FROM {entity.table} {row} WHERE {_and(conditions)}), 'null')"
+
+
+def _and(conditions: list[str]) -> str:
+    return " AND ".join(c for c in conditions if c) or "true"
+
+
+def _page(arguments: Mapping[str, Any]) -> tuple[int, int | None]:
+    """(size, the id the page starts after), as api.relay checks them; else NotCompilable (the
+    resolver path reports the error)."""
     first = arguments.get("first")
     size = DEFAULT_PAGE_SIZE if first is None else first
     if not 0 <= size <= MAX_PAGE_SIZE:
         raise NotCompilable
-    after_pk: int | None = None
-    if arguments.get("after") is not None:
-        decoded = from_global_id(arguments["after"])
-        if decoded is None or decoded[0] != "cursor":
-            raise NotCompilable
-        after_pk = decoded[1]
-    entity = ENTITIES[connection.entity]
-    table = entity.table
-    fence = _fence(context, entity)
-    where = [fence]
-    if after_pk is not None:
-        where.append(f"{table}.id > {out.bind(after_pk)}")
-    condition = " AND ".join(w for w in where if w) or "true"
+    if arguments.get("after") is None:
+        return size, None
+    decoded = from_global_id(arguments["after"])
+    if decoded is None or decoded[0] != "cursor":
+        raise NotCompilable
+    return size, decoded[1]
+
+
+def _connection(
+    context: _Operation, node: FieldNode, entity: Entity, row: str, conditions: list[str],
+    arguments: Mapping[str, Any], out: Plan,
+) -> str:
+    """A keyset connection over the rows of ``entity`` (alias ``row``) that ``conditions`` pick, in id
+    order, as api.relay pages them: one aggregate over the page (one row more than its size)
+    writes the edges and pageInfo; totalCount counts every row, ``after`` aside."""
+    size, after_pk = _page(arguments)
+    table, page = entity.table, out.alias()
+    matching = _and(conditions)
+    starts = f" AND {row}.id > {out.bind(after_pk)}" if after_pk is not None else ""
+    limit = str(size)  # checked to be an int in range: written as it is, bound or not it's in the key
+    in_page = f"FILTER (WHERE {page}.n <= {limit})"
     type_name = f"{entity.type_name}Connection"
     members: list[tuple[str, str]] = []
-    # one row more than the page: hasNextPage
-    page = out.page(
-        f"SELECT {table}.*, row_number() OVER (ORDER BY {table}.id) AS n FROM {table} "
-        f"WHERE {condition} ORDER BY {table}.id LIMIT {out.bind(size + 1)}"
-    )
-    limit = out.bind(size)
     for key, field_node in _fields(context, node.selection_set, type_name):
         field_name = field_node.name.value
         if field_name == "__typename":
             members.append((key, _string(type_name)))
         elif field_name == "totalCount":
-            members.append((key, f"(SELECT count(*) FROM {table} WHERE {fence or 'true'})::text"))
+            members.append((key, f"(SELECT count(*) FROM {table} {row} WHERE {matching})::text"))
         elif field_name == "edges":
-            edge = _edge(context, field_node, entity, out)
-            members.append((key, (
-                f"(SELECT coalesce('[' || string_agg({edge}, ',' ORDER BY t.id) || ']', '[]') "
-                f"FROM {page} t WHERE t.n <= {limit})"
-            )))
+            edge = _edge(context, field_node, entity, page, out)
+            members.append((key, f"coalesce('[' || string_agg({edge}, ',' ORDER BY {page}.id) {in_page} || ']', '[]')"))
         elif field_name == "pageInfo":
-            members.append((key, _page_info(context, field_node, page, limit, after_pk is not None)))
+            members.append((key, _page_info(context, field_node, page, limit, in_page, after_pk is not None)))
         else:
             raise NotCompilable
-    return _object(members)
+    rows = (f"SELECT {row}.*, row_number() OVER (ORDER BY {row}.id) AS n FROM {table} {row} "
+            f"WHERE {matching}{starts} ORDER BY {row}.id LIMIT {size + 1}")
+    # GROUP BY (): one row, aggregates or not, rows or none
+    return f"(SELECT {_object(members)} FROM ({rows}) {page} GROUP BY ())"
 
 
-def _edge(context: _Operation, node: FieldNode, entity: Entity, out: Plan) -> str:
+def _edge(context: _Operation, node: FieldNode, entity: Entity, page: str, out: Plan) -> str:
     members: list[tuple[str, str]] = []
     type_name = f"{entity.type_name}Edge"
     for key, field_node in _fields(context, node.selection_set, type_name):
@@ -285,30 +356,27 @@ def _edge(context: _Operation, node: FieldNode, entity: Entity, out: Plan) -> st
         if field_name == "__typename":
             members.append((key, _string(type_name)))
         elif field_name == "cursor":
-            members.append((key, "'\"' || graphql_cursor(t.id) || '\"'"))
+            members.append((key, f"'\"' || graphql_cursor({page}.id) || '\"'"))
         elif field_name == "node":
-            members.append((key, _entity(context, field_node, entity, "t", out)))
+            members.append((key, _entity(context, field_node, entity, page, out)))
         else:
             raise NotCompilable
     return _object(members)
 
 
-def _page_info(context: _Operation, node: FieldNode, page: str, limit: str, has_previous: bool) -> str:
+def _page_info(context: _Operation, node: FieldNode, page: str, limit: str, in_page: str, has_previous: bool) -> str:
     members: list[tuple[str, str]] = []
     for key, field_node in _fields(context, node.selection_set, "PageInfo"):
         field_name = field_node.name.value
         if field_name == "__typename":
             members.append((key, _string("PageInfo")))
         elif field_name == "hasNextPage":
-            members.append((key, f"(SELECT CASE WHEN count(*) > {limit} THEN 'true' ELSE 'false' END FROM {page} t)"))
+            members.append((key, f"CASE WHEN count(*) > {limit} THEN 'true' ELSE 'false' END"))
         elif field_name == "hasPreviousPage":
             members.append((key, "'true'" if has_previous else "'false'"))
         elif field_name in ("startCursor", "endCursor"):
             pick = "min" if field_name == "startCursor" else "max"
-            members.append((key, (
-                f"coalesce((SELECT '\"' || graphql_cursor({pick}(t.id)) || '\"' FROM {page} t "
-                f"WHERE t.n <= {limit}), 'null')"
-            )))
+            members.append((key, f"coalesce('\"' || graphql_cursor({pick}({page}.id) {in_page}) || '\"', 'null')"))
         else:
             raise NotCompilable
     return _object(members)
@@ -324,46 +392,45 @@ def _entity(context: _Operation, node: FieldNode, entity: Entity, alias: str, ou
             members.append((key, _string(entity.type_name)))
         elif field_name == "id" and entity.node:
             members.append((key, f"'\"' || graphql_id('{entity.type_name}', {alias}.id) || '\"'"))
+        elif isinstance(spec, Connection):
+            arguments = _arguments(context, field_node, entity.type_name)
+            related, row = ENTITIES[spec.type_name], out.alias()
+            conditions = [spec.where.format(a=alias, x=row), _fence_of(context, spec.table, row)]
+            for argument, column in spec.filters.items():
+                values = arguments.get(argument)
+                if values:  # an empty list filters nothing, as on the resolver path
+                    conditions.append(f"{row}.{column} = ANY({out.bind([getattr(v, 'value', v) for v in values])})")
+            members.append((key, _connection(context, field_node, related, row, conditions, arguments, out)))
         elif field_node.arguments:
-            raise NotCompilable  # no listed field takes arguments yet
+            raise NotCompilable  # no other listed field takes arguments
         elif isinstance(spec, Value):
             hidden = spec.hidden_without is not None and not context.viewer.can(spec.hidden_without)
             members.append((key, "'null'" if hidden else _value(spec, alias)))
         elif isinstance(spec, One):
-            related, row = _related(context, spec.type_name, spec.table), out.alias()
-            where = spec.where.format(a=alias, x=row)
-            inner = _entity(context, field_node, related, row, out)
-            members.append((key, f"coalesce((SELECT {inner} FROM {spec.table} {row} WHERE {where}), 'null')"))
+            members.append((key, _row(context, field_node, ENTITIES[spec.type_name],
+                                      [spec.where.replace("{a}", alias)], out)))
         elif isinstance(spec, Many):
-            related, row = _related(context, spec.type_name, spec.table), out.alias()
-            where, order = spec.where.format(a=alias, x=row), spec.order.format(a=alias, x=row)
+            related, row = ENTITIES[spec.type_name], out.alias()
+            conditions = [spec.where.format(a=alias, x=row), _fence_of(context, spec.table, row)]
+            order = spec.order.format(a=alias, x=row)
             inner = _entity(context, field_node, related, row, out)
             members.append((key, (
                 f"(SELECT coalesce('[' || string_agg({inner}, ',' ORDER BY {order}) || ']', '[]') "
-                f"FROM {spec.table} {row} WHERE {where})"
+                f"FROM {spec.table} {row} WHERE {_and(conditions)})"
             )))
         else:
             raise NotCompilable
     return _object(members)
 
 
-def _related(context: _Operation, type_name: str, table: str) -> Entity:
-    """The entity a relation leads to; a fenced table is reached only through its root for now."""
-    if _fence_of(context, table):
-        raise NotCompilable
-    return ENTITIES[type_name]
-
-
-def _fence(context: _Operation, entity: Entity) -> str:
-    return _fence_of(context, entity.table)
-
-
-def _fence_of(context: _Operation, table_name: str) -> str:
-    """The partner fence of a table as SQL (literal values: it is part of the plan's key); "" if none."""
+def _fence_of(context: _Operation, table_name: str, alias: str) -> str:
+    """The partner fence of a table's row (alias ``alias``) as SQL, "" if none. Its values are
+    literals: the fence is part of the plan's key."""
     table = Base.metadata.tables[table_name]
     assert isinstance(table, Table)
     condition = context.fence.where(table)
     if condition is None:
         return ""
+    condition = ClauseAdapter(table.alias(alias)).traverse(condition)
     compiled = condition.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})  # type: ignore[no-untyped-call]
     return str(compiled)
