@@ -72,6 +72,12 @@ CORPUS: list[tuple[str, dict[str, Any]]] = [
     ('{ item(sku: "SKU-1") { sku name } a: item(sku: "none") { sku } salesOrder(number: "SO-0004") { number'
      " customer { name } } b: salesOrder(number: \"SO-0001\") { number } }", {}),
     ("query($id: ID) { customer(id: $id, code: \"C-001\") { code } }", {"id": "bm90IG91cnM="}),
+    # filters of the root lists
+    (FILTERED := "query($k: ItemKind, $on: Boolean, $s: [OrderStatus!], $n: Int) { items(kind: $k, active: $on) {"
+     " totalCount edges { node { sku kind active } } } salesOrders(status: $s, first: $n) { totalCount"
+     " pageInfo { hasNextPage endCursor } edges { node { number status customer { code } } } } }", {}),
+    (FILTERED, {"k": "FINISHED", "on": True, "s": ["DRAFT", "SHIPPED"], "n": 2}),
+    (FILTERED, {"k": "RAW_MATERIAL", "on": False, "s": []}),
 ]
 
 
@@ -153,7 +159,7 @@ async def _seed(sessionmaker: Any) -> None:
                 safety_stock=Decimal("2.500000"), scrap_rate=Decimal("0.05"),
                 list_price=Decimal(["0", "19.99", "1.2345"][n % 3]),
                 standard_cost=None if n % 2 else Decimal("7.123456"), fixed_lot_size=None,
-                min_order_quantity=Decimal("10") if n == 3 else None,
+                min_order_quantity=Decimal("10") if n == 3 else None, active=n != 2,
             ))
         main, east = Warehouse(code="MAIN", name="Main", is_default=True), Warehouse(code="EAST", name="Östlich")
         session.add_all([main, east])

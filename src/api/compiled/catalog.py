@@ -58,7 +58,7 @@ class Many:
 class Connection:
     """A keyset connection of ``type_name`` in id order: the rows of ``table`` that ``where``
     picks, paged per parent as ``api.relay.child_page`` pages them (``first``, ``after``).
-    ``filters``: list arguments that narrow by a column (``status: [OrderStatus!]`` → ``status``)."""
+    ``filters``: arguments that narrow the rows (see :class:`RootConnection`)."""
 
     type_name: str
     table: str
@@ -81,8 +81,13 @@ class Entity:
 class RootConnection:
     entity: str
     scope: Scope  # the root field needs it (else FORBIDDEN, which the resolver path reports)
-    # arguments that filter: compiled only while absent or null
-    filters: frozenset[str] = frozenset()
+    # arguments that narrow the rows: the condition on the row ``{x}`` with the argument's value
+    # ``{v}`` (an enum's value; a list of them), left out while the argument is null or an empty
+    # list, as the resolvers leave it out
+    filters: dict[str, str] = field(default_factory=dict)
+    # arguments the compiled path leaves to the resolvers (a search, an id that may not exist):
+    # given, the operation runs there
+    unplanned: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,8 @@ ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
         tags=Kind.TEXT_LIST, paymentTermsDays=Kind.INT, creditLimit=Kind.DECIMAL, version=Kind.INT,
         createdAt=Kind.DATETIME, updatedAt=Kind.DATETIME,
     ) | {
-        "orders": Connection("SalesOrder", "sales_orders", "{x}.customer_id = {a}.id", {"status": "status"}),
+        "orders": Connection("SalesOrder", "sales_orders", "{x}.customer_id = {a}.id",
+                             {"status": "{x}.status = ANY({v})"}),
     }),
     Entity("SalesOrder", "sales_orders", True, {
         **_columns(
@@ -169,8 +175,11 @@ ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
 )}
 
 ROOT_CONNECTIONS: dict[str, RootConnection] = {
-    "customers": RootConnection("Customer", Scope.CRM_READ, frozenset({"search"})),
-    "items": RootConnection("Item", Scope.INVENTORY_READ, frozenset({"search", "kind", "active"})),
+    "customers": RootConnection("Customer", Scope.CRM_READ, unplanned=frozenset({"search"})),
+    "items": RootConnection("Item", Scope.INVENTORY_READ, {"kind": "{x}.kind = {v}", "active": "{x}.active = {v}"},
+                            frozenset({"search"})),
+    "salesOrders": RootConnection("SalesOrder", Scope.SALES_READ, {"status": "{x}.status = ANY({v})"},
+                                  frozenset({"customerId"})),
 }
 
 ROOT_LOOKUPS: dict[str, RootLookup] = {
@@ -203,7 +212,7 @@ def compilable_fields() -> dict[str, dict[str, frozenset[str]]]:
         out[f"{type_name}Edge"] = {"cursor": frozenset(), "node": frozenset()}
 
     for name, root in ROOT_CONNECTIONS.items():
-        query[name] = frozenset({"first", "after"})
+        query[name] = frozenset({"first", "after", *root.filters})
         connection(root.entity)
     for name, lookup in ROOT_LOOKUPS.items():
         query[name] = frozenset({"id", *lookup.keys})

@@ -251,10 +251,23 @@ def _root_field(context: _Operation, node: FieldNode, out: Plan) -> str:
     connection = ROOT_CONNECTIONS.get(name)
     if connection is None or not context.viewer.can(connection.scope):
         raise NotCompilable
-    if any(arguments.get(filter_) is not None for filter_ in connection.filters):
+    if any(arguments.get(argument) is not None for argument in connection.unplanned):
         raise NotCompilable
     entity, row = ENTITIES[connection.entity], out.alias()
-    return _connection(context, node, entity, row, [_fence_of(context, entity.table, row)], arguments, out)
+    conditions = [_fence_of(context, entity.table, row), *_filters(connection.filters, arguments, row, out)]
+    return _connection(context, node, entity, row, conditions, arguments, out)
+
+
+def _filters(filters: Mapping[str, str], arguments: Mapping[str, Any], row: str, out: Plan) -> list[str]:
+    """The conditions of the filter arguments given (not null, not an empty list)."""
+    conditions = []
+    for argument, condition in filters.items():
+        value = arguments.get(argument)
+        if value is None or value == []:
+            continue
+        value = [getattr(v, "value", v) for v in value] if isinstance(value, list) else getattr(value, "value", value)
+        conditions.append(condition.format(x=row, v=out.bind(value)))
+    return conditions
 
 
 def _node(context: _Operation, node: FieldNode, global_id: str, out: Plan) -> str:
@@ -395,11 +408,8 @@ def _entity(context: _Operation, node: FieldNode, entity: Entity, alias: str, ou
         elif isinstance(spec, Connection):
             arguments = _arguments(context, field_node, entity.type_name)
             related, row = ENTITIES[spec.type_name], out.alias()
-            conditions = [spec.where.format(a=alias, x=row), _fence_of(context, spec.table, row)]
-            for argument, column in spec.filters.items():
-                values = arguments.get(argument)
-                if values:  # an empty list filters nothing, as on the resolver path
-                    conditions.append(f"{row}.{column} = ANY({out.bind([getattr(v, 'value', v) for v in values])})")
+            conditions = [spec.where.format(a=alias, x=row), _fence_of(context, spec.table, row),
+                          *_filters(spec.filters, arguments, row, out)]
             members.append((key, _connection(context, field_node, related, row, conditions, arguments, out)))
         elif field_node.arguments:
             raise NotCompilable  # no other listed field takes arguments
