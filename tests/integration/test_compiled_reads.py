@@ -78,6 +78,7 @@ CORPUS: list[tuple[str, dict[str, Any]]] = [
      " pageInfo { hasNextPage endCursor } edges { node { number status customer { code } } } } }", {}),
     (FILTERED, {"k": "FINISHED", "on": True, "s": ["DRAFT", "SHIPPED"], "n": 2}),
     (FILTERED, {"k": "RAW_MATERIAL", "on": False, "s": []}),
+    ("{ warehouses { id code name isDefault version __typename } }", {}),
 ]
 
 

@@ -99,6 +99,15 @@ class RootLookup:
     keys: dict[str, str]  # argument -> column
 
 
+@dataclass(frozen=True)
+class RootList:
+    """``Query.warehouses``: every row of an entity, in ``order`` (``{x}``: the row)."""
+
+    entity: str
+    scope: Scope
+    order: str
+
+
 def _columns(**kinds: Kind) -> dict[str, Field]:
     return {name: Value("{a}." + _snake(name), kind) for name, kind in kinds.items()}
 
@@ -182,6 +191,10 @@ ROOT_CONNECTIONS: dict[str, RootConnection] = {
                                   frozenset({"customerId"})),
 }
 
+ROOT_LISTS: dict[str, RootList] = {
+    "warehouses": RootList("Warehouse", Scope.INVENTORY_READ, "{x}.id"),
+}
+
 ROOT_LOOKUPS: dict[str, RootLookup] = {
     "customer": RootLookup("Customer", Scope.CRM_READ, {"code": "code"}),
     "item": RootLookup("Item", Scope.INVENTORY_READ, {"sku": "sku"}),
@@ -214,6 +227,8 @@ def compilable_fields() -> dict[str, dict[str, frozenset[str]]]:
     for name, root in ROOT_CONNECTIONS.items():
         query[name] = frozenset({"first", "after", *root.filters})
         connection(root.entity)
+    for name in ROOT_LISTS:
+        query[name] = frozenset()
     for name, lookup in ROOT_LOOKUPS.items():
         query[name] = frozenset({"id", *lookup.keys})
     out["Query"] = query

@@ -45,6 +45,7 @@ from api.compiled.catalog import (
     ENTITIES,
     NODE_SCOPES,
     ROOT_CONNECTIONS,
+    ROOT_LISTS,
     ROOT_LOOKUPS,
     Connection,
     Entity,
@@ -243,6 +244,11 @@ def _root_field(context: _Operation, node: FieldNode, out: Plan) -> str:
     if name == "nodes":
         return "('[' || " + " || ',' || ".join(_node(context, node, i, out) for i in arguments["ids"]) + " || ']')" \
             if arguments["ids"] else "'[]'"
+    listed = ROOT_LISTS.get(name)
+    if listed is not None:
+        if not context.viewer.can(listed.scope):
+            raise NotCompilable
+        return _list(context, node, ENTITIES[listed.entity], "true", listed.order, out)
     lookup = ROOT_LOOKUPS.get(name)
     if lookup is not None:
         if not context.viewer.can(lookup.scope):
@@ -306,6 +312,15 @@ def _row(context: _Operation, node: FieldNode, entity: Entity, where: list[str],
     conditions = [w.format(x=row) for w in where] + [_fence_of(context, entity.table, row)]
     inner = _entity(context, node, entity, row, out)
     return f"coalesce((SELECT {inner} FROM {entity.table} {row} WHERE {_and(conditions)}), 'null')"
+
+
+def _list(context: _Operation, node: FieldNode, entity: Entity, where: str, order: str, out: Plan) -> str:
+    """The JSON array of the rows of ``entity`` that ``where`` picks (``{x}``: the row), fenced, in ``order``."""
+    row = out.alias()
+    conditions = [where.format(x=row), _fence_of(context, entity.table, row)]
+    inner = _entity(context, node, entity, row, out)
+    return (f"(SELECT coalesce('[' || string_agg({inner}, ',' ORDER BY {order.format(x=row)}) || ']', '[]') "
+            f"FROM {entity.table} {row} WHERE {_and(conditions)})")
 
 
 def _and(conditions: list[str]) -> str:
@@ -420,14 +435,8 @@ def _entity(context: _Operation, node: FieldNode, entity: Entity, alias: str, ou
             members.append((key, _row(context, field_node, ENTITIES[spec.type_name],
                                       [spec.where.replace("{a}", alias)], out)))
         elif isinstance(spec, Many):
-            related, row = ENTITIES[spec.type_name], out.alias()
-            conditions = [spec.where.format(a=alias, x=row), _fence_of(context, spec.table, row)]
-            order = spec.order.format(a=alias, x=row)
-            inner = _entity(context, field_node, related, row, out)
-            members.append((key, (
-                f"(SELECT coalesce('[' || string_agg({inner}, ',' ORDER BY {order}) || ']', '[]') "
-                f"FROM {spec.table} {row} WHERE {_and(conditions)})"
-            )))
+            members.append((key, _list(context, field_node, ENTITIES[spec.type_name],
+                                       spec.where.replace("{a}", alias), spec.order, out)))
         else:
             raise NotCompilable
     return _object(members)
