@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 from cross_web import HTTPException
 from graphql import GraphQLError, get_operation_ast, parse
 from redis.asyncio import Redis
@@ -29,7 +28,7 @@ from strawberry.types.graphql import OperationType
 
 from api.auth import Authenticator, bearer_token
 from api.body_limit import BodySizeLimit
-from api.compiled.extension import answer_known, encode, read_pool
+from api.compiled.extension import ReadPath, answer_known, encode
 from api.context import Context
 from api.dataloaders import RowOf, one_by
 from api.events import EventHub
@@ -63,8 +62,8 @@ class Resources:
     # Events of one relay burst reach many subscribers at once; this process-wide
     # loader batches their order loads into one query. No cache: nothing goes stale.
     event_orders: DataLoader[int, RowOf[SalesOrderRow] | None]
-    # compiled reads (api.compiled): plain asyncpg, one round trip a statement, read-only sessions
-    reads: asyncpg.Pool | None = None
+    # compiled reads (api.compiled): their connections and plans; None while switched off
+    reads: ReadPath | None = None
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -250,7 +249,7 @@ def create_app(settings: Settings) -> Starlette:
         revocations.start()
         app.state.search_slots = search_slots(settings.max_concurrent_searches)
         app.state.list_maxima = list_maxima
-        reads = await read_pool(settings) if settings.compiled_reads else None
+        reads = await ReadPath.open(settings, list_maxima) if settings.compiled_reads else None
         app.state.resources = Resources(
             engine, sessionmaker, authenticator, redis, events=events,
             event_orders=one_by(sessionmaker, SalesOrderRow, SalesOrderRow.id, cache=False), reads=reads,

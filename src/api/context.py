@@ -23,7 +23,7 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] = field(default_factory=dict)
-    reads: Any = None  # the compiled reads' asyncpg pool (api.app.Resources.reads)
+    reads: Any = None  # the compiled reads' api.compiled.extension.ReadPath (None: switched off)
 
     @property
     def fence(self) -> Fence:

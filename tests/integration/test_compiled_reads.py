@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -22,7 +23,7 @@ import pytest
 from graphql import parse
 from sqlalchemy import event, text
 
-from api.compiled.extension import read_pool
+from api.compiled.extension import ReadPath
 from api.compiled.planner import plan
 from api.schema import schema
 from domain.crm.models import Customer
@@ -100,13 +101,11 @@ async def compiled_app(
 
     counter = StatementCounter()
 
-    async def logged(settings: Settings) -> asyncpg.Pool:
-        async def log(connection: asyncpg.Connection) -> None:
-            connection.add_query_logger(lambda record: counter(None, None, record.query))
+    async def log(connection: asyncpg.Connection) -> None:
+        connection.add_query_logger(lambda record: counter(None, None, record.query))
 
-        return await read_pool(settings, init=log)
-
-    monkeypatch.setattr(api.app, "read_pool", logged)
+    opened = ReadPath.open
+    monkeypatch.setattr(api.app.ReadPath, "open", partial(opened, init=log))
     application = create_app(settings.model_copy(update={"compiled_reads": True}))
     async with application.router.lifespan_context(application):
         event.listen(application.state.resources.engine.sync_engine, "before_cursor_execute", counter)

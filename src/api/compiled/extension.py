@@ -23,6 +23,7 @@ from strawberry.types import ExecutionResult as StrawberryResult
 from strawberry.types.graphql import OperationType
 
 from api.compiled.planner import Plan, plan
+from domain.identity.services import Principal
 from domain.shared.db import asyncpg_dsn
 from erpgraph.settings import Settings
 
@@ -37,7 +38,7 @@ class RawJSON(str):
 
 
 class _Plans:
-    """Plans by (document, operation, variables, viewer's scopes and fence); least recently used go."""
+    """Plans by key (:meth:`ReadPath.key`); the least recently used go."""
 
     def __init__(self) -> None:
         self._plans: OrderedDict[tuple[Any, ...], Plan | None] = OrderedDict()
@@ -54,23 +55,43 @@ class _Plans:
             self._plans.popitem(last=False)
 
 
-PLANS = _Plans()
+class ReadPath:
+    """One app's compiled reads: its connections and its plans."""
 
+    def __init__(self, pool: asyncpg.Pool, list_maxima: Any = None) -> None:
+        self.pool = pool
+        self.plans = _Plans()
+        self._maxima = list_maxima  # api.list_maxima.ListMaxima: what the cost limit read
 
-async def read_pool(settings: Settings, init: Any = None) -> asyncpg.Pool:
-    """The compiled reads' connections: plain asyncpg, so a read is one round trip (no BEGIN and
-    ROLLBACK around it), its statement prepared once per connection by asyncpg's statement cache.
-    Their sessions are read-only and bounded by the same statement timeout as the engine's."""
-    assert settings.database_url is not None
-    server_settings = {"default_transaction_read_only": "on"}
-    if settings.statement_timeout_ms is not None:
-        server_settings["statement_timeout"] = str(settings.statement_timeout_ms)
-    pool = await asyncpg.create_pool(
-        asyncpg_dsn(settings.database_url), min_size=0, max_size=settings.db_pool_size,
-        server_settings=server_settings, init=init, reset=_reset,
-    )
-    assert pool is not None
-    return pool
+    @classmethod
+    async def open(cls, settings: Settings, list_maxima: Any = None, init: Any = None) -> ReadPath:
+        """Plain asyncpg connections, so a read is one round trip (no BEGIN and ROLLBACK around
+        it), its statement prepared once per connection by asyncpg's statement cache. Their
+        sessions are read-only and bounded by the engine's statement timeout."""
+        assert settings.database_url is not None
+        server_settings = {"default_transaction_read_only": "on",
+                           "statement_timeout": str(settings.statement_timeout_ms)}
+        pool = await asyncpg.create_pool(
+            asyncpg_dsn(settings.database_url), min_size=0, max_size=settings.db_pool_size,
+            server_settings=server_settings, init=init, reset=_reset,
+        )
+        assert pool is not None
+        return cls(pool, list_maxima)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    def key(self, query: str | None, operation_name: str | None, variables: Any, viewer: Principal) -> tuple[Any, ...]:
+        """A plan's key: the document, the operation, the variables, who asks (scopes and fence)
+        and the version of the list maxima (the cost limit may answer differently once they change)."""
+        return (query, operation_name, json.dumps(variables, sort_keys=True), viewer.scopes, viewer.partner,
+                getattr(self._maxima, "version", 0))
+
+    async def run(self, compiled: Plan) -> str:
+        """The JSON text of a plan's ``data``."""
+        async with self.pool.acquire() as connection:
+            written: str = await connection.fetchval(compiled.sql, *compiled.args)
+        return written
 
 
 async def _reset(connection: asyncpg.Connection) -> None:
@@ -80,36 +101,19 @@ async def _reset(connection: asyncpg.Connection) -> None:
         await connection.execute("ROLLBACK")
 
 
-async def run(pool: asyncpg.Pool, compiled: Plan) -> str:
-    """The JSON text of a plan's ``data``."""
-    async with pool.acquire() as connection:
-        written: str = await connection.fetchval(compiled.sql, *compiled.args)
-    return written
-
-
-def _key(
-    query: str | None, operation_name: str | None, variables: dict[str, Any] | None, context: Any
-) -> tuple[Any, ...]:
-    """A plan's cache key: the document, the operation, the variables, who asks (scopes and fence)
-    and the version of the list maxima the cost limit read (api.list_maxima)."""
-    viewer = context.principal
-    maxima = getattr(getattr(getattr(context.request, "app", None), "state", None), "list_maxima", None)
-    return (query, operation_name, json.dumps(variables, sort_keys=True), viewer.scopes, viewer.partner,
-            getattr(maxima, "version", 0))
-
-
 async def answer_known(context: Any, query: str | None, operation_name: str | None,
-                       variables: dict[str, Any] | None) -> StrawberryResult | None:
+                       variables: Any) -> StrawberryResult | None:
     """The answer to a request that is the same as one already served compiled (same key): its
     document passed validation, the limits and the text guard then, and would again, so the plan
     runs at once, before strawberry parses anything. None: the request goes the whole way."""
-    if query is None or context.reads is None or context.principal is None:
+    reads: ReadPath | None = context.reads
+    if query is None or reads is None or context.principal is None:
         return None
-    _, compiled = PLANS.get(_key(query, operation_name, variables, context))
+    _, compiled = reads.plans.get(reads.key(query, operation_name, variables, context.principal))
     if compiled is None or not compiled.proven:
         return None
     try:
-        written = await run(context.reads, compiled)
+        written = await reads.run(compiled)
     except Exception:  # the whole way then, which reports what it meets
         logger.exception("compiled read failed; answered the whole way")
         return None
@@ -132,18 +136,19 @@ class CompiledReads(SchemaExtension):
         if execution.result is not None or context.reads is None or context.principal is None:
             response.headers[READ_PATH_HEADER] = "resolvers"
             return
-        key = _key(execution.query, execution.operation_name, execution.variables, context)
-        known, compiled = PLANS.get(key)
+        reads: ReadPath = context.reads
+        key = reads.key(execution.query, execution.operation_name, execution.variables, context.principal)
+        known, compiled = reads.plans.get(key)
         if not known:
             assert execution.graphql_document is not None
             compiled = plan(self.execution_context.schema._schema, execution.graphql_document,
                             execution.operation_name, execution.variables, context.principal, context.fence)
-            PLANS.put(key, compiled)
+            reads.plans.put(key, compiled)
         if compiled is None:
             response.headers[READ_PATH_HEADER] = "resolvers"
             return
         try:
-            written = await run(context.reads, compiled)
+            written = await reads.run(compiled)
         except Exception:  # the resolver path answers instead, and reports what it meets
             logger.exception("compiled read failed; answered by the resolver path")
             response.headers[READ_PATH_HEADER] = "resolvers"
