@@ -219,7 +219,7 @@ async def _compiled(sessionmaker: Any, token: str, query: str, variables: dict[s
         if compiled is None:
             return None
         connection = await (await session.connection()).get_raw_connection()
-        return str(await connection.driver_connection.fetchval(compiled.sql, *compiled.args))
+        return str(await connection.driver_connection.fetchval(compiled.sql, *compiled.arguments(variables)))
 
 
 @pytest.mark.parametrize("role", ["admin", "sales", "partner"])
@@ -280,3 +280,41 @@ async def test_node_and_nodes_compile_to_the_resolver_paths_bytes(
         expected = (await gql(NODE, variables, token=token))["data"]
         compiled = await _compiled(sessionmaker, token, NODE, variables)
         assert compiled == json.dumps(expected, separators=(",", ":"), ensure_ascii=False), global_id
+
+
+async def test_one_plan_serves_every_page_and_a_value_of_another_shape_is_checked_again(
+    http: httpx.AsyncClient, sessionmaker: Any, settings: Settings, make_token: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await _seed(sessionmaker)
+    headers = {"Authorization": f"Bearer {await make_token('sales')}"}
+    query = ("query($a: String) { customers(first: 2, after: $a) { edges { cursor node { code } }"
+             " pageInfo { hasNextPage endCursor } } }")
+    async with compiled_app(settings, monkeypatch) as (compiled, counter):
+        after, pages = None, 0
+        while True:
+            body = {"query": query, "variables": {"a": after} if after else {}}
+            reference = await http.post("/graphql", json=body, headers=headers)
+            with counter.measure():
+                answer = await compiled.post("/graphql", json=body, headers=headers)
+            assert answer.content == reference.content
+            assert answer.headers["x-erpgraph-read-path"] == "compiled"
+            assert len([s for s in counter.statements if "FROM api_tokens" not in s]) == 1
+            pages += 1
+            info = answer.json()["data"]["customers"]["pageInfo"]
+            if not info["hasNextPage"]:
+                break
+            after = info["endCursor"]
+        assert pages == 4  # 7 customers, 2 a page
+        plans = compiled._transport.app.state.resources.reads.plans  # type: ignore[attr-defined]
+        assert len(plans._plans) == 1
+        assert len(next(iter(plans._plans.values()))) == 2  # no cursor, and any cursor
+        # values of another shape go the whole way again: the limits, the text guard, the resolvers' errors
+        for bad in ["x" * 201, "bad cursor", "nul\u0000"]:
+            body = {"query": query, "variables": {"a": bad}}
+            reference = await http.post("/graphql", json=body, headers=headers)
+            answer = await compiled.post("/graphql", json=body, headers=headers)
+            assert answer.status_code == reference.status_code
+            assert answer.content == reference.content
+            assert answer.json()["errors"], bad
+            assert answer.headers["x-erpgraph-read-path"] == "resolvers"

@@ -37,20 +37,42 @@ class RawJSON(str):
     """JSON text written by PostgreSQL, to be put into the response unchanged."""
 
 
+class _Unplanned:
+    """A request that does not compile: known for exactly these variables."""
+
+    def __init__(self, variables: Any) -> None:
+        self.variables = json.dumps(variables, sort_keys=True)
+
+    def fits(self, variables: Any, max_length: int) -> bool:
+        return json.dumps(variables, sort_keys=True) == self.variables
+
+
+_VARIANTS_KEPT = 16  # per document: one per shape of its variables (a null cursor, a valid one...)
+
+
 class _Plans:
-    """Plans by key (:meth:`ReadPath.key`); the least recently used go."""
+    """The plans of each (document, operation, viewer, list maxima), one per shape of the
+    variables; the least recently used go."""
 
-    def __init__(self) -> None:
-        self._plans: OrderedDict[tuple[Any, ...], Plan | None] = OrderedDict()
+    def __init__(self, max_length: int) -> None:
+        self.max_length = max_length
+        self._plans: OrderedDict[tuple[Any, ...], list[Plan | _Unplanned]] = OrderedDict()
 
-    def get(self, key: tuple[Any, ...]) -> tuple[bool, Plan | None]:
-        if key not in self._plans:
+    def get(self, key: tuple[Any, ...], variables: Any) -> tuple[bool, Plan | None]:
+        variants = self._plans.get(key)
+        if variants is None:
             return False, None
         self._plans.move_to_end(key)
-        return True, self._plans[key]
+        for variant in variants:
+            if variant.fits(variables, self.max_length):
+                return True, variant if isinstance(variant, Plan) else None
+        return False, None
 
-    def put(self, key: tuple[Any, ...], value: Plan | None) -> None:
-        self._plans[key] = value
+    def put(self, key: tuple[Any, ...], variables: Any, value: Plan | None) -> None:
+        variants = self._plans.setdefault(key, [])
+        variants.insert(0, _Unplanned(variables) if value is None else value)
+        del variants[_VARIANTS_KEPT:]
+        self._plans.move_to_end(key)
         if len(self._plans) > _PLANS_KEPT:
             self._plans.popitem(last=False)
 
@@ -58,9 +80,10 @@ class _Plans:
 class ReadPath:
     """One app's compiled reads: its connections and its plans."""
 
-    def __init__(self, pool: asyncpg.Pool, list_maxima: Any = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, list_maxima: Any = None, max_length: int = 0) -> None:
         self.pool = pool
-        self.plans = _Plans()
+        self.plans = _Plans(max_length)
+        self.max_length = max_length  # the longest string argument the limits let through
         self._maxima = list_maxima  # api.list_maxima.ListMaxima: what the cost limit read
 
     @classmethod
@@ -76,21 +99,21 @@ class ReadPath:
             server_settings=server_settings, init=init, reset=_reset,
         )
         assert pool is not None
-        return cls(pool, list_maxima)
+        return cls(pool, list_maxima, settings.max_search_length)
 
     async def close(self) -> None:
         await self.pool.close()
 
-    def key(self, query: str | None, operation_name: str | None, variables: Any, viewer: Principal) -> tuple[Any, ...]:
-        """A plan's key: the document, the operation, the variables, who asks (scopes and fence)
-        and the version of the list maxima (the cost limit may answer differently once they change)."""
-        return (query, operation_name, json.dumps(variables, sort_keys=True), viewer.scopes, viewer.partner,
-                getattr(self._maxima, "version", 0))
+    def key(self, query: str | None, operation_name: str | None, viewer: Principal) -> tuple[Any, ...]:
+        """The plans' key: the document, the operation, who asks (scopes and fence) and the version
+        of the list maxima (the cost limit may answer differently once they change); the variables
+        pick one of its plans by their shape (``Plan.fits``)."""
+        return query, operation_name, viewer.scopes, viewer.partner, getattr(self._maxima, "version", 0)
 
-    async def run(self, compiled: Plan) -> str:
-        """The JSON text of a plan's ``data``."""
+    async def run(self, compiled: Plan, variables: Any) -> str:
+        """The JSON text of a plan's ``data`` for ``variables``."""
         async with self.pool.acquire() as connection:
-            written: str = await connection.fetchval(compiled.sql, *compiled.args)
+            written: str = await connection.fetchval(compiled.sql, *compiled.arguments(variables))
         return written
 
 
@@ -109,11 +132,11 @@ async def answer_known(context: Any, query: str | None, operation_name: str | No
     reads: ReadPath | None = context.reads
     if query is None or reads is None or context.principal is None:
         return None
-    _, compiled = reads.plans.get(reads.key(query, operation_name, variables, context.principal))
+    _, compiled = reads.plans.get(reads.key(query, operation_name, context.principal), variables)
     if compiled is None or not compiled.proven:
         return None
     try:
-        written = await reads.run(compiled)
+        written = await reads.run(compiled, variables)
     except Exception:  # the whole way then, which reports what it meets
         logger.exception("compiled read failed; answered the whole way")
         return None
@@ -137,23 +160,23 @@ class CompiledReads(SchemaExtension):
             response.headers[READ_PATH_HEADER] = "resolvers"
             return
         reads: ReadPath = context.reads
-        key = reads.key(execution.query, execution.operation_name, execution.variables, context.principal)
-        known, compiled = reads.plans.get(key)
+        key, variables = reads.key(execution.query, execution.operation_name, context.principal), execution.variables
+        known, compiled = reads.plans.get(key, variables)
         if not known:
             assert execution.graphql_document is not None
             compiled = plan(self.execution_context.schema._schema, execution.graphql_document,
-                            execution.operation_name, execution.variables, context.principal, context.fence)
-            reads.plans.put(key, compiled)
+                            execution.operation_name, variables, context.principal, context.fence, reads.max_length)
+            reads.plans.put(key, variables, compiled)
         if compiled is None:
             response.headers[READ_PATH_HEADER] = "resolvers"
             return
         try:
-            written = await reads.run(compiled)
+            written = await reads.run(compiled, variables)
         except Exception:  # the resolver path answers instead, and reports what it meets
             logger.exception("compiled read failed; answered by the resolver path")
             response.headers[READ_PATH_HEADER] = "resolvers"
             return
-        compiled.proven = True  # every check before this hook passed: the same request may skip them
+        compiled.proven = True  # every check before this hook passed: a request of the same shape may skip them
         execution.result = ExecutionResult(data=RawJSON(written))  # type: ignore[arg-type]  # spliced by encode()
         response.headers[READ_PATH_HEADER] = "compiled"
 

@@ -15,6 +15,7 @@ and ``@include``/``@skip`` are resolved here against the variables.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,11 +29,15 @@ from graphql import (
     GraphQLSchema,
     GraphQLUnionType,
     InlineFragmentNode,
+    Node,
     OperationType,
     SelectionSetNode,
     Undefined,
+    VariableNode,
+    Visitor,
     get_operation_ast,
     value_from_ast,
+    visit,
 )
 from graphql.execution.values import VariableValues, get_directive_values, get_variable_values
 from graphql.language import DocumentNode
@@ -57,6 +62,7 @@ from api.compiled.catalog import (
 )
 from api.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from api.relay import from_global_id
+from api.text import text_problem
 from domain.identity.fence import Fence
 from domain.identity.services import Principal
 from domain.shared.db import Base
@@ -66,13 +72,53 @@ class NotCompilable(Exception):
     """Something in the operation is for the resolver path."""
 
 
+# How a plan depends on a variable. FULL: on its value (the plan is for that value only). The
+# slots: only on the kind of value (null or not, a valid cursor or not, which type an id is of),
+# so that one plan serves every page of a list and every record of a lookup; the value itself
+# is bound when the plan runs.
+FULL, CURSOR, ID, KEY = "full", "cursor", "id", "key"
+_MISSING = object()
+
+
+def shape(kind: str, raw: Any, max_length: int) -> tuple[Any, ...]:
+    """What a plan made for ``raw`` (a variable's JSON value, ``_MISSING`` when not given) holds
+    true of it: two values with the same shape get the same statement and pass the same checks
+    (text that can be stored, the limit on a string argument's length)."""
+    if raw is _MISSING:
+        return ("absent",)
+    if raw is None:
+        return ("null",)
+    if kind != FULL and isinstance(raw, str) and len(raw) <= max_length and text_problem(raw) is None:
+        if kind == KEY:
+            return (KEY,)
+        decoded = from_global_id(raw)
+        if kind == CURSOR:
+            return (CURSOR, decoded is not None and decoded[0] == "cursor")
+        return (ID, None if decoded is None else decoded[0])
+    return (FULL, json.dumps(raw, sort_keys=True))
+
+
+def _slot_value(kind: str, raw: Any) -> Any:
+    """The bound value of a slot variable whose shape matched (a cursor's or an id's key, a key's text)."""
+    if kind == KEY:
+        return raw
+    decoded = from_global_id(raw)
+    assert decoded is not None
+    return decoded[1]
+
+
 @dataclass
 class Plan:
-    """The statement (``$1``, ``$2``... binds, as asyncpg prepares it) and its arguments."""
+    """The statement (``$1``, ``$2``... binds, as asyncpg prepares it) and its arguments, and
+    what it holds for: the shape of each variable of the operation."""
 
     sql: str
     args: list[Any] = field(default_factory=list)
     aliases: int = 0
+    # variable -> FULL or a slot kind; the args bound from a slot variable: index -> (variable, kind)
+    depends: dict[str, str] = field(default_factory=dict)
+    slots: dict[int, tuple[str, str]] = field(default_factory=dict)
+    shapes: tuple[tuple[Any, ...], ...] = ()
     # served once after every check of the request passed (api.compiled.extension.answer_known)
     proven: bool = False
 
@@ -85,6 +131,28 @@ class Plan:
         self.args.append(value)
         return f"${len(self.args)}"
 
+    def bind_slot(self, variable: str, kind: str, value: Any) -> str:
+        """A parameter taken from a slot variable each time the plan runs (``value``: this time's)."""
+        self.slots[len(self.args)] = (variable, kind)
+        return self.bind(value)
+
+    def shape_of(self, variables: Mapping[str, Any] | None, max_length: int) -> tuple[tuple[Any, ...], ...]:
+        given = variables or {}
+        return tuple(shape(kind, given.get(name, _MISSING), max_length) for name, kind in self.depends.items())
+
+    def fits(self, variables: Mapping[str, Any] | None, max_length: int) -> bool:
+        """Whether this plan answers for ``variables`` (every variable of the same shape)."""
+        return self.shape_of(variables, max_length) == self.shapes
+
+    def arguments(self, variables: Mapping[str, Any] | None) -> list[Any]:
+        """The statement's arguments for ``variables`` (which :meth:`fits`)."""
+        if not self.slots:
+            return self.args
+        given, args = variables or {}, list(self.args)
+        for index, (variable, kind) in self.slots.items():
+            args[index] = _slot_value(kind, given.get(variable))
+        return args
+
 
 @dataclass(frozen=True)
 class _Operation:
@@ -93,14 +161,35 @@ class _Operation:
     variables: VariableValues
     viewer: Principal
     fence: Fence
+    # how the plan depends on each variable used so far (FULL or a slot kind)
+    uses: dict[str, str] = field(default_factory=dict)
+
+    def use(self, variable: str, kind: str) -> None:
+        """``variable`` is used as ``kind``; used two ways, the plan depends on its value."""
+        known = self.uses.get(variable)
+        self.uses[variable] = kind if known in (None, kind) else FULL
+
+    def use_all(self, node: Node) -> None:
+        """Every variable under ``node`` (an argument's value, a directive) is used by value."""
+        visit(node, _Variables(self))
+
+
+class _Variables(Visitor):
+    def __init__(self, context: _Operation) -> None:
+        super().__init__()
+        self.context = context
+
+    def enter_variable(self, node: VariableNode, *_: Any) -> None:
+        self.context.use(node.name.value, FULL)
 
 
 def plan(
     schema: GraphQLSchema, document: DocumentNode, operation_name: str | None, variables: dict[str, Any] | None,
-    viewer: Principal, fence: Fence,
+    viewer: Principal, fence: Fence, max_length: int = 0,
 ) -> Plan | None:
     """The compiled statement of a validated query operation, or None to use the resolver path
-    (which also reports variables that do not coerce)."""
+    (which also reports variables that do not coerce). ``max_length``: the longest string
+    argument the limits let through (a slot variable's shape says whether it is within)."""
     operation = get_operation_ast(document, operation_name)
     if operation is None or operation.operation != OperationType.QUERY:
         return None
@@ -117,6 +206,10 @@ def plan(
     except NotCompilable:
         return None
     out.sql = "SELECT " + _object(members)
+    # a variable the plan does not read still had to coerce: the plan is for its value
+    out.depends = {d.variable.name.value: context.uses.get(d.variable.name.value, FULL)
+                   for d in operation.variable_definitions or ()}
+    out.shapes = out.shape_of(variables, max_length)
     return out
 
 
@@ -179,6 +272,8 @@ def _merge(first: FieldNode, second: FieldNode) -> FieldNode:
 
 
 def _included(context: _Operation, node: Any) -> bool:
+    for directive in node.directives or ():
+        context.use_all(directive)
     skip = get_directive_values(GraphQLSkipDirective, node, context.variables)
     if skip and skip.get("if") is True:
         return False
@@ -186,13 +281,43 @@ def _included(context: _Operation, node: Any) -> bool:
     return not (include and include.get("if") is False)
 
 
-def _arguments(context: _Operation, node: FieldNode, parent: str) -> dict[str, Any]:
+class _Arguments(dict[str, Any]):
+    """A field's argument values; ``slots``: those given as a variable used as a slot."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slots: dict[str, tuple[str, str]] = {}  # argument -> (variable, kind)
+
+    @classmethod
+    def of(cls, **values: Any) -> _Arguments:
+        made = cls()
+        made.update(values)
+        return made
+
+    def bind(self, out: Plan, name: str, value: Any) -> str:
+        """A parameter of ``value`` (what the argument gives): a slot's when the argument is one."""
+        if name in self.slots:
+            return out.bind_slot(*self.slots[name], value)
+        return out.bind(value)
+
+
+def _arguments(context: _Operation, node: FieldNode, parent: str, slots: Mapping[str, str] | None = None) -> _Arguments:
+    """The argument values of a field. ``slots``: the arguments that may be slots (argument ->
+    kind) when given as a variable; every other variable is used by value."""
     definition = context.schema.get_type(parent).fields[node.name.value]  # type: ignore[union-attr]
-    values: dict[str, Any] = {}
+    values = _Arguments()
     given = {argument.name.value: argument.value for argument in node.arguments or ()}
     for name, argument in definition.args.items():
-        value = (value_from_ast(given[name], argument.type, context.variables.coerced) if name in given
-                 else argument.default_value)
+        if name in given:
+            kind, ast = (slots or {}).get(name), given[name]
+            if kind is not None and isinstance(ast, VariableNode):
+                context.use(ast.name.value, kind)
+                values.slots[name] = (ast.name.value, kind)
+            else:
+                context.use_all(given[name])
+            value = value_from_ast(given[name], argument.type, context.variables.coerced)
+        else:
+            value = argument.default_value
         values[name] = None if value is Undefined else value
     return values
 
@@ -238,12 +363,16 @@ def _root_field(context: _Operation, node: FieldNode, out: Plan) -> str:
     name = node.name.value
     if name == "__typename":
         return _string("Query")
-    arguments = _arguments(context, node, "Query")
+    slots = {"id": ID} if name == "node" else {"id": ID, **dict.fromkeys(ROOT_LOOKUPS[name].keys, KEY)} \
+        if name in ROOT_LOOKUPS else {"after": CURSOR}
+    arguments = _arguments(context, node, "Query", slots)
     if name == "node":
-        return _node(context, node, arguments["id"], out)
+        return _node(context, node, arguments, out)
     if name == "nodes":
-        return "('[' || " + " || ',' || ".join(_node(context, node, i, out) for i in arguments["ids"]) + " || ']')" \
-            if arguments["ids"] else "'[]'"
+        if not arguments["ids"]:
+            return "'[]'"
+        each = [_node(context, node, _Arguments.of(id=global_id), out) for global_id in arguments["ids"]]
+        return "('[' || " + " || ',' || ".join(each) + " || ']')"
     listed = ROOT_LISTS.get(name)
     if listed is not None:
         if not context.viewer.can(listed.scope):
@@ -276,10 +405,10 @@ def _filters(filters: Mapping[str, str], arguments: Mapping[str, Any], row: str,
     return conditions
 
 
-def _node(context: _Operation, node: FieldNode, global_id: str, out: Plan) -> str:
+def _node(context: _Operation, node: FieldNode, arguments: _Arguments, out: Plan) -> str:
     """``node(id:)`` as api.node answers it: null for an id that is not ours or a type the viewer
     may not read; the row's object (of its concrete type) otherwise."""
-    decoded = from_global_id(global_id)
+    decoded = from_global_id(arguments["id"])
     if decoded is None:
         return "'null'"
     type_name, pk = decoded
@@ -288,10 +417,10 @@ def _node(context: _Operation, node: FieldNode, global_id: str, out: Plan) -> st
         raise NotCompilable  # a type that does not compile yet (or not a node at all: the resolvers say)
     if not context.viewer.can(scope):
         return "'null'"
-    return _row(context, node, ENTITIES[type_name], [f"{{x}}.id = {out.bind(pk)}"], out)
+    return _row(context, node, ENTITIES[type_name], [f"{{x}}.id = {arguments.bind(out, 'id', pk)}"], out)
 
 
-def _lookup(context: _Operation, node: FieldNode, lookup: RootLookup, arguments: Mapping[str, Any], out: Plan) -> str:
+def _lookup(context: _Operation, node: FieldNode, lookup: RootLookup, arguments: _Arguments, out: Plan) -> str:
     """``customer(id, code)`` as api.relay.lookup answers it: by the global id when given (null if it
     is not one of this type), else by the first key given, else null."""
     entity = ENTITIES[lookup.entity]
@@ -299,10 +428,11 @@ def _lookup(context: _Operation, node: FieldNode, lookup: RootLookup, arguments:
         decoded = from_global_id(arguments["id"])
         if decoded is None or decoded[0] != entity.type_name:
             return "'null'"
-        return _row(context, node, entity, [f"{{x}}.id = {out.bind(decoded[1])}"], out)
+        return _row(context, node, entity, [f"{{x}}.id = {arguments.bind(out, 'id', decoded[1])}"], out)
     for argument, column in lookup.keys.items():
         if arguments.get(argument) is not None:
-            return _row(context, node, entity, [f"{{x}}.{column} = {out.bind(arguments[argument])}"], out)
+            key = arguments.bind(out, argument, arguments[argument])
+            return _row(context, node, entity, [f"{{x}}.{column} = {key}"], out)
     return "'null'"
 
 
@@ -344,7 +474,7 @@ def _page(arguments: Mapping[str, Any]) -> tuple[int, int | None]:
 
 def _connection(
     context: _Operation, node: FieldNode, entity: Entity, row: str, conditions: list[str],
-    arguments: Mapping[str, Any], out: Plan,
+    arguments: _Arguments, out: Plan,
 ) -> str:
     """A keyset connection over the rows of ``entity`` (alias ``row``) that ``conditions`` pick, in id
     order, as api.relay pages them: one aggregate over the page (one row more than its size)
@@ -352,7 +482,7 @@ def _connection(
     size, after_pk = _page(arguments)
     table, page = entity.table, out.alias()
     matching = _and(conditions)
-    starts = f" AND {row}.id > {out.bind(after_pk)}" if after_pk is not None else ""
+    starts = f" AND {row}.id > {arguments.bind(out, 'after', after_pk)}" if after_pk is not None else ""
     limit = str(size)  # checked to be an int in range: written as it is, bound or not it's in the key
     in_page = f"FILTER (WHERE {page}.n <= {limit})"
     type_name = f"{entity.type_name}Connection"
@@ -421,7 +551,7 @@ def _entity(context: _Operation, node: FieldNode, entity: Entity, alias: str, ou
         elif field_name == "id" and entity.node:
             members.append((key, f"'\"' || graphql_id('{entity.type_name}', {alias}.id) || '\"'"))
         elif isinstance(spec, Connection):
-            arguments = _arguments(context, field_node, entity.type_name)
+            arguments = _arguments(context, field_node, entity.type_name, {"after": CURSOR})
             related, row = ENTITIES[spec.type_name], out.alias()
             conditions = [spec.where.format(a=alias, x=row), _fence_of(context, spec.table, row),
                           *_filters(spec.filters, arguments, row, out)]
