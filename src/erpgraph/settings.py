@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # Read queries whose every field compiles are answered by one SQL statement that writes
     # the JSON (api.compiled; docs/architecture.md); 0 sends every query to the resolvers.
     compiled_reads: bool = Field(default=True, alias="ERPGRAPH_COMPILED_READS")
+    # Their connections per process (a pool of their own, opened as needed): a compiled read is
+    # one short round trip, so a few serve many requests in flight
+    read_pool_size: int = Field(default=5, ge=1, alias="ERPGRAPH_READ_POOL_SIZE")
     # `erpgraph serve` logs a line per HTTP request (uvicorn's access log); 0 leaves it out
     access_log: bool = Field(default=True, alias="ERPGRAPH_ACCESS_LOG")
     # ERP writeback to Tryton (docs/erp-writeback.md): off while the URL is unset.

@@ -95,7 +95,7 @@ class ReadPath:
         server_settings = {"default_transaction_read_only": "on",
                            "statement_timeout": str(settings.statement_timeout_ms)}
         pool = await asyncpg.create_pool(
-            asyncpg_dsn(settings.database_url), min_size=0, max_size=settings.db_pool_size,
+            asyncpg_dsn(settings.database_url), min_size=0, max_size=settings.read_pool_size,
             server_settings=server_settings, init=init, reset=_reset,
         )
         assert pool is not None
