@@ -31,6 +31,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import postgraphile
+import pyspy
 from common import Figures, WrkFigures, asyncpg_dsn, load, scratch_database, serve_process, servers, wrk_load
 
 # The three shapes as erpgraph serves them; the differential test of the compiled path
@@ -170,6 +171,7 @@ SHAPES = {
 PATHS = {"a": "(a) erpgraph compiled", "b": "(b) erpgraph resolvers", "c": "(c) PostGraphile 4",
          "d": "(d) raw json_agg (asyncpg)"}
 READ_PATH = "x-erpgraph-read-path"
+PROFILES: list[tuple[str, list[str]]] = []  # (shape, py-spy summary) of --profile
 CUSTOMERS, BUYERS, ORDERS_EACH = 200, 50, 24  # BUYERS customers with ORDERS_EACH confirmed orders
 
 
@@ -272,7 +274,8 @@ Measured = WrkFigures | Figures | str  # a string: why the path was skipped
 
 
 async def over_http(endpoint: str, token: str, shapes: list[Shape], system: int, codes: list[str],
-                    clients: int, seconds: float, compiled: bool | None = None) -> dict[str, Measured]:
+                    clients: int, seconds: float, compiled: bool | None = None,
+                    profile: int | None = None) -> dict[str, Measured]:
     """wrk against one server for each shape (``system``: 0 erpgraph, 1 PostGraphile);
     ``compiled`` says which read path erpgraph must report."""
     measured: dict[str, Measured] = {}
@@ -285,7 +288,12 @@ async def over_http(endpoint: str, token: str, shapes: list[Shape], system: int,
             continue
         if compiled is False and served not in ({None}, {"resolvers"}):
             raise RuntimeError(f"ERPGRAPH_COMPILED_READS=0 but {READ_PATH}: {served}")
-        figures = await wrk_load(endpoint, token, bodies, '"pageInfo"', clients, seconds, each_once=False)
+        load = wrk_load(endpoint, token, bodies, '"pageInfo"', clients, seconds, each_once=False)
+        if profile is None:
+            figures = await load
+        else:  # py-spy on the server (pid ``profile``) while wrk runs: its figures are lower for it
+            figures, samples = await asyncio.gather(load, pyspy.record(profile, max(seconds - 2, 1)))
+            PROFILES.append((shape.name, pyspy.summary(samples)))
         if figures.failed:
             raise RuntimeError(f"{shape.name}: {figures.failed} failed responses from {endpoint}")
         measured[shape.name] = figures
@@ -315,11 +323,11 @@ async def raw_sql(url: str, shapes: list[Shape], codes: list[str], clients: int,
 
 
 @contextlib.asynccontextmanager
-async def erpgraph(url: str, redis_url: str, compiled: bool) -> AsyncIterator[str]:
+async def erpgraph(url: str, redis_url: str, compiled: bool) -> AsyncIterator[tuple[str, int]]:
     # no access log: PostGraphile runs with --disable-query-log
     settings = {"ERPGRAPH_COMPILED_READS": "1" if compiled else "0", "ERPGRAPH_ACCESS_LOG": "0"}
-    async with serve_process(url, redis_url, settings=settings) as (base, _):
-        yield base + "/graphql"
+    async with serve_process(url, redis_url, settings=settings) as (base, pid):
+        yield base + "/graphql", pid
 
 
 def figures(measured: Measured) -> tuple[float, float, float]:
@@ -350,7 +358,8 @@ def table(results: dict[str, dict[str, Measured]], shapes: list[Shape]) -> list[
     return out
 
 
-async def main(n_items: int, clients: int, seconds: int, shapes: list[Shape], paths: list[str]) -> None:
+async def main(n_items: int, clients: int, seconds: int, shapes: list[Shape], paths: list[str],
+               profile: bool = False) -> None:
     results: dict[str, dict[str, Measured]] = {}
     no_wrk = "skipped: wrk not found (scripts/install-bench-tools)" if shutil.which("wrk") is None else None
     with servers() as (server_url, redis_url):
@@ -363,9 +372,10 @@ async def main(n_items: int, clients: int, seconds: int, shapes: list[Shape], pa
                 if skipped:
                     results[path] = {s.name: f"{PATHS[path][:3]} {skipped}" for s in shapes}
                 elif path in ("a", "b"):
-                    async with erpgraph(url, redis_url, compiled=path == "a") as endpoint:
+                    async with erpgraph(url, redis_url, compiled=path == "a") as (endpoint, pid):
                         results[path] = await over_http(endpoint, token, shapes, 0, codes, clients, seconds,
-                                                        compiled=path == "a")
+                                                        compiled=path == "a",
+                                                        profile=pid if profile and path == "a" else None)
                 elif path == "c":
                     async with postgraphile.postgraphile(url) as endpoint:
                         results[path] = await over_http(endpoint, token, shapes, 1, codes, clients, seconds)
@@ -376,6 +386,9 @@ async def main(n_items: int, clients: int, seconds: int, shapes: list[Shape], pa
           f"{CUSTOMERS} customers, {BUYERS} with {ORDERS_EACH} confirmed orders of 3-4 lines; "
           f"{clients} connections, {seconds:.0f} s per shape and path, one server process each")
     print("\n".join(table(results, shapes)))
+    for name, lines in PROFILES:
+        print(f"\npy-spy, (a) compiled, {name}:")
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":
@@ -385,9 +398,13 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--shapes", default=",".join(SHAPES), help=f"comma-separated, of {', '.join(SHAPES)}")
     parser.add_argument("--paths", default=",".join(PATHS), help="comma-separated, of a, b, c, d")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy on the compiled server while wrk runs (its req/s are lower for it)")
     args = parser.parse_args()
     chosen = [s.strip() for s in args.shapes.split(",") if s.strip()]
     ways = [p.strip() for p in args.paths.split(",") if p.strip()]
     if unknown := [s for s in chosen if s not in SHAPES] + [p for p in ways if p not in PATHS]:
         parser.error(f"unknown shape or path: {', '.join(unknown)}")
-    asyncio.run(main(args.items, args.clients, args.seconds, [SHAPES[s] for s in chosen], ways))
+    if args.profile and (why := pyspy.missing()):
+        parser.error(why)
+    asyncio.run(main(args.items, args.clients, args.seconds, [SHAPES[s] for s in chosen], ways, args.profile))
