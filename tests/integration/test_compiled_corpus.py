@@ -12,7 +12,8 @@ customers), on the database of ``tests.compiled_seed``:
   range or naming nothing.
 
 Each query goes over HTTP to the app on the resolver path (the reference) and to the same app
-with compiled reads on: the status and the body must be the same bytes. And a query that asks
+with compiled reads on (twice when served compiled: the second time skips strawberry): the
+status and the body must be the same bytes. And a query that asks
 only for catalog fields, every argument in range, and that the resolvers answer without errors
 must be served compiled: the catalog promises nothing the planner does not keep.
 """
@@ -241,17 +242,20 @@ class Run:
     async def check(self, query: str, variables: dict[str, Any]) -> None:
         body = {"query": query, "variables": variables}
         expected = await self.reference.post("/graphql", json=body, headers=self.headers)
-        answer = await self.compiled.post("/graphql", json=body, headers=self.headers)
-        path = answer.headers.get(READ_PATH_HEADER, "none")
+        answers = [await self.compiled.post("/graphql", json=body, headers=self.headers)]
+        path = answers[0].headers.get(READ_PATH_HEADER, "none")
+        if path == "compiled":  # asked again, it is answered before strawberry parses it (answer_known)
+            answers.append(await self.compiled.post("/graphql", json=body, headers=self.headers))
         self.served[path] += 1
         failed = b'"errors":' in expected.content  # a key: inside a string its quotes are escaped
         self.errors += failed
         case = f"{self.role}: {' '.join(query.split())}  variables: {json.dumps(variables, ensure_ascii=False)}"
-        if (answer.status_code, answer.content) != (expected.status_code, expected.content):
-            reference, compiled = _around(expected.text, answer.text)
-            self.differences.append(f"{case}\n    resolvers {expected.status_code}: {reference}"
-                                    f"\n    compiled  {answer.status_code}: {compiled}")
-            return
+        for time, answer in enumerate(answers, 1):
+            if (answer.status_code, answer.content) != (expected.status_code, expected.content):
+                reference, compiled = _around(expected.text, answer.text)
+                self.differences.append(f"{case}\n    resolvers {expected.status_code}: {reference}"
+                                        f"\n    compiled ({time}.) {answer.status_code}: {compiled}")
+                return
         document = parse(query)
         if path != "compiled" and expected.status_code == 200 and not failed and in_catalog(
             document, variables, self.fence
