@@ -13,9 +13,9 @@ customers), on the database of ``tests.compiled_seed``:
 
 Each query goes over HTTP to the app on the resolver path (the reference) and to the same app
 with compiled reads on (twice when served compiled: the second time skips strawberry): the
-status and the body must be the same bytes. And a query that asks
-only for catalog fields, every argument in range, and that the resolvers answer without errors
-must be served compiled: the catalog promises nothing the planner does not keep.
+status and the body must be the same bytes. And a query that asks only for catalog fields,
+every argument in range, and that the resolvers answer without errors must be served
+compiled: the catalog promises nothing the planner does not keep.
 """
 
 from __future__ import annotations
