@@ -318,3 +318,28 @@ async def test_one_plan_serves_every_page_and_a_value_of_another_shape_is_checke
             assert answer.content == reference.content
             assert answer.json()["errors"], bad
             assert answer.headers["x-erpgraph-read-path"] == "resolvers"
+
+
+async def test_odd_requests_get_the_resolver_paths_answer_after_a_document_was_served_compiled(
+    http: httpx.AsyncClient, settings: Settings, make_token: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    headers = {"Authorization": f"Bearer {await make_token('admin')}"}
+    async with compiled_app(settings, monkeypatch) as (compiled, _):
+        proven = await compiled.post("/graphql", json={"query": "{ __typename }"}, headers=headers)
+        assert proven.headers["x-erpgraph-read-path"] == "compiled"
+        for body in [
+            {"query": "{ __typename }", "operationName": {"a": 1}},  # not a name: 400, never a 500
+            {"query": "{ __typename }", "operationName": ["a"]},
+            {"query": "{ __typename }", "variables": "{}"},
+            {"query": "{ __typename }", "variables": [1]},
+            {"query": ["{ __typename }"]},
+            # introspection is no catalog field: the resolvers answer it
+            {"query": "query($name: String!) { __type(name: $name) { name } }", "variables": {"name": "Item"}},
+            {"query": "{ __schema { queryType { name } } items { totalCount } }"},
+        ]:
+            for accept in ["application/json", "application/graphql-response+json"]:
+                sent = headers | {"Accept": accept}
+                reference = await http.post("/graphql", json=body, headers=sent)
+                answer = await compiled.post("/graphql", json=body, headers=sent)
+                assert answer.status_code == reference.status_code != 500, body
+                assert answer.content == reference.content, body

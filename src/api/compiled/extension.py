@@ -130,8 +130,9 @@ async def answer_known(context: Any, query: str | None, operation_name: str | No
     document passed validation, the limits and the text guard then, and would again, so the plan
     runs at once, before strawberry parses anything. None: the request goes the whole way."""
     reads: ReadPath | None = context.reads
-    if query is None or reads is None or context.principal is None:
-        return None
+    if reads is None or context.principal is None or not isinstance(query, str) \
+            or not isinstance(operation_name, str | None) or not isinstance(variables, dict | None):
+        return None  # strawberry refuses what is not a string, a name or a map
     _, compiled = reads.plans.get(reads.key(query, operation_name, context.principal), variables)
     if compiled is None or not compiled.proven:
         return None
@@ -164,8 +165,13 @@ class CompiledReads(SchemaExtension):
         known, compiled = reads.plans.get(key, variables)
         if not known:
             assert execution.graphql_document is not None
-            compiled = plan(self.execution_context.schema._schema, execution.graphql_document,
-                            execution.operation_name, variables, context.principal, context.fence, reads.max_length)
+            try:
+                compiled = plan(self.execution_context.schema._schema, execution.graphql_document,
+                                execution.operation_name, variables, context.principal, context.fence,
+                                reads.max_length)
+            except Exception:  # a planner bug must cost speed, not the answer
+                logger.exception("planning a compiled read failed; answered by the resolver path")
+                compiled = None
             reads.plans.put(key, variables, compiled)
         if compiled is None:
             response.headers[READ_PATH_HEADER] = "resolvers"

@@ -363,6 +363,9 @@ def _root_field(context: _Operation, node: FieldNode, out: Plan) -> str:
     name = node.name.value
     if name == "__typename":
         return _string("Query")
+    if name not in ("node", "nodes") and name not in ROOT_LISTS and name not in ROOT_LOOKUPS \
+            and name not in ROOT_CONNECTIONS:
+        raise NotCompilable  # introspection (__type, __schema) and everything the catalog does not list
     slots = {"id": ID} if name == "node" else {"id": ID, **dict.fromkeys(ROOT_LOOKUPS[name].keys, KEY)} \
         if name in ROOT_LOOKUPS else {"after": CURSOR}
     arguments = _arguments(context, node, "Query", slots)
