@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from api.compiled.catalog import NODE_SCOPES
+from api.node import NODE_TYPES
 from domain.crm.models import Contact, Customer
 from domain.finance.models import CreditNote, Invoice, Payment
 from domain.integration.models import ExternalRef
@@ -162,6 +164,11 @@ async def test_what_the_catalog_leaves_to_the_resolvers_is_not_compiled(sessionm
         "{ suppliers { edges { node { externalRefs { system } } } } }",
     ]:
         assert await _compiled(sessionmaker, token, query, {}) is None, query
+
+
+def test_the_node_scopes_are_api_nodes() -> None:
+    """A compiled ``node`` answers null where ``api.node`` does: by the same scope of each type."""
+    assert NODE_SCOPES == {type_name: NODE_TYPES[type_name][0] for type_name in NODE_SCOPES}
 
 
 def _text(data: Any) -> str:
