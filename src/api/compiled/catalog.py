@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from domain.finance.models import BALANCE_SQL
 from domain.identity.scopes import Scope
 
 
@@ -122,14 +123,40 @@ def _stock_sum(expression: str) -> Value:
                  Kind.DECIMAL)
 
 
+_CUSTOMER = One("Customer", "customers", "{x}.id = {a}.customer_id")
+_ITEM = One("Item", "items", "{x}.id = {a}.item_id")
+
 ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
     Entity("Customer", "customers", True, _columns(
         code=Kind.TEXT, name=Kind.TEXT, email=Kind.TEXT, phone=Kind.TEXT, segment=Kind.TEXT,
         tags=Kind.TEXT_LIST, paymentTermsDays=Kind.INT, creditLimit=Kind.DECIMAL, version=Kind.INT,
         createdAt=Kind.DATETIME, updatedAt=Kind.DATETIME,
     ) | {
+        "contacts": Many("Contact", "contacts", "{x}.customer_id = {a}.id", "{x}.id"),
+        "quotes": Connection("Quote", "quotes", "{x}.customer_id = {a}.id"),
         "orders": Connection("SalesOrder", "sales_orders", "{x}.customer_id = {a}.id",
                              {"status": "{x}.status = ANY({v})"}),
+        # invoices and creditNotes need finance:read or sales:read (an error without): a child
+        # connection cannot carry a scope yet
+    }),
+    Entity("Contact", "contacts", True, _columns(name=Kind.TEXT, email=Kind.TEXT, phone=Kind.TEXT, title=Kind.TEXT)),
+    # status is left out: EXPIRED is computed from today's date (domain.sales.quotes.effective_status);
+    # opportunity needs pipeline:read (null without) and Opportunity does not compile
+    Entity("Quote", "quotes", True, {
+        **_columns(
+            number=Kind.TEXT, validUntil=Kind.DATE, notes=Kind.TEXT, rejectionReason=Kind.TEXT, version=Kind.INT,
+            subtotal=Kind.DECIMAL, taxTotal=Kind.DECIMAL, total=Kind.DECIMAL, createdAt=Kind.DATETIME,
+        ),
+        "customer": _CUSTOMER,
+        "lines": Many("QuoteLine", "quote_lines", "{x}.quote_id = {a}.id", "{x}.position"),
+        "salesOrder": One("SalesOrder", "sales_orders", "{x}.quote_id = {a}.id"),  # quote_id is unique
+    }),
+    Entity("QuoteLine", "quote_lines", False, {
+        **_columns(
+            quantity=Kind.DECIMAL, unitPrice=Kind.DECIMAL, discountPercent=Kind.DECIMAL, taxRate=Kind.DECIMAL,
+            lineTotal=Kind.DECIMAL,
+        ),
+        "item": _ITEM,
     }),
     Entity("SalesOrder", "sales_orders", True, {
         **_columns(
@@ -138,8 +165,13 @@ ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
             creditHoldReason=Kind.TEXT, notes=Kind.TEXT, version=Kind.INT, createdAt=Kind.DATETIME,
             updatedAt=Kind.DATETIME,
         ),
-        "customer": One("Customer", "customers", "{x}.id = {a}.customer_id"),
+        "customer": _CUSTOMER,
         "lines": Many("SalesOrderLine", "sales_order_lines", "{x}.order_id = {a}.id", "{x}.position"),
+        "quote": One("Quote", "quotes", "{x}.id = {a}.quote_id"),
+        "shipments": Many("Shipment", "shipments", "{x}.order_id = {a}.id", "{x}.id"),
+        "invoices": Many("Invoice", "invoices", "{x}.order_id = {a}.id", "{x}.id"),
+        # margin (costing:read) and workOrders (production:read, [] without) are objects and lists a
+        # scope hides: left out
     }),
     Entity("SalesOrderLine", "sales_order_lines", True, {
         **_columns(
@@ -147,7 +179,71 @@ ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
             lineTotal=Kind.DECIMAL, shippedQuantity=Kind.DECIMAL, cancelledQuantity=Kind.DECIMAL,
             promisedDate=Kind.DATE,
         ),
-        "item": One("Item", "items", "{x}.id = {a}.item_id"),
+        "item": _ITEM,
+    }),
+    Entity("Shipment", "shipments", True, {
+        **_columns(number=Kind.TEXT, shippedAt=Kind.DATETIME, carrier=Kind.TEXT, trackingNumber=Kind.TEXT),
+        "salesOrder": One("SalesOrder", "sales_orders", "{x}.id = {a}.order_id"),
+        "lines": Many("ShipmentLine", "shipment_lines", "{x}.shipment_id = {a}.id", "{x}.id"),
+    }),
+    Entity("ShipmentLine", "shipment_lines", False, {**_columns(quantity=Kind.DECIMAL), "item": _ITEM}),
+    # daysOverdue is left out: it is counted from today's date (domain.finance.credit.invoice_days_overdue)
+    Entity("Invoice", "invoices", True, {
+        **_columns(
+            number=Kind.TEXT, issueDate=Kind.DATE, dueDate=Kind.DATE, total=Kind.DECIMAL, paidAmount=Kind.DECIMAL,
+            creditedAmount=Kind.DECIMAL, status=Kind.TEXT,
+        ),
+        # the balance's one SQL definition, over the row's own columns (the only table in its scope)
+        "balance": Value(BALANCE_SQL, Kind.DECIMAL),
+        "creditNotes": Many("CreditNote", "credit_notes", "{x}.invoice_id = {a}.id", "{x}.id"),
+        "customer": _CUSTOMER,
+        "salesOrder": One("SalesOrder", "sales_orders", "{x}.id = {a}.order_id"),
+    }),
+    Entity("Payment", "payments", True, {
+        **_columns(amount=Kind.DECIMAL, receivedOn=Kind.DATE, reference=Kind.TEXT),
+        "customer": _CUSTOMER,
+    }),
+    Entity("CreditNote", "credit_notes", True, {
+        **_columns(number=Kind.TEXT, amount=Kind.DECIMAL, reason=Kind.TEXT, createdAt=Kind.DATETIME,
+                   createdBy=Kind.TEXT),
+        "invoice": One("Invoice", "invoices", "{x}.id = {a}.invoice_id"),
+        "customer": _CUSTOMER,
+    }),
+    # externalRefs are left out (not asked for yet)
+    Entity("Supplier", "suppliers", True, {
+        **_columns(
+            code=Kind.TEXT, name=Kind.TEXT, email=Kind.TEXT, phone=Kind.TEXT, paymentTermsDays=Kind.INT,
+            active=Kind.BOOL, version=Kind.INT,
+        ),
+        "contacts": Many("Contact", "contacts", "{x}.supplier_id = {a}.id", "{x}.id"),
+    }),
+    Entity("PurchaseOrder", "purchase_orders", True, {
+        **_columns(number=Kind.TEXT, status=Kind.TEXT, subcontract=Kind.BOOL),
+        "supplier": One("Supplier", "suppliers", "{x}.id = {a}.supplier_id"),
+        "lines": Many("PurchaseOrderLine", "purchase_order_lines", "{x}.order_id = {a}.id", "{x}.position"),
+    }),
+    # no Node, but its id is a global id all the same ("PurchaseOrderLine:<pk>")
+    Entity("PurchaseOrderLine", "purchase_order_lines", True, {
+        **_columns(
+            quantity=Kind.DECIMAL, receivedQuantity=Kind.DECIMAL, cancelledQuantity=Kind.DECIMAL, dueDate=Kind.DATE,
+        ),
+        "unitCost": Value("{a}.unit_cost", Kind.DECIMAL, hidden_without=Scope.COSTING_READ),
+        "item": _ITEM,
+    }),
+    # cost is an object costing:read hides: left out
+    Entity("WorkOrder", "work_orders", True, {
+        **_columns(
+            number=Kind.TEXT, quantity=Kind.DECIMAL, completedQuantity=Kind.DECIMAL, status=Kind.TEXT,
+            startDate=Kind.DATE, dueDate=Kind.DATE,
+        ),
+        "item": _ITEM,
+        "salesOrder": One("SalesOrder", "sales_orders", "{x}.id = {a}.sales_order_id"),
+        "components": Many("WorkOrderComponent", "work_order_components", "{x}.work_order_id = {a}.id",
+                           "{x}.position"),
+    }),
+    Entity("WorkOrderComponent", "work_order_components", False, {
+        **_columns(requiredQuantity=Kind.DECIMAL, issuedQuantity=Kind.DECIMAL),
+        "item": _ITEM,
     }),
     Entity("Item", "items", True, {
         **_columns(
@@ -189,6 +285,18 @@ ROOT_CONNECTIONS: dict[str, RootConnection] = {
                             frozenset({"search"})),
     "salesOrders": RootConnection("SalesOrder", Scope.SALES_READ, {"status": "{x}.status = ANY({v})"},
                                   frozenset({"customerId"})),
+    # status reads today's date (EXPIRED); an unknown customerId is an error
+    "quotes": RootConnection("Quote", Scope.SALES_READ, unplanned=frozenset({"status", "customerId", "search"})),
+    "shipments": RootConnection("Shipment", Scope.SALES_READ, unplanned=frozenset({"orderId", "customerId"})),
+    # finance:read or sales:read, and every role with finance:read has sales:read; overdueOnly reads today
+    "invoices": RootConnection("Invoice", Scope.SALES_READ, {"status": "{x}.status = ANY({v})"},
+                               frozenset({"overdueOnly"})),
+    "payments": RootConnection("Payment", Scope.FINANCE_READ, unplanned=frozenset({"customerId"})),
+    "suppliers": RootConnection("Supplier", Scope.PURCHASING_READ, unplanned=frozenset({"search"})),
+    # supplierId and itemId decode global ids (another type's or garbage: nothing matches)
+    "purchaseOrders": RootConnection("PurchaseOrder", Scope.PURCHASING_READ, {"status": "{x}.status = ANY({v})"},
+                                     frozenset({"supplierId", "itemId"})),
+    "workOrders": RootConnection("WorkOrder", Scope.PRODUCTION_READ, {"status": "{x}.status = ANY({v})"}),
 }
 
 ROOT_LISTS: dict[str, RootList] = {
@@ -204,8 +312,11 @@ ROOT_LOOKUPS: dict[str, RootLookup] = {
 # Query.node / nodes: the types whose global ids compile, and the scope each needs (else null, as
 # api.node answers)
 NODE_SCOPES: dict[str, Scope] = {
-    "Customer": Scope.CRM_READ, "Item": Scope.INVENTORY_READ, "Warehouse": Scope.INVENTORY_READ,
-    "SalesOrder": Scope.SALES_READ,
+    "Customer": Scope.CRM_READ, "Contact": Scope.CRM_READ, "Item": Scope.INVENTORY_READ,
+    "Warehouse": Scope.INVENTORY_READ, "SalesOrder": Scope.SALES_READ, "Quote": Scope.SALES_READ,
+    "Invoice": Scope.SALES_READ, "Payment": Scope.CREDIT_READ, "CreditNote": Scope.SALES_READ,
+    "Shipment": Scope.SALES_READ, "Supplier": Scope.PURCHASING_READ, "PurchaseOrder": Scope.PURCHASING_READ,
+    "WorkOrder": Scope.PRODUCTION_READ,
 }
 
 PAGE_INFO = ("hasNextPage", "hasPreviousPage", "startCursor", "endCursor")
