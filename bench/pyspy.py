@@ -54,7 +54,7 @@ def summary(samples: str, top: int = 15) -> list[str]:
         n, raw = int(count), stack.split(";")
         frames = [_name(f) for f in raw]
         total += n
-        for frame in {_name(f) for f in raw if "/src/api/" in f}:  # the project's own frames
+        for frame in {_name(f) for f in raw if " (api/" in f}:  # the project's own frames (py-spy shortens paths)
             inclusive[frame] += n
         own[frames[-1]] += n
     if not total:
