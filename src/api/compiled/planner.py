@@ -7,10 +7,14 @@ bytes (compact separators, UTF-8). Strings go through ``to_json(...)::text``, wh
 as Python's ``json.dumps(..., ensure_ascii=False)`` does.
 
 :func:`plan` answers None whenever anything in the operation is not compilable (a field
-the catalog does not list, an argument that filters, a root field the viewer may not
-use, a page size out of range, a bad cursor): the resolver path then runs the operation
-whole and reports what it reports. Fragments, inline fragments, aliases, ``__typename``
-and ``@include``/``@skip`` are resolved here against the variables.
+the catalog does not list, an argument it leaves to the resolvers, a root field the viewer
+may not use, a page size out of range, a bad cursor): the resolver path then runs the
+operation whole and reports what it reports. Fragments, inline fragments, aliases,
+``__typename`` and ``@include``/``@skip`` are resolved here against the variables.
+
+A plan records how it depends on each variable (:data:`FULL`, or a slot: a cursor, an id,
+a lookup key) so that one plan serves every value of the same shape (:meth:`Plan.fits`,
+:meth:`Plan.arguments`).
 """
 
 from __future__ import annotations
