@@ -7,6 +7,9 @@ with the statement's JSON text as :class:`RawJSON`; strawberry then skips execut
 ``GraphQLApp.encode_json`` splices the text into the response as it is. Anything else,
 and any failure of the statement, leaves the request to the resolver path. The response
 header ``x-erpgraph-read-path`` says which path answered a query.
+
+:class:`ReadPath` is one app's compiled reads (their asyncpg pool and plans);
+:func:`answer_known` is the fast path that ``GraphQLApp.execute_single`` tries first.
 """
 
 from __future__ import annotations
