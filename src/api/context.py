@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from strawberry.types import Info as StrawberryInfo
 
@@ -13,9 +13,6 @@ from domain.identity.fence import Fence, fence_for, fenced_sessionmaker
 from domain.identity.services import Principal
 from domain.shared.db import SessionMaker
 from erpgraph.settings import Settings
-
-if TYPE_CHECKING:
-    from api.compiled.extension import ReadPath
 
 
 @dataclass
@@ -26,7 +23,7 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] = field(default_factory=dict)
-    reads: ReadPath | None = None  # the compiled reads (None: switched off)
+    reads: Any = None  # the compiled reads' api.compiled.extension.ReadPath (None: switched off)
 
     @property
     def fence(self) -> Fence:

@@ -163,7 +163,7 @@ class CompiledReads(SchemaExtension):
         if execution.result is not None or context.reads is None or context.principal is None:
             response.headers[READ_PATH_HEADER] = "resolvers"
             return
-        reads = context.reads
+        reads: ReadPath = context.reads
         key, variables = reads.key(execution.query, execution.operation_name, context.principal), execution.variables
         known, compiled = reads.plans.get(key, variables)
         if not known:
