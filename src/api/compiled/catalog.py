@@ -38,31 +38,29 @@ class Value:
 
 @dataclass(frozen=True)
 class One:
-    """An object of ``type_name``: the row of ``table`` (alias ``{x}``) that ``where`` picks; null if none."""
+    """An object of ``type_name``: the row of its entity's table (alias ``{x}``) that ``where`` picks;
+    null if none."""
 
     type_name: str
-    table: str
     where: str
 
 
 @dataclass(frozen=True)
 class Many:
-    """A list of ``type_name``: the rows of ``table`` that ``where`` picks, in ``order``."""
+    """A list of ``type_name``: the rows of its entity's table that ``where`` picks, in ``order``."""
 
     type_name: str
-    table: str
     where: str
     order: str
 
 
 @dataclass(frozen=True)
 class Connection:
-    """A keyset connection of ``type_name`` in id order: the rows of ``table`` that ``where``
-    picks, paged per parent as ``api.relay.child_page`` pages them (``first``, ``after``).
+    """A keyset connection of ``type_name`` in id order: the rows of its entity's table that
+    ``where`` picks, paged per parent as ``api.relay.child_page`` pages them (``first``, ``after``).
     ``filters``: arguments that narrow the rows (see :class:`RootConnection`)."""
 
     type_name: str
-    table: str
     where: str
     filters: dict[str, str] = field(default_factory=dict)
 
@@ -123,8 +121,8 @@ def _stock_sum(expression: str) -> Value:
                  Kind.DECIMAL)
 
 
-_CUSTOMER = One("Customer", "customers", "{x}.id = {a}.customer_id")
-_ITEM = One("Item", "items", "{x}.id = {a}.item_id")
+_CUSTOMER = One("Customer", "{x}.id = {a}.customer_id")
+_ITEM = One("Item", "{x}.id = {a}.item_id")
 
 ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
     Entity("Customer", "customers", True, _columns(
@@ -132,9 +130,9 @@ ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
         tags=Kind.TEXT_LIST, paymentTermsDays=Kind.INT, creditLimit=Kind.DECIMAL, version=Kind.INT,
         createdAt=Kind.DATETIME, updatedAt=Kind.DATETIME,
     ) | {
-        "contacts": Many("Contact", "contacts", "{x}.customer_id = {a}.id", "{x}.id"),
-        "quotes": Connection("Quote", "quotes", "{x}.customer_id = {a}.id"),
-        "orders": Connection("SalesOrder", "sales_orders", "{x}.customer_id = {a}.id",
+        "contacts": Many("Contact", "{x}.customer_id = {a}.id", "{x}.id"),
+        "quotes": Connection("Quote", "{x}.customer_id = {a}.id"),
+        "orders": Connection("SalesOrder", "{x}.customer_id = {a}.id",
                              {"status": "{x}.status = ANY({v})"}),
         # invoices and creditNotes need finance:read or sales:read (an error without): a child
         # connection cannot carry a scope yet
@@ -148,8 +146,8 @@ ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
             subtotal=Kind.DECIMAL, taxTotal=Kind.DECIMAL, total=Kind.DECIMAL, createdAt=Kind.DATETIME,
         ),
         "customer": _CUSTOMER,
-        "lines": Many("QuoteLine", "quote_lines", "{x}.quote_id = {a}.id", "{x}.position"),
-        "salesOrder": One("SalesOrder", "sales_orders", "{x}.quote_id = {a}.id"),  # quote_id is unique
+        "lines": Many("QuoteLine", "{x}.quote_id = {a}.id", "{x}.position"),
+        "salesOrder": One("SalesOrder", "{x}.quote_id = {a}.id"),  # quote_id is unique
     }),
     Entity("QuoteLine", "quote_lines", False, {
         **_columns(
@@ -166,10 +164,10 @@ ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
             updatedAt=Kind.DATETIME,
         ),
         "customer": _CUSTOMER,
-        "lines": Many("SalesOrderLine", "sales_order_lines", "{x}.order_id = {a}.id", "{x}.position"),
-        "quote": One("Quote", "quotes", "{x}.id = {a}.quote_id"),
-        "shipments": Many("Shipment", "shipments", "{x}.order_id = {a}.id", "{x}.id"),
-        "invoices": Many("Invoice", "invoices", "{x}.order_id = {a}.id", "{x}.id"),
+        "lines": Many("SalesOrderLine", "{x}.order_id = {a}.id", "{x}.position"),
+        "quote": One("Quote", "{x}.id = {a}.quote_id"),
+        "shipments": Many("Shipment", "{x}.order_id = {a}.id", "{x}.id"),
+        "invoices": Many("Invoice", "{x}.order_id = {a}.id", "{x}.id"),
         # margin (costing:read) and workOrders (production:read, [] without) are objects and lists a
         # scope hides: left out
     }),
@@ -183,8 +181,8 @@ ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
     }),
     Entity("Shipment", "shipments", True, {
         **_columns(number=Kind.TEXT, shippedAt=Kind.DATETIME, carrier=Kind.TEXT, trackingNumber=Kind.TEXT),
-        "salesOrder": One("SalesOrder", "sales_orders", "{x}.id = {a}.order_id"),
-        "lines": Many("ShipmentLine", "shipment_lines", "{x}.shipment_id = {a}.id", "{x}.id"),
+        "salesOrder": One("SalesOrder", "{x}.id = {a}.order_id"),
+        "lines": Many("ShipmentLine", "{x}.shipment_id = {a}.id", "{x}.id"),
     }),
     Entity("ShipmentLine", "shipment_lines", False, {**_columns(quantity=Kind.DECIMAL), "item": _ITEM}),
     # daysOverdue is left out: it is counted from today's date (domain.finance.credit.invoice_days_overdue)
@@ -195,9 +193,9 @@ ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
         ),
         # the balance's one SQL definition, over the row's own columns (the only table in its scope)
         "balance": Value(BALANCE_SQL, Kind.DECIMAL),
-        "creditNotes": Many("CreditNote", "credit_notes", "{x}.invoice_id = {a}.id", "{x}.id"),
+        "creditNotes": Many("CreditNote", "{x}.invoice_id = {a}.id", "{x}.id"),
         "customer": _CUSTOMER,
-        "salesOrder": One("SalesOrder", "sales_orders", "{x}.id = {a}.order_id"),
+        "salesOrder": One("SalesOrder", "{x}.id = {a}.order_id"),
     }),
     Entity("Payment", "payments", True, {
         **_columns(amount=Kind.DECIMAL, receivedOn=Kind.DATE, reference=Kind.TEXT),
@@ -206,7 +204,7 @@ ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
     Entity("CreditNote", "credit_notes", True, {
         **_columns(number=Kind.TEXT, amount=Kind.DECIMAL, reason=Kind.TEXT, createdAt=Kind.DATETIME,
                    createdBy=Kind.TEXT),
-        "invoice": One("Invoice", "invoices", "{x}.id = {a}.invoice_id"),
+        "invoice": One("Invoice", "{x}.id = {a}.invoice_id"),
         "customer": _CUSTOMER,
     }),
     # externalRefs are left out (not asked for yet)
@@ -215,12 +213,12 @@ ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
             code=Kind.TEXT, name=Kind.TEXT, email=Kind.TEXT, phone=Kind.TEXT, paymentTermsDays=Kind.INT,
             active=Kind.BOOL, version=Kind.INT,
         ),
-        "contacts": Many("Contact", "contacts", "{x}.supplier_id = {a}.id", "{x}.id"),
+        "contacts": Many("Contact", "{x}.supplier_id = {a}.id", "{x}.id"),
     }),
     Entity("PurchaseOrder", "purchase_orders", True, {
         **_columns(number=Kind.TEXT, status=Kind.TEXT, subcontract=Kind.BOOL),
-        "supplier": One("Supplier", "suppliers", "{x}.id = {a}.supplier_id"),
-        "lines": Many("PurchaseOrderLine", "purchase_order_lines", "{x}.order_id = {a}.id", "{x}.position"),
+        "supplier": One("Supplier", "{x}.id = {a}.supplier_id"),
+        "lines": Many("PurchaseOrderLine", "{x}.order_id = {a}.id", "{x}.position"),
     }),
     # no Node, but its id is a global id all the same ("PurchaseOrderLine:<pk>")
     Entity("PurchaseOrderLine", "purchase_order_lines", True, {
@@ -237,8 +235,8 @@ ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
             startDate=Kind.DATE, dueDate=Kind.DATE,
         ),
         "item": _ITEM,
-        "salesOrder": One("SalesOrder", "sales_orders", "{x}.id = {a}.sales_order_id"),
-        "components": Many("WorkOrderComponent", "work_order_components", "{x}.work_order_id = {a}.id",
+        "salesOrder": One("SalesOrder", "{x}.id = {a}.sales_order_id"),
+        "components": Many("WorkOrderComponent", "{x}.work_order_id = {a}.id",
                            "{x}.position"),
     }),
     Entity("WorkOrderComponent", "work_order_components", False, {
@@ -256,26 +254,26 @@ ENTITIES: dict[str, Entity] = {entity.type_name: entity for entity in (
         "onHand": _stock_sum("s.on_hand"),
         "reserved": _stock_sum("s.reserved"),
         "available": _stock_sum("s.on_hand - s.reserved"),
-        "stock": Many("StockLevel", "stock_balances", "{x}.item_id = {a}.id", "{x}.warehouse_id"),
-        "bom": One("Bom", "boms", "{x}.item_id = {a}.id"),
+        "stock": Many("StockLevel", "{x}.item_id = {a}.id", "{x}.warehouse_id"),
+        "bom": One("Bom", "{x}.item_id = {a}.id"),
     }),
     Entity("StockLevel", "stock_balances", False, {
         **_columns(onHand=Kind.DECIMAL, reserved=Kind.DECIMAL),
         "available": Value("({a}.on_hand - {a}.reserved)", Kind.DECIMAL),
-        "warehouse": One("Warehouse", "warehouses", "{x}.id = {a}.warehouse_id"),
-        "item": One("Item", "items", "{x}.id = {a}.item_id"),
+        "warehouse": One("Warehouse", "{x}.id = {a}.warehouse_id"),
+        "item": One("Item", "{x}.id = {a}.item_id"),
     }),
     Entity("Warehouse", "warehouses", True, _columns(
         code=Kind.TEXT, name=Kind.TEXT, isDefault=Kind.BOOL, version=Kind.INT,
     )),
     Entity("Bom", "boms", False, {
         **_columns(outputQuantity=Kind.DECIMAL, version=Kind.INT),
-        "item": One("Item", "items", "{x}.id = {a}.item_id"),
-        "lines": Many("BomLine", "bom_lines", "{x}.bom_item_id = {a}.item_id", "{x}.position"),
+        "item": One("Item", "{x}.id = {a}.item_id"),
+        "lines": Many("BomLine", "{x}.bom_item_id = {a}.item_id", "{x}.position"),
     }),
     Entity("BomLine", "bom_lines", False, {
         **_columns(quantity=Kind.DECIMAL, scrapRate=Kind.DECIMAL),
-        "component": One("Item", "items", "{x}.id = {a}.component_id"),
+        "component": One("Item", "{x}.id = {a}.component_id"),
     }),
 )}
 

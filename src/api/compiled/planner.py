@@ -396,7 +396,7 @@ def _root_field(context: _Operation, node: FieldNode, out: Plan) -> str:
     if any(arguments.get(argument) is not None for argument in connection.unplanned):
         raise NotCompilable
     entity, row = ENTITIES[connection.entity], out.alias()
-    conditions = [_fence_of(context, entity.table, row), *_filters(connection.filters, arguments, row, out)]
+    conditions = _filters(connection.filters, arguments, row, out)
     return _connection(context, node, entity, row, conditions, arguments, out)
 
 
@@ -483,12 +483,12 @@ def _connection(
     context: _Operation, node: FieldNode, entity: Entity, row: str, conditions: list[str],
     arguments: _Arguments, out: Plan,
 ) -> str:
-    """A keyset connection over the rows of ``entity`` (alias ``row``) that ``conditions`` pick, in id
+    """A keyset connection over the rows of ``entity`` (alias ``row``) that ``conditions`` pick (fenced), in id
     order, as api.relay pages them: one aggregate over the page (one row more than its size)
     writes the edges and pageInfo; totalCount counts every row, ``after`` aside."""
     size, after_pk = _page(arguments)
     table, page = entity.table, out.alias()
-    matching = _and(conditions)
+    matching = _and([*conditions, _fence_of(context, table, row)])
     starts = f" AND {row}.id > {arguments.bind(out, 'after', after_pk)}" if after_pk is not None else ""
     limit = str(size)  # checked to be an int in range: written as it is, bound or not it's in the key
     in_page = f"FILTER (WHERE {page}.n <= {limit})"
@@ -560,8 +560,7 @@ def _entity(context: _Operation, node: FieldNode, entity: Entity, alias: str, ou
         elif isinstance(spec, Connection):
             arguments = _arguments(context, field_node, entity.type_name, {"after": CURSOR})
             related, row = ENTITIES[spec.type_name], out.alias()
-            conditions = [spec.where.format(a=alias, x=row), _fence_of(context, spec.table, row),
-                          *_filters(spec.filters, arguments, row, out)]
+            conditions = [spec.where.format(a=alias, x=row), *_filters(spec.filters, arguments, row, out)]
             members.append((key, _connection(context, field_node, related, row, conditions, arguments, out)))
         elif field_node.arguments:
             raise NotCompilable  # no other listed field takes arguments
