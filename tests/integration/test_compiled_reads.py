@@ -336,6 +336,10 @@ async def test_odd_requests_get_the_resolver_paths_answer_after_a_document_was_s
             # introspection is no catalog field: the resolvers answer it
             {"query": "query($name: String!) { __type(name: $name) { name } }", "variables": {"name": "Item"}},
             {"query": "{ __schema { queryType { name } } items { totalCount } }"},
+            # invalid ids: a filter by one is an error (the resolvers'), a lookup or node of one is null
+            {"query": '{ salesOrders(customerId: "bad") { totalCount } }'},
+            {"query": '{ salesOrders(customerId: "Q3VzdG9tZXI6OTk5OTk=") { totalCount } }'},
+            {"query": '{ customer(id: "bad") { code } item(id: "Q3VzdG9tZXI6MQ==") { sku } node(id: "bad") { id } }'},
         ]:
             for accept in ["application/json", "application/graphql-response+json"]:
                 sent = headers | {"Accept": accept}
