@@ -28,6 +28,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -64,12 +65,13 @@ from api.compiled.catalog import (
     RootLookup,
     Value,
 )
-from api.limits import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from api.relay import from_global_id
+from api.limits import check_page_size
+from api.relay import decode_cursor, from_global_id
 from api.text import text_problem
 from domain.identity.fence import Fence
 from domain.identity.services import Principal
 from domain.shared.db import Base
+from domain.shared.errors import DomainError
 
 
 class NotCompilable(Exception):
@@ -465,18 +467,12 @@ def _and(conditions: list[str]) -> str:
 
 
 def _page(arguments: Mapping[str, Any]) -> tuple[int, int | None]:
-    """(size, the id the page starts after), as api.relay checks them; else NotCompilable (the
-    resolver path reports the error)."""
-    first = arguments.get("first")
-    size = DEFAULT_PAGE_SIZE if first is None else first
-    if not 0 <= size <= MAX_PAGE_SIZE:
-        raise NotCompilable
-    if arguments.get("after") is None:
-        return size, None
-    decoded = from_global_id(arguments["after"])
-    if decoded is None or decoded[0] != "cursor":
-        raise NotCompilable
-    return size, decoded[1]
+    """(size, the id the page starts after), checked by api.relay's own rules; a size or cursor
+    they refuse is NotCompilable (the resolver path reports the error)."""
+    try:
+        return check_page_size(arguments.get("first")), decode_cursor(arguments.get("after"))
+    except (GraphQLError, DomainError):
+        raise NotCompilable from None
 
 
 def _connection(
