@@ -58,8 +58,11 @@ async def listen_and_relay(
             # Events committed while nobody listened would otherwise wait for the cron.
             wake.set()
             while not conn.is_closed():
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(wake.wait(), IDLE_CHECK_S)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+                # that arrives as the wait ends, and the listener would then never stop
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(IDLE_CHECK_S):
+                        await wake.wait()
                 if not wake.is_set():
                     continue
                 wake.clear()
